@@ -1,0 +1,1 @@
+//! Benchmarks comparing the yoton transports; see `benches/`.
