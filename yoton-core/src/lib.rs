@@ -9,13 +9,34 @@
 //! How a message flows: a channel hands a message to its [`Context`]; the
 //! context numbers it and hands the [`Package`] to each connection; a
 //! transport moves the bytes; the receiving context de-duplicates, forwards
-//! and delivers to the endpoint registered for the package's [`Slot`].
+//! and delivers to the [`Endpoint`] registered for the package's [`Slot`].
+//!
+//! The protocol rules are IO-free and fed bytes and instants:
+//! [`decoder::Decoder`] (framing), [`handshake`] (the handshake lines),
+//! [`liveness`] (heartbeats and timeouts), [`hash`] and [`address`].
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod connection;
+pub mod context;
 pub mod decoder;
+pub mod error;
 pub mod handshake;
 pub mod hash;
 pub mod id;
+pub mod liveness;
 pub mod package;
 pub mod reason;
+pub mod signal;
+
+pub use address::{Address, AddressError};
+pub use connection::{
+    ClosedEvent, Connection, ConnectionCore, ConnectionKey, PeerInfo, State, TimedOutEvent,
+};
+pub use context::{
+    BindOptions, ConnectOptions, Context, Delivery, Direction, Endpoint, NEW_CONNECTION, Transport,
+};
+pub use error::{Error, Result};
+pub use id::ContextId;
+pub use package::{Package, Slot};
+pub use signal::{HandlerId, Signal};

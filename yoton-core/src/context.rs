@@ -1,0 +1,760 @@
+//! The [`Context`]: a node of a yoton network that routes packages between
+//! its connections and the endpoints (channels) registered on it.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::address::Address;
+use crate::connection::{Connection, ConnectionCore, ConnectionKey};
+use crate::error::{Error, Result};
+use crate::id::ContextId;
+use crate::package::{Package, Slot};
+use crate::reason;
+
+/// The context message a connecting context sends after `connect`; every
+/// context that receives it makes its state channels resend their state.
+pub const NEW_CONNECTION: &str = "NEW_CONNECTION";
+
+/// How many packages a context keeps while it has no connection, by
+/// default (the reference's queue size).
+pub const DEFAULT_STARTUP_QUEUE: usize = 10_000;
+
+/// A way to make connections for one address protocol (`tcp`, `inproc`).
+///
+/// Register transports with [`Context::register_transport`]; the context
+/// picks one by the protocol of the address given to `bind` or `connect`.
+pub trait Transport: Send + Sync + fmt::Debug + 'static {
+    /// The address protocol this transport serves, lowercase (`"tcp"`).
+    fn protocol(&self) -> &str;
+
+    /// Whether port numbers mean something for this transport (`port1`,
+    /// `port2`, `max_tries`). Conformance tests ask this rather than guess.
+    fn has_ports(&self) -> bool {
+        true
+    }
+
+    /// Binds at `address` and returns a connection that is
+    /// [`Waiting`](crate::State::Waiting) for exactly one peer (trying up to
+    /// `max_tries` ports where ports apply). The transport must call
+    /// [`ConnectionCore::attach`] and [`ConnectionCore::set_waiting`] before
+    /// returning.
+    fn bind(
+        &self,
+        address: &Address,
+        max_tries: u32,
+        core: ConnectionCore,
+    ) -> Result<Arc<dyn Connection>>;
+
+    /// Connects to a bound peer at `address`, retrying until `timeout`, and
+    /// returns a [`Connected`](crate::State::Connected) connection.
+    fn connect(
+        &self,
+        address: &Address,
+        timeout: Duration,
+        core: ConnectionCore,
+    ) -> Result<Arc<dyn Connection>>;
+}
+
+/// A received package on its way to an [`Endpoint`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The package as received.
+    pub package: Package,
+    /// The order in which this context accepted it, across all slots and
+    /// connections (starting at 1): what lets a reader of several channels
+    /// return their messages in the order they came.
+    pub recv_seq: u64,
+}
+
+/// Which way an endpoint's slot faces.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// The endpoint receives the packages that arrive for the slot.
+    Incoming,
+    /// The endpoint sends on the slot (state channels are asked to resend
+    /// on `NEW_CONNECTION`).
+    Outgoing,
+}
+
+/// Something registered on a slot of a context: a channel, usually.
+pub trait Endpoint: Send + Sync + fmt::Debug + 'static {
+    /// Receives packages for an incoming slot, in the order they arrived.
+    /// Called on a transport's receiving thread: take what is needed from
+    /// the vector (it is cleared afterwards) and return quickly; never block
+    /// on the network here.
+    fn deliver(&self, deliveries: &mut Vec<Delivery>);
+
+    /// A context joined the network (`NEW_CONNECTION`): a state channel
+    /// resends its state. Called for outgoing registrations.
+    fn on_new_connection(&self) {}
+
+    /// The context closed its channels ([`Context::close`]).
+    fn on_context_closed(&self) {}
+}
+
+/// Options of [`Context::bind_with`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindOptions {
+    max_tries: u32,
+    name: String,
+}
+
+impl Default for BindOptions {
+    fn default() -> Self {
+        BindOptions {
+            max_tries: 1,
+            name: String::new(),
+        }
+    }
+}
+
+impl BindOptions {
+    /// Defaults: one port tried, no name.
+    pub fn new() -> Self {
+        BindOptions::default()
+    }
+
+    /// How many ports to try, stepping up as the reference does; at least 1.
+    pub fn max_tries(mut self, max_tries: u32) -> Self {
+        self.max_tries = max_tries.max(1);
+        self
+    }
+
+    /// The name of the connection, to find it with [`Context::connection`].
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.to_owned();
+        self
+    }
+}
+
+/// Options of [`Context::connect_with`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectOptions {
+    timeout: Duration,
+    name: String,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            timeout: Duration::from_secs(1),
+            name: String::new(),
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// Defaults: retry for 1 second, no name.
+    pub fn new() -> Self {
+        ConnectOptions::default()
+    }
+
+    /// How long to keep trying to reach the host.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The name of the connection, to find it with [`Context::connection`].
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.to_owned();
+        self
+    }
+}
+
+/// A node of a yoton network.
+///
+/// A context connects to other contexts (`bind` and `connect`, any number of
+/// times), numbers the packages its channels send and hands them to every
+/// alive connection, keeps them in a startup queue while it has none, and
+/// routes what it receives: a package is delivered here and/or forwarded on
+/// every other connection, according to its destination, and dropped if it
+/// was seen before (which stops loops in a mesh).
+///
+/// `Context` is a cheap handle: clones share the same node. It is `Send`
+/// and `Sync`. Dropping the last handle closes its connections.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
+/// use yoton_inproc::InprocTransport;
+///
+/// // An endpoint that forwards what arrives to a channel (a real program
+/// // uses the channels of the `yoton` crate).
+/// #[derive(Debug)]
+/// struct Inbox(Mutex<crossbeam_channel::Sender<Vec<u8>>>);
+/// impl Endpoint for Inbox {
+///     fn deliver(&self, deliveries: &mut Vec<Delivery>) {
+///         let tx = self.0.lock().unwrap();
+///         for d in deliveries.drain(..) {
+///             let _ = tx.send(d.package.data.to_vec());
+///         }
+///     }
+/// }
+///
+/// let a = Context::new();
+/// a.register_transport(Arc::new(InprocTransport::new()));
+/// let b = Context::new();
+/// b.register_transport(Arc::new(InprocTransport::new()));
+/// a.bind("inproc://doc-context").unwrap();
+/// b.connect("inproc://doc-context").unwrap();
+/// assert_eq!(b.connection_count(), 1);
+///
+/// let slot = Slot::from_name("doc.txt.pub-sub");
+/// let (tx, rx) = crossbeam_channel::unbounded();
+/// b.register_endpoint(Direction::Incoming, slot, "doc", Arc::new(Inbox(Mutex::new(tx)))).unwrap();
+/// a.send(slot, "hello").unwrap();
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), b"hello");
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    shared: Arc<ContextShared>,
+}
+
+pub(crate) struct ContextShared {
+    pub(crate) id: ContextId,
+    transports: RwLock<HashMap<String, Arc<dyn Transport>>>,
+    sending: Mutex<SendState>,
+    connections: Mutex<Arc<Vec<Arc<dyn Connection>>>>,
+    receiving: Mutex<ReceiveState>,
+    endpoints: RwLock<Endpoints>,
+    startup_dropped: AtomicU64,
+}
+
+struct SendState {
+    seq: u64,
+    startup: VecDeque<Package>,
+    startup_limit: usize,
+}
+
+struct ReceiveState {
+    last_seq: HashMap<u64, u64>,
+    recv_seq: u64,
+}
+
+#[derive(Default)]
+struct Endpoints {
+    incoming: HashMap<Slot, Arc<dyn Endpoint>>,
+    outgoing: HashMap<Slot, Arc<dyn Endpoint>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; if something did, the data
+    // (counters and lists) is still consistent.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::new()
+    }
+}
+
+impl Context {
+    /// A new context with a fresh id and no transports registered.
+    ///
+    /// The `yoton` crate gives a context with TCP and in-process transports
+    /// registered; with `yoton-core` alone, use
+    /// [`register_transport`](Context::register_transport).
+    pub fn new() -> Self {
+        Context::with_id(ContextId::generate())
+    }
+
+    /// A new context with the given id (for tests and tools that need a
+    /// known id; ids must differ across a network).
+    pub fn with_id(id: ContextId) -> Self {
+        Context {
+            shared: Arc::new(ContextShared {
+                id,
+                transports: RwLock::new(HashMap::new()),
+                sending: Mutex::new(SendState {
+                    seq: 0,
+                    startup: VecDeque::new(),
+                    startup_limit: DEFAULT_STARTUP_QUEUE,
+                }),
+                connections: Mutex::new(Arc::new(Vec::new())),
+                receiving: Mutex::new(ReceiveState {
+                    last_seq: HashMap::new(),
+                    recv_seq: 0,
+                }),
+                endpoints: RwLock::new(Endpoints::default()),
+                startup_dropped: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Registers a transport for its protocol, replacing one registered for
+    /// the same protocol. Returns `self` for chaining.
+    pub fn register_transport(&self, transport: Arc<dyn Transport>) -> &Self {
+        let protocol = transport.protocol().to_ascii_lowercase();
+        self.shared
+            .transports
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(protocol, transport);
+        self
+    }
+
+    /// The transport registered for a protocol.
+    pub fn transport(&self, protocol: &str) -> Result<Arc<dyn Transport>> {
+        let transports = self
+            .shared
+            .transports
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        match transports.get(&protocol.to_ascii_lowercase()) {
+            Some(t) => Ok(Arc::clone(t)),
+            None => {
+                let mut names: Vec<&str> = transports.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                Err(Error::UnknownProtocol {
+                    protocol: protocol.to_owned(),
+                    registered: names.join(", "),
+                })
+            }
+        }
+    }
+
+    /// This context's id.
+    pub fn id(&self) -> ContextId {
+        self.shared.id
+    }
+
+    /// Binds at `address` (`[protocol://]host:port`) and returns the
+    /// connection, waiting for one peer in the background. See
+    /// [`bind_with`](Context::bind_with).
+    pub fn bind(&self, address: &str) -> Result<Arc<dyn Connection>> {
+        self.bind_with(address, &BindOptions::default())
+    }
+
+    /// Binds with options (`max_tries`, `name`). Returns at once with a
+    /// [`Waiting`](crate::State::Waiting) connection; packages sent meanwhile
+    /// are queued on it. A connection hosts exactly one peer: bind again for
+    /// another.
+    pub fn bind_with(&self, address: &str, options: &BindOptions) -> Result<Arc<dyn Connection>> {
+        let address = Address::parse(address)?;
+        let transport = self.transport(address.protocol())?;
+        let core = ConnectionCore::new(&self.shared, &options.name);
+        let connection = transport.bind(&address, options.max_tries, core)?;
+        self.shared.add_connection(&connection);
+        Ok(connection)
+    }
+
+    /// Connects to a context bound at `address`, trying for one second. See
+    /// [`connect_with`](Context::connect_with).
+    pub fn connect(&self, address: &str) -> Result<Arc<dyn Connection>> {
+        self.connect_with(address, &ConnectOptions::default())
+    }
+
+    /// Connects with options (`timeout`, `name`). Blocks until connected or
+    /// fails with [`Error::Connect`] or [`Error::Handshake`]. Then hands the
+    /// startup queue to the new connection and announces `NEW_CONNECTION`.
+    pub fn connect_with(
+        &self,
+        address: &str,
+        options: &ConnectOptions,
+    ) -> Result<Arc<dyn Connection>> {
+        let address = Address::parse(address)?;
+        let transport = self.transport(address.protocol())?;
+        let core = ConnectionCore::new(&self.shared, &options.name);
+        let connection = transport.connect(&address, options.timeout, core)?;
+        self.shared.add_connection(&connection);
+        self.send(Slot::CONTEXT, NEW_CONNECTION)?;
+        Ok(connection)
+    }
+
+    /// The connected connections (hosting or connected).
+    pub fn connections(&self) -> Vec<Arc<dyn Connection>> {
+        self.shared
+            .snapshot()
+            .iter()
+            .filter(|c| c.is_connected())
+            .cloned()
+            .collect()
+    }
+
+    /// The alive connections, waiting ones included.
+    pub fn connections_all(&self) -> Vec<Arc<dyn Connection>> {
+        self.shared
+            .snapshot()
+            .iter()
+            .filter(|c| c.is_alive())
+            .cloned()
+            .collect()
+    }
+
+    /// The alive connection with this name, if any.
+    pub fn connection(&self, name: &str) -> Option<Arc<dyn Connection>> {
+        self.shared
+            .snapshot()
+            .iter()
+            .find(|c| c.is_alive() && c.name() == name)
+            .cloned()
+    }
+
+    /// How many connections are connected.
+    pub fn connection_count(&self) -> usize {
+        self.shared
+            .snapshot()
+            .iter()
+            .filter(|c| c.is_connected())
+            .count()
+    }
+
+    /// Waits until everything sent so far on every connected connection is
+    /// written, or fails when `timeout` passes.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        for connection in self.connections() {
+            match connection.wait_written(deadline) {
+                Ok(()) | Err(Error::Closed { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes every connection (reason [`reason::CLOSED_BY_CONTEXT`]) and
+    /// every channel. The context itself stays usable: bind or connect again.
+    pub fn close(&self) {
+        for connection in self.connections_all() {
+            connection.close(Some(reason::CLOSED_BY_CONTEXT));
+        }
+        self.close_channels();
+    }
+
+    /// Closes every channel registered on this context, keeping the
+    /// connections.
+    pub fn close_channels(&self) {
+        let endpoints: Vec<Arc<dyn Endpoint>> = {
+            let mut map = self.shared.endpoints_write();
+            let mut all: Vec<Arc<dyn Endpoint>> = map.incoming.drain().map(|(_, e)| e).collect();
+            all.extend(map.outgoing.drain().map(|(_, e)| e));
+            all
+        };
+        let mut seen: Vec<*const ()> = Vec::new();
+        for endpoint in endpoints {
+            let ptr = Arc::as_ptr(&endpoint) as *const ();
+            if !seen.contains(&ptr) {
+                seen.push(ptr);
+                endpoint.on_context_closed();
+            }
+        }
+    }
+
+    /// Registers an endpoint on a slot. Fails with [`Error::SlotTaken`] if
+    /// another endpoint of this context has that slot in that direction.
+    pub fn register_endpoint(
+        &self,
+        direction: Direction,
+        slot: Slot,
+        name: &str,
+        endpoint: Arc<dyn Endpoint>,
+    ) -> Result<()> {
+        let mut endpoints = self.shared.endpoints_write();
+        let map = endpoints.map_mut(direction);
+        if map.contains_key(&slot) {
+            return Err(Error::SlotTaken {
+                slot,
+                name: name.to_owned(),
+            });
+        }
+        map.insert(slot, endpoint);
+        Ok(())
+    }
+
+    /// Removes the endpoint registered on a slot; returns whether there was
+    /// one. Packages for the slot are dropped from then on.
+    pub fn unregister_endpoint(&self, direction: Direction, slot: Slot) -> bool {
+        self.shared
+            .endpoints_write()
+            .map_mut(direction)
+            .remove(&slot)
+            .is_some()
+    }
+
+    /// Sends `data` on `slot` to every context in the network (destination
+    /// 0). Empty data is sent as it is: channels skip empty messages.
+    ///
+    /// Blocks while a connection's queue is full (backpressure).
+    pub fn send(&self, slot: Slot, data: impl Into<Bytes>) -> Result<()> {
+        self.send_package(Package::new(slot, data))
+    }
+
+    /// Sends a package, keeping its `dest_id` and `dest_seq`; the context
+    /// sets `source_id` and numbers it with the next `source_seq`.
+    pub fn send_package(&self, package: Package) -> Result<()> {
+        self.shared.send(package);
+        Ok(())
+    }
+
+    /// How many packages the startup queue dropped (oldest first) because
+    /// more than its bound were sent while no connection was alive.
+    pub fn startup_dropped(&self) -> u64 {
+        self.shared.startup_dropped.load(Ordering::Relaxed)
+    }
+
+    /// How many packages wait in the startup queue.
+    pub fn startup_queued(&self) -> usize {
+        lock(&self.shared.sending).startup.len()
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("id", &self.shared.id)
+            .field("connections", &self.shared.snapshot().len())
+            .finish()
+    }
+}
+
+impl Endpoints {
+    fn map_mut(&mut self, direction: Direction) -> &mut HashMap<Slot, Arc<dyn Endpoint>> {
+        match direction {
+            Direction::Incoming => &mut self.incoming,
+            Direction::Outgoing => &mut self.outgoing,
+        }
+    }
+}
+
+impl ContextShared {
+    fn snapshot(&self) -> Arc<Vec<Arc<dyn Connection>>> {
+        Arc::clone(&lock(&self.connections))
+    }
+
+    fn endpoints_write(&self) -> std::sync::RwLockWriteGuard<'_, Endpoints> {
+        self.endpoints.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn endpoints_read(&self) -> std::sync::RwLockReadGuard<'_, Endpoints> {
+        self.endpoints.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a new connection and hands it the startup queue, under the send
+    /// lock so that no package numbered meanwhile overtakes the queue.
+    fn add_connection(&self, connection: &Arc<dyn Connection>) {
+        let mut sending = lock(&self.sending);
+        if connection.is_alive() {
+            for package in sending.startup.drain(..) {
+                if let Err(e) = connection.send_package(&package, false) {
+                    tracing::debug!(error = %e, "startup queue not handed over");
+                }
+            }
+        }
+        let mut connections = lock(&self.connections);
+        let mut list: Vec<Arc<dyn Connection>> = connections
+            .iter()
+            .filter(|c| c.is_alive())
+            .cloned()
+            .collect();
+        list.push(Arc::clone(connection));
+        *connections = Arc::new(list);
+    }
+
+    /// Drops a closed connection from the list (called once it closed).
+    pub(crate) fn forget_connection(&self, key: ConnectionKey) {
+        let mut connections = lock(&self.connections);
+        if connections.iter().any(|c| c.core().key() == key) {
+            let list: Vec<Arc<dyn Connection>> = connections
+                .iter()
+                .filter(|c| c.core().key() != key)
+                .cloned()
+                .collect();
+            *connections = Arc::new(list);
+        }
+    }
+
+    fn send(&self, mut package: Package) {
+        let mut sending = lock(&self.sending);
+        sending.seq += 1;
+        package.source_id = self.id.get();
+        package.source_seq = sending.seq;
+        let mut handed = false;
+        for connection in self.snapshot().iter() {
+            if connection.is_alive() && connection.send_package(&package, true).is_ok() {
+                handed = true;
+            }
+        }
+        if !handed {
+            if sending.startup.len() >= sending.startup_limit {
+                sending.startup.pop_front();
+                let dropped = self.startup_dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(dropped, "startup queue full: dropped the oldest package");
+            }
+            sending.startup.push_back(package);
+        }
+    }
+
+    /// Routes packages that arrived on the connection `from`.
+    pub(crate) fn receive_from(&self, from: ConnectionKey, packages: &mut Vec<Package>) {
+        let own = self.id.get();
+        let mut here: Vec<Delivery> = Vec::new();
+        let mut forward: Vec<Package> = Vec::new();
+        {
+            let mut state = lock(&self.receiving);
+            for package in packages.drain(..) {
+                if package.source_id == own {
+                    continue;
+                }
+                let last = state.last_seq.entry(package.source_id).or_insert(0);
+                if package.source_seq <= *last {
+                    continue;
+                }
+                *last = package.source_seq;
+                let deliver = package.dest_id == 0 || package.dest_id == own;
+                let pass_on = package.dest_id != own;
+                if deliver {
+                    state.recv_seq += 1;
+                    let recv_seq = state.recv_seq;
+                    if pass_on {
+                        forward.push(package.clone());
+                    }
+                    here.push(Delivery { package, recv_seq });
+                } else {
+                    forward.push(package);
+                }
+            }
+        }
+        if !forward.is_empty() {
+            for connection in self.snapshot().iter() {
+                if connection.core().key() == from || !connection.is_alive() {
+                    continue;
+                }
+                for package in &forward {
+                    if connection.send_package(package, true).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        if !here.is_empty() {
+            self.deliver(here);
+        }
+    }
+
+    /// Hands accepted packages to their endpoints, grouping runs of the same
+    /// slot so that a channel takes a batch at a time.
+    fn deliver(&self, here: Vec<Delivery>) {
+        let mut batch: Vec<Delivery> = Vec::new();
+        let mut current: Option<Slot> = None;
+        for delivery in here {
+            let slot = delivery.package.slot;
+            if slot == Slot::CONTEXT {
+                self.flush_batch(current.take(), &mut batch);
+                self.on_context_message(&delivery.package);
+                continue;
+            }
+            if current != Some(slot) {
+                self.flush_batch(current.take(), &mut batch);
+                current = Some(slot);
+            }
+            batch.push(delivery);
+        }
+        self.flush_batch(current, &mut batch);
+    }
+
+    fn flush_batch(&self, slot: Option<Slot>, batch: &mut Vec<Delivery>) {
+        let Some(slot) = slot else { return };
+        let endpoint = self.endpoints_read().incoming.get(&slot).cloned();
+        match endpoint {
+            Some(endpoint) => endpoint.deliver(batch),
+            None => tracing::trace!(%slot, count = batch.len(), "no endpoint for slot"),
+        }
+        batch.clear();
+    }
+
+    fn on_context_message(&self, package: &Package) {
+        match std::str::from_utf8(&package.data) {
+            Ok(NEW_CONNECTION) => {
+                let outgoing: Vec<Arc<dyn Endpoint>> =
+                    self.endpoints_read().outgoing.values().cloned().collect();
+                for endpoint in outgoing {
+                    endpoint.on_new_connection();
+                }
+            }
+            Ok("CLOSE_CONNECTION") => {
+                for connection in self.snapshot().iter() {
+                    if connection.is_connected()
+                        && connection.id2().map(ContextId::get) == Some(package.source_id)
+                    {
+                        connection.close_on_problem(Some(reason::CLOSED_FROM_OTHER_END));
+                    }
+                }
+            }
+            Ok(other) => tracing::debug!(message = other, "unknown context message"),
+            Err(_) => tracing::debug!("context message is not UTF-8"),
+        }
+    }
+}
+
+impl Drop for ContextShared {
+    fn drop(&mut self) {
+        let connections = self.snapshot();
+        for connection in connections.iter() {
+            connection.close(Some(reason::CLOSED_BY_CONTEXT));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Context>();
+    }
+
+    #[test]
+    fn unknown_protocol_names_the_registered_ones() {
+        let ctx = Context::new();
+        match ctx.bind("udp://localhost:1") {
+            Err(Error::UnknownProtocol {
+                protocol,
+                registered,
+            }) => {
+                assert_eq!(protocol, "udp");
+                assert_eq!(registered, "");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn packages_sent_without_connections_wait_in_the_startup_queue() {
+        let ctx = Context::new();
+        ctx.send(Slot::new(9), "a").unwrap();
+        ctx.send(Slot::new(9), "b").unwrap();
+        assert_eq!(ctx.startup_queued(), 2);
+        assert_eq!(ctx.startup_dropped(), 0);
+    }
+
+    #[test]
+    fn a_slot_is_taken_once_per_direction() {
+        #[derive(Debug)]
+        struct Nothing;
+        impl Endpoint for Nothing {
+            fn deliver(&self, _: &mut Vec<Delivery>) {}
+        }
+        let ctx = Context::new();
+        let slot = Slot::from_name("x.txt.pub-sub");
+        ctx.register_endpoint(Direction::Incoming, slot, "x", Arc::new(Nothing))
+            .unwrap();
+        ctx.register_endpoint(Direction::Outgoing, slot, "x", Arc::new(Nothing))
+            .unwrap();
+        let err = ctx
+            .register_endpoint(Direction::Incoming, slot, "x", Arc::new(Nothing))
+            .unwrap_err();
+        assert!(err.to_string().contains("Slot not free: x"), "{err}");
+        assert!(ctx.unregister_endpoint(Direction::Incoming, slot));
+        assert!(!ctx.unregister_endpoint(Direction::Incoming, slot));
+    }
+}
