@@ -129,11 +129,21 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
 
     /// Queues a package for sending. Low-level: for the context.
     ///
-    /// With `wait`, blocks while the transport's queue is full
-    /// (backpressure); without, queues regardless of the bound (used for
-    /// the few packages of the startup queue). Fails with
-    /// [`Error::Closed`] once the connection is shut down.
+    /// With `wait`, blocks while the transport's queue is over its bound
+    /// (backpressure); without, queues regardless of the bound. The context
+    /// queues without waiting while it holds its ordering lock, and then
+    /// waits with [`wait_for_room`](Connection::wait_for_room) after
+    /// releasing it, so that no lock is held while blocked on a slow peer.
+    /// Fails with [`Error::Closed`] once the connection is shut down.
     fn send_package(&self, package: &Package, wait: bool) -> Result<()>;
+
+    /// Blocks while the transport's send queue is over its bound, and
+    /// returns once there is room again, or with [`Error::Closed`] when the
+    /// connection shuts down. Low-level: for the context. The default never
+    /// blocks, for transports without a bound.
+    fn wait_for_room(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Queues the close package after everything queued so far.
     /// Low-level: called by [`close`](Connection::close).

@@ -572,23 +572,35 @@ impl ContextShared {
     }
 
     fn send(&self, mut package: Package) {
-        let mut sending = lock(&self.sending);
-        sending.seq += 1;
-        package.source_id = self.id.get();
-        package.source_seq = sending.seq;
-        let mut handed = false;
-        for connection in self.snapshot().iter() {
-            if connection.is_alive() && connection.send_package(&package, true).is_ok() {
-                handed = true;
+        let connections = {
+            let mut sending = lock(&self.sending);
+            sending.seq += 1;
+            package.source_id = self.id.get();
+            package.source_seq = sending.seq;
+            let connections = self.snapshot();
+            let mut handed = false;
+            for connection in connections.iter() {
+                if connection.is_alive() && connection.send_package(&package, false).is_ok() {
+                    handed = true;
+                }
             }
-        }
-        if !handed {
-            if sending.startup.len() >= sending.startup_limit {
-                sending.startup.pop_front();
-                let dropped = self.startup_dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                tracing::warn!(dropped, "startup queue full: dropped the oldest package");
+            if !handed {
+                if sending.startup.len() >= sending.startup_limit {
+                    sending.startup.pop_front();
+                    let dropped = self.startup_dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                    tracing::warn!(dropped, "startup queue full: dropped the oldest package");
+                }
+                sending.startup.push_back(package);
             }
-            sending.startup.push_back(package);
+            connections
+        };
+        // Backpressure, outside the lock: a slow peer holds up this sender,
+        // not the receiving threads that also send (state resends, sync
+        // words, forwarding).
+        for connection in connections.iter() {
+            if let Err(e) = connection.wait_for_room() {
+                tracing::trace!(error = %e, "connection closed while waiting for room");
+            }
         }
     }
 
@@ -627,10 +639,11 @@ impl ContextShared {
                 if connection.core().key() == from || !connection.is_alive() {
                     continue;
                 }
-                for package in &forward {
-                    if connection.send_package(package, true).is_err() {
-                        break;
-                    }
+                let queued = forward
+                    .iter()
+                    .all(|package| connection.send_package(package, false).is_ok());
+                if queued {
+                    let _ = connection.wait_for_room();
                 }
             }
         }

@@ -34,18 +34,20 @@
 #![forbid(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender};
 use yoton_core::liveness::HeartbeatClock;
 use yoton_core::{
-    Address, Connection, ConnectionCore, Error, Package, PeerInfo, Result, State, Transport, reason,
+    Address, Connection, ConnectionCore, ContextId, Error, Package, PeerInfo, Result, State,
+    Transport, reason,
 };
 
-/// How many packages one direction of a link holds before a sender waits.
+/// How many packages one direction of a link holds before senders wait
+/// (each sender may add one more before it waits).
 pub const LINK_CAPACITY: usize = 4096;
 
 /// How often the receiving thread looks at the clock when nothing arrives:
@@ -87,6 +89,124 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Takes the connection waiting at `name`, waiting for one until `deadline`.
+/// A connection of the context `own` is refused, as TCP refuses a context
+/// that connects to itself, and keeps waiting.
+fn claim_listener(
+    name: &str,
+    deadline: Instant,
+    own: Option<ContextId>,
+) -> Result<Arc<InprocConnection>> {
+    let mut listeners = lock(&REGISTRY.listeners);
+    loop {
+        if let Some(host) = listeners.get(name).and_then(Weak::upgrade) {
+            if Some(host.core.context_id()) == own {
+                return Err(Error::Handshake {
+                    reason: reason::HANDSHAKE_SELF.to_owned(),
+                });
+            }
+            if host.core.state() == State::Waiting {
+                listeners.remove(name);
+                return Ok(host);
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::Connect {
+                host: name.to_owned(),
+                port: 0,
+                cause: "no connection is bound at this name".to_owned(),
+            });
+        }
+        listeners = REGISTRY
+            .changed
+            .wait_timeout(listeners, deadline - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+}
+
+/// How many packages are in flight on one direction of a link, so that
+/// senders can wait for room without holding anything (the channel itself
+/// is unbounded: the context queues under its ordering lock and waits
+/// after releasing it).
+#[derive(Debug, Default)]
+struct Backlog {
+    queued: AtomicUsize,
+    lock: Mutex<()>,
+    room: Condvar,
+}
+
+impl Backlog {
+    fn taken(&self, n: usize) {
+        let before = self.queued.fetch_sub(n, Ordering::AcqRel);
+        if before > LINK_CAPACITY && before - n <= LINK_CAPACITY {
+            let _guard = lock(&self.lock);
+            self.room.notify_all();
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.queued.load(Ordering::Acquire) > LINK_CAPACITY
+    }
+
+    fn wake_all(&self) {
+        let _guard = lock(&self.lock);
+        self.room.notify_all();
+    }
+}
+
+/// The sending side of one direction of a link.
+#[derive(Debug, Clone)]
+struct LaneTx {
+    tx: Sender<Package>,
+    backlog: Arc<Backlog>,
+}
+
+/// The receiving side of one direction of a link.
+#[derive(Debug)]
+struct LaneRx {
+    rx: Receiver<Package>,
+    backlog: Arc<Backlog>,
+}
+
+fn lane() -> (LaneTx, LaneRx) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let backlog = Arc::new(Backlog::default());
+    (
+        LaneTx {
+            tx,
+            backlog: Arc::clone(&backlog),
+        },
+        LaneRx { rx, backlog },
+    )
+}
+
+impl LaneTx {
+    fn send(&self, package: Package) -> bool {
+        self.backlog.queued.fetch_add(1, Ordering::AcqRel);
+        if self.tx.send(package).is_err() {
+            self.backlog.taken(1);
+            return false;
+        }
+        true
+    }
+}
+
+impl LaneRx {
+    /// Takes what is there, up to `max`, into `batch`.
+    fn drain_into(&self, batch: &mut Vec<Package>, max: usize) {
+        let before = batch.len();
+        while batch.len() < max {
+            match self.rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        self.backlog.taken(batch.len() - before);
+    }
+}
+
 impl Transport for InprocTransport {
     fn protocol(&self) -> &str {
         "inproc"
@@ -109,11 +229,11 @@ impl Transport for InprocTransport {
         } else {
             address.host().to_owned()
         };
-        if listeners
+        let taken = listeners
             .get(&name)
             .and_then(Weak::upgrade)
-            .is_some_and(|c| c.core.state() == State::Waiting)
-        {
+            .is_some_and(|c| c.core.state() == State::Waiting);
+        if taken {
             return Err(Error::Bind {
                 address: format!("inproc://{name}"),
                 source: std::io::Error::new(
@@ -138,54 +258,22 @@ impl Transport for InprocTransport {
         core: ConnectionCore,
     ) -> Result<Arc<dyn Connection>> {
         let name = address.host().to_owned();
-        let deadline = Instant::now() + timeout;
-        let mut listeners = lock(&REGISTRY.listeners);
-        let host = loop {
-            if let Some(host) = listeners.get(&name).and_then(Weak::upgrade) {
-                if host.core.context_id() == core.context_id() {
-                    return Err(Error::Handshake {
-                        reason: reason::HANDSHAKE_SELF.to_owned(),
-                    });
-                }
-                if host.core.state() == State::Waiting {
-                    listeners.remove(&name);
-                    break host;
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Connect {
-                    host: name,
-                    port: 0,
-                    cause: "no connection is bound at this name".to_owned(),
-                });
-            }
-            listeners = REGISTRY
-                .changed
-                .wait_timeout(listeners, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        };
-        drop(listeners);
-
+        let host = claim_listener(&name, Instant::now() + timeout, Some(core.context_id()))?;
         let client = InprocConnection::new(core, name.clone());
-        let (to_host, host_inbox) = crossbeam_channel::bounded(LINK_CAPACITY);
-        let (to_client, client_inbox) = crossbeam_channel::bounded(LINK_CAPACITY);
-        let pid = std::process::id();
+        let (to_host, host_inbox) = lane();
+        let (to_client, client_inbox) = lane();
         let peer_of_client = PeerInfo {
             hostname1: name.clone(),
             port1: 0,
             hostname2: name.clone(),
             port2: 0,
             id2: host.core.context_id(),
-            pid2: pid,
+            pid2: std::process::id(),
         };
         let peer_of_host = PeerInfo {
             id2: client.core.context_id(),
             ..peer_of_client.clone()
         };
-        // The client's receiver runs before the host flushes what it queued
-        // while waiting, so that flush cannot fill the link and stall.
         client.start(
             to_host,
             client_inbox,
@@ -227,49 +315,27 @@ impl Transport for InprocTransport {
 /// host.register_transport(Arc::new(InprocTransport::new()));
 /// let bound = host.bind("inproc://raw-peer-doc").unwrap();
 /// let closed = bound.closed().subscribe();
-/// let peer = RawPeer::connect("raw-peer-doc", ContextId::new(7).unwrap(), Duration::from_secs(1)).unwrap();
-/// assert_eq!(bound.id2(), ContextId::new(7));
+/// let id = ContextId::new(7).unwrap();
+/// let peer = RawPeer::connect("raw-peer-doc", id, Duration::from_secs(1)).unwrap();
+/// assert_eq!(bound.id2(), Some(id));
 /// drop(peer); // dies without a close package
 /// let event = closed.recv_timeout(Duration::from_secs(5)).unwrap();
 /// assert_eq!(event.reason, reason::OTHER_END_DROPPED);
 /// ```
 #[derive(Debug)]
 pub struct RawPeer {
-    to_host: Sender<Package>,
-    inbox: Receiver<Package>,
+    to_host: LaneTx,
+    inbox: LaneRx,
     _alive: Sender<()>,
 }
 
 impl RawPeer {
     /// Connects to the connection bound at `name` (without `inproc://`),
     /// presenting `id` as its context id, waiting up to `timeout`.
-    pub fn connect(name: &str, id: yoton_core::ContextId, timeout: Duration) -> Result<RawPeer> {
-        let deadline = Instant::now() + timeout;
-        let mut listeners = lock(&REGISTRY.listeners);
-        let host = loop {
-            if let Some(host) = listeners.get(name).and_then(Weak::upgrade) {
-                if host.core.state() == State::Waiting {
-                    listeners.remove(name);
-                    break host;
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Connect {
-                    host: name.to_owned(),
-                    port: 0,
-                    cause: "no connection is bound at this name".to_owned(),
-                });
-            }
-            listeners = REGISTRY
-                .changed
-                .wait_timeout(listeners, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        };
-        drop(listeners);
-        let (to_host, host_inbox) = crossbeam_channel::bounded(LINK_CAPACITY);
-        let (to_peer, inbox) = crossbeam_channel::bounded(LINK_CAPACITY);
+    pub fn connect(name: &str, id: ContextId, timeout: Duration) -> Result<RawPeer> {
+        let host = claim_listener(name, Instant::now() + timeout, None)?;
+        let (to_host, host_inbox) = lane();
+        let (to_peer, inbox) = lane();
         let (alive, alive_rx) = crossbeam_channel::bounded(0);
         let info = PeerInfo {
             hostname1: name.to_owned(),
@@ -296,17 +362,21 @@ impl RawPeer {
 
     /// Sends a package as it is (no numbering): fails once the host is gone.
     pub fn send(&self, package: Package) -> Result<()> {
-        self.to_host
-            .send_timeout(package, Duration::from_secs(10))
-            .map_err(|_| Error::Closed {
+        if self.to_host.send(package) {
+            Ok(())
+        } else {
+            Err(Error::Closed {
                 reason: reason::OTHER_END_DROPPED.to_owned(),
             })
+        }
     }
 
     /// The next package from the host (heartbeats included), or `None`
     /// when nothing comes within `timeout` or the host is gone.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Package> {
-        self.inbox.recv_timeout(timeout).ok()
+        let package = self.inbox.rx.recv_timeout(timeout).ok()?;
+        self.inbox.backlog.taken(1);
+        Some(package)
     }
 }
 
@@ -315,8 +385,8 @@ impl RawPeer {
 struct InprocConnection {
     core: ConnectionCore,
     name: String,
-    /// Set once connected: the channel into the peer's inbox.
-    link: OnceLock<Sender<Package>>,
+    /// Set once connected: the lane into the peer's inbox.
+    link: OnceLock<LaneTx>,
     /// Fast path for senders: the link is set and the waiting queue is empty.
     linked: AtomicBool,
     /// Packages queued while waiting for a peer; `None` once linked.
@@ -364,12 +434,18 @@ impl InprocConnection {
         }
     }
 
+    fn peer_gone_error(&self) -> Error {
+        Error::Closed {
+            reason: reason::OTHER_END_DROPPED.to_owned(),
+        }
+    }
+
     /// Links this end to its peer and starts its receiving thread; returns
     /// false if it was closed meanwhile.
     fn start(
         self: &Arc<Self>,
-        link: Sender<Package>,
-        inbox: Receiver<Package>,
+        link: LaneTx,
+        inbox: LaneRx,
         peer_alive: Receiver<()>,
         hosting: bool,
         peer: PeerInfo,
@@ -403,36 +479,20 @@ impl InprocConnection {
         true
     }
 
-    /// Puts a package in the peer's inbox, waiting while it is full.
+    /// Puts a package in the peer's inbox; never blocks.
     fn push(&self, package: Package) -> Result<()> {
         let Some(link) = self.link.get() else {
             return Err(Error::NotConnected);
         };
         self.sent.store(true, Ordering::Relaxed);
-        match link.try_send(package) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(package)) => {
-                crossbeam_channel::select! {
-                    send(link, package) -> sent => sent.map_err(|_| self.peer_gone_error()),
-                    recv(self.alive_rx) -> _ => Err(self.closed_error()),
-                }
-            }
-            Err(TrySendError::Disconnected(_)) => Err(self.peer_gone_error()),
+        if link.send(package) {
+            Ok(())
+        } else {
+            Err(self.peer_gone_error())
         }
     }
 
-    fn peer_gone_error(&self) -> Error {
-        Error::Closed {
-            reason: reason::OTHER_END_DROPPED.to_owned(),
-        }
-    }
-
-    fn receive_loop(
-        &self,
-        inbox: Receiver<Package>,
-        peer_alive: Receiver<()>,
-        link: Sender<Package>,
-    ) {
+    fn receive_loop(&self, inbox: LaneRx, peer_alive: Receiver<()>, link: LaneTx) {
         let span =
             tracing::debug_span!("yoton-inproc", name = %self.name, id = %self.core.context_id());
         let _guard = span.enter();
@@ -444,9 +504,10 @@ impl InprocConnection {
             if self.sent.swap(false, Ordering::Relaxed) {
                 clock.on_send(now);
             } else if clock.is_due(now) {
-                // A full inbox means the peer is not reading: it hears from
-                // us when it does, so the heartbeat can be skipped.
-                let _ = link.try_send(Package::heartbeat());
+                // A peer that does not read hears from us when it does.
+                if !link.backlog.is_full() {
+                    link.send(Package::heartbeat());
+                }
                 clock.on_send(now);
             }
             let wait = next_check
@@ -454,16 +515,12 @@ impl InprocConnection {
                 .min(TICK)
                 .max(Duration::from_millis(1));
             crossbeam_channel::select! {
-                recv(inbox) -> package => match package {
+                recv(inbox.rx) -> package => match package {
                     Ok(package) => {
                         self.core.on_bytes_received(Instant::now());
+                        inbox.backlog.taken(1);
                         batch.push(package);
-                        while batch.len() < BATCH {
-                            match inbox.try_recv() {
-                                Ok(p) => batch.push(p),
-                                Err(_) => break,
-                            }
-                        }
+                        inbox.drain_into(&mut batch, BATCH);
                         if !self.core.receive(&mut batch) {
                             return;
                         }
@@ -476,7 +533,7 @@ impl InprocConnection {
                 recv(peer_alive) -> _ => {
                     // The peer shut down: what it sent before still counts,
                     // and may end with its close package.
-                    batch.extend(inbox.try_iter());
+                    inbox.drain_into(&mut batch, usize::MAX);
                     if !batch.is_empty() {
                         self.core.on_bytes_received(Instant::now());
                     }
@@ -501,35 +558,52 @@ impl Connection for InprocConnection {
         if self.shut.load(Ordering::Acquire) {
             return Err(self.closed_error());
         }
-        if self.linked.load(Ordering::Acquire) {
-            return self.push(package.clone());
+        if !self.linked.load(Ordering::Acquire) {
+            let mut waiting = lock(&self.waiting);
+            if let Some(queue) = waiting.as_mut() {
+                queue.push_back(package.clone());
+                drop(waiting);
+                return if wait { self.wait_for_room() } else { Ok(()) };
+            }
         }
-        let mut waiting = lock(&self.waiting);
+        self.push(package.clone())?;
+        if wait { self.wait_for_room() } else { Ok(()) }
+    }
+
+    fn wait_for_room(&self) -> Result<()> {
         loop {
-            match waiting.as_mut() {
-                None => {
-                    drop(waiting);
-                    return self.push(package.clone());
-                }
-                Some(queue) if !wait || queue.len() < LINK_CAPACITY => {
-                    queue.push_back(package.clone());
+            if self.shut.load(Ordering::Acquire) {
+                return Err(self.closed_error());
+            }
+            if let Some(link) = self.link.get() {
+                if !link.backlog.is_full() {
                     return Ok(());
                 }
-                Some(_) => {
-                    if self.shut.load(Ordering::Acquire) {
-                        return Err(self.closed_error());
-                    }
-                    waiting = self
-                        .waiting_changed
-                        .wait(waiting)
-                        .unwrap_or_else(|e| e.into_inner());
+                let guard = lock(&link.backlog.lock);
+                if link.backlog.is_full() && !self.shut.load(Ordering::Acquire) {
+                    // Woken when the peer takes packages or on shutdown;
+                    // the timeout only bounds a wake-up that raced.
+                    let _ = link
+                        .backlog
+                        .room
+                        .wait_timeout(guard, Duration::from_millis(100));
                 }
+                continue;
+            }
+            let waiting = lock(&self.waiting);
+            match waiting.as_ref() {
+                Some(queue) if queue.len() > LINK_CAPACITY => {
+                    let _ = self
+                        .waiting_changed
+                        .wait_timeout(waiting, Duration::from_millis(100));
+                }
+                _ => return Ok(()),
             }
         }
     }
 
     fn notify_close(&self) {
-        if let Err(e) = self.send_package(&Package::close_notice(), true) {
+        if let Err(e) = self.send_package(&Package::close_notice(), false) {
             tracing::debug!(error = %e, "close package not sent");
         }
     }
@@ -577,6 +651,9 @@ impl Connection for InprocConnection {
             }
         }
         REGISTRY.changed.notify_all();
+        if let Some(link) = self.link.get() {
+            link.backlog.wake_all();
+        }
         let _guard = lock(&self.waiting);
         self.waiting_changed.notify_all();
     }
