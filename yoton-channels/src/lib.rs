@@ -1,0 +1,79 @@
+//! yoton's channels: the messaging layer programs write against, on top of
+//! a [`yoton_core::Context`], byte-compatible with Python yoton.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use yoton_channels::{PubChannel, StateChannel, SubChannel};
+//! use yoton_core::Context;
+//! use yoton_inproc::InprocTransport;
+//!
+//! // Two contexts (in one process here; over TCP they can be anywhere).
+//! let host = Context::new();
+//! host.register_transport(Arc::new(InprocTransport::new()));
+//! let client = Context::new();
+//! client.register_transport(Arc::new(InprocTransport::new()));
+//! let bound = host.bind("inproc://").unwrap();
+//! client.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+//!
+//! // Publish/subscribe: every sub channel of the slot gets every message.
+//! let news = PubChannel::<String>::new(&host, "news").unwrap();
+//! let reader = SubChannel::<String>::new(&client, "news").unwrap();
+//! news.send("hello").unwrap();
+//! news.send("world").unwrap();
+//! let timeout = Duration::from_secs(10);
+//! assert_eq!(reader.recv_timeout(timeout).unwrap(), "hello");
+//! assert_eq!(reader.recv_timeout(timeout).unwrap(), "world");
+//!
+//! // State: the latest value, the same everywhere.
+//! let status = StateChannel::<String>::new(&host, "status").unwrap();
+//! let seen = StateChannel::<String>::new(&client, "status").unwrap();
+//! let changed = seen.received().subscribe();
+//! status.send("busy").unwrap();
+//! changed.recv_timeout(timeout).unwrap();
+//! assert_eq!(seen.recv().as_deref(), Some("busy"));
+//! ```
+//!
+//! # Channels
+//! - [`PubChannel`] and [`SubChannel`]: publish/subscribe, with a bounded
+//!   receive queue whose drops are counted, sync mode (a slow subscriber
+//!   holds its publishers back) and [`select_sub_channel`] to read several
+//!   sub channels in the order their messages arrived.
+//! - [`StateChannel`]: a value kept the same across the network.
+//!
+//! A channel is known in the network by its slot: the base name given to
+//! `new`, the message type's name and the pattern, as
+//! `base.type.pattern` (see [`SlotName`]). Each channel registers its slots
+//! with its context; a second channel on a taken slot of the same context
+//! is refused ([`yoton_core::Error::SlotTaken`]). Closing a channel (or
+//! dropping it, or [`Context::close_channels`](yoton_core::Context::close_channels))
+//! unregisters it.
+//!
+//! # Message types
+//! The type parameter of a channel is a [`MessageType`]: `String` (`txt`,
+//! Python's `TEXT`), `Vec<u8>` or [`bytes::Bytes`] (`bin`, Python's
+//! `BINARY`), [`Postcard<T>`] for serde types between Rust programs, or one
+//! of your own. Empty messages are never sent.
+//!
+//! # Threads
+//! Channels are `Send` and `Sync`. Messages are delivered on the
+//! transport's receiving threads, which also run the `received` signal
+//! handlers; a sub channel in sync mode has a thread of its own
+//! (`yoton-sync`) for its words.
+#![forbid(unsafe_code)]
+
+mod error;
+mod message;
+mod pubsub;
+mod slot;
+mod state;
+pub mod sync;
+
+pub use error::{Error, MessageError, Result};
+pub use message::{MessageType, Postcard};
+pub use pubsub::{
+    DEFAULT_CAPACITY, Iter, Overflow, PubChannel, Selectable, Selection, SubChannel, SubOptions,
+    TryIter, select_sub_channel,
+};
+pub use slot::SlotName;
+pub use state::StateChannel;

@@ -1,0 +1,231 @@
+//! Message types: how a channel turns messages into bytes and back, and
+//! the type name that goes into its slot name.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::MessageError;
+
+/// How the messages of a channel are turned into bytes and back.
+///
+/// The type parameter of every channel is a `MessageType`: `String` for
+/// text (`txt`, byte-compatible with Python yoton's `TEXT`), `Vec<u8>` or
+/// [`Bytes`] for raw bytes (`bin`, Python's `BINARY`), and
+/// [`Postcard<T>`] for any serde type (Rust to Rust).
+///
+/// The [`type_name`](MessageType::type_name) becomes the middle part of the
+/// channel's slot name (`base.type.pattern`), so channels of different
+/// message types never talk to each other.
+///
+/// A channel sends a [`Borrowed`](MessageType::Borrowed) value (`&str` for
+/// `String`, `&[u8]` for bytes) and receives a
+/// [`Message`](MessageType::Message).
+///
+/// # Implementing it
+///
+/// ```
+/// use std::borrow::Cow;
+/// use bytes::Bytes;
+/// use yoton_channels::{MessageError, MessageType};
+///
+/// /// A point as two little-endian `i32`s.
+/// #[derive(Debug, PartialEq)]
+/// struct Point(i32, i32);
+///
+/// impl MessageType for Point {
+///     type Message = Point;
+///     type Borrowed = Point;
+///     fn type_name() -> Cow<'static, str> {
+///         Cow::Borrowed("point")
+///     }
+///     fn encode(p: &Point) -> Result<Bytes, MessageError> {
+///         let mut out = Vec::with_capacity(8);
+///         out.extend_from_slice(&p.0.to_le_bytes());
+///         out.extend_from_slice(&p.1.to_le_bytes());
+///         Ok(out.into())
+///     }
+///     fn decode(bytes: Bytes) -> Result<Point, MessageError> {
+///         let raw: [u8; 8] = bytes[..]
+///             .try_into()
+///             .map_err(|_| MessageError::new(format!("{} bytes, not 8", bytes.len())))?;
+///         let x = i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
+///         let y = i32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]);
+///         Ok(Point(x, y))
+///     }
+/// }
+///
+/// let bytes = Point::encode(&Point(1, -2)).unwrap();
+/// assert_eq!(Point::decode(bytes).unwrap(), Point(1, -2));
+/// assert!(Point::decode(Bytes::from_static(b"abc")).is_err());
+/// ```
+pub trait MessageType: Send + Sync + 'static {
+    /// What the receiving side gets.
+    type Message;
+    /// What the sending side gives (a borrowed form, so that `&str` can be
+    /// sent on a `String` channel).
+    type Borrowed: ?Sized;
+
+    /// The type part of the slot name, such as `txt`. Channels lower-case
+    /// the whole slot name, so case does not matter.
+    fn type_name() -> Cow<'static, str>;
+
+    /// The bytes of a message. Empty bytes are never sent.
+    fn encode(message: &Self::Borrowed) -> Result<Bytes, MessageError>;
+
+    /// The message of some received bytes; an error describes why they are
+    /// not a message of this type (the channel counts and logs it, and
+    /// skips the message).
+    fn decode(bytes: Bytes) -> Result<Self::Message, MessageError>;
+}
+
+/// Text, UTF-8 encoded: type name `txt`, as Python yoton's `TEXT`.
+///
+/// ```
+/// use bytes::Bytes;
+/// use yoton_channels::MessageType;
+///
+/// assert_eq!(String::type_name(), "txt");
+/// assert_eq!(String::encode("héllo").unwrap(), "héllo".as_bytes());
+/// assert_eq!(String::decode(Bytes::from_static(b"ok")).unwrap(), "ok");
+/// assert!(String::decode(Bytes::from_static(b"\xff")).is_err());
+/// ```
+impl MessageType for String {
+    type Message = String;
+    type Borrowed = str;
+
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("txt")
+    }
+
+    fn encode(message: &str) -> Result<Bytes, MessageError> {
+        Ok(Bytes::copy_from_slice(message.as_bytes()))
+    }
+
+    fn decode(bytes: Bytes) -> Result<String, MessageError> {
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(e) => Err(MessageError::new(e)),
+        }
+    }
+}
+
+/// Raw bytes received as a `Vec<u8>`: type name `bin`, as Python yoton's
+/// `BINARY`. Same slots as [`Bytes`].
+///
+/// ```
+/// use bytes::Bytes;
+/// use yoton_channels::MessageType;
+///
+/// assert_eq!(<Vec<u8>>::type_name(), "bin");
+/// assert_eq!(<Vec<u8>>::decode(Bytes::from_static(b"\x00\x01")).unwrap(), vec![0, 1]);
+/// ```
+impl MessageType for Vec<u8> {
+    type Message = Vec<u8>;
+    type Borrowed = [u8];
+
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("bin")
+    }
+
+    fn encode(message: &[u8]) -> Result<Bytes, MessageError> {
+        Ok(Bytes::copy_from_slice(message))
+    }
+
+    fn decode(bytes: Bytes) -> Result<Vec<u8>, MessageError> {
+        Ok(bytes.to_vec())
+    }
+}
+
+/// Raw bytes received as [`Bytes`] (a slice of the received package, no
+/// copy): type name `bin`, as Python yoton's `BINARY`.
+///
+/// ```
+/// use bytes::Bytes;
+/// use yoton_channels::MessageType;
+///
+/// assert_eq!(Bytes::type_name(), "bin");
+/// let data = Bytes::from_static(b"raw");
+/// assert_eq!(Bytes::decode(data.clone()).unwrap(), data);
+/// ```
+impl MessageType for Bytes {
+    type Message = Bytes;
+    type Borrowed = [u8];
+
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("bin")
+    }
+
+    fn encode(message: &[u8]) -> Result<Bytes, MessageError> {
+        Ok(Bytes::copy_from_slice(message))
+    }
+
+    fn decode(bytes: Bytes) -> Result<Bytes, MessageError> {
+        Ok(bytes)
+    }
+}
+
+/// Any serde type, encoded with `postcard`: for channels between Rust
+/// programs (Python yoton has no counterpart).
+///
+/// `Postcard<T>` is a marker: a `PubChannel<Postcard<T>>` sends `&T` and a
+/// `SubChannel<Postcard<T>>` receives `T`.
+///
+/// The type name is `postcard:` followed by [`std::any::type_name`] of `T`
+/// (for example `postcard:my_app::Point`), so channels of different types
+/// never share a slot. `std::any::type_name` is not guaranteed to be stable
+/// across compiler versions or to be unique: programs that talk to each
+/// other should be built with the same compiler, and types meant to be kept
+/// apart should have distinct paths. A channel with a name of your choosing
+/// is a [`MessageType`] implementation away.
+///
+/// Note that postcard encodes a value of a zero-sized type (such as `()`)
+/// as no bytes at all, and empty messages are never sent.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use yoton_channels::{MessageType, Postcard};
+///
+/// #[derive(Debug, PartialEq, Serialize, Deserialize)]
+/// struct Reading { sensor: u16, value: f32 }
+///
+/// type R = Postcard<Reading>;
+/// assert!(R::type_name().starts_with("postcard:"));
+/// assert!(R::type_name().ends_with("Reading"));
+/// let bytes = R::encode(&Reading { sensor: 3, value: 1.5 }).unwrap();
+/// assert_eq!(R::decode(bytes).unwrap(), Reading { sensor: 3, value: 1.5 });
+/// assert!(R::decode(bytes::Bytes::from_static(b"\xff")).is_err());
+/// ```
+pub struct Postcard<T>(PhantomData<fn() -> T>);
+
+impl<T> fmt::Debug for Postcard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Postcard<{}>", std::any::type_name::<T>())
+    }
+}
+
+impl<T> MessageType for Postcard<T>
+where
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Message = T;
+    type Borrowed = T;
+
+    fn type_name() -> Cow<'static, str> {
+        Cow::Owned(format!("postcard:{}", std::any::type_name::<T>()))
+    }
+
+    fn encode(message: &T) -> Result<Bytes, MessageError> {
+        postcard::to_stdvec(message)
+            .map(Bytes::from)
+            .map_err(MessageError::new)
+    }
+
+    fn decode(bytes: Bytes) -> Result<T, MessageError> {
+        postcard::from_bytes(&bytes).map_err(MessageError::new)
+    }
+}
