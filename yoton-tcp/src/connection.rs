@@ -1,0 +1,467 @@
+//! [`TcpConnection`]: one socket between two contexts, its send queue and
+//! its sending and receiving threads.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use socket2::Socket;
+use yoton_core::decoder::Decoder;
+use yoton_core::handshake::HandshakeLine;
+use yoton_core::liveness::HeartbeatClock;
+use yoton_core::{Connection, ConnectionCore, Error, Package, PeerInfo, Result, reason};
+
+use crate::io::{failure_reason, is_timeout, write_all_two};
+use crate::options::TcpOptions;
+
+/// Data at least this long is written straight from the package (header
+/// and data in one vectored write) instead of being copied into the batch
+/// buffer.
+const LARGE_DATA: usize = 32 * 1024;
+
+/// The most packages and bytes the sending thread takes per round, so that
+/// flushes and waiting producers hear of progress often.
+const BATCH_PACKAGES: usize = 4096;
+const BATCH_BYTES: usize = 1024 * 1024;
+
+/// The batch buffer is shrunk back to this after a round that made it
+/// larger, so that one burst does not pin memory.
+const BUFFER_KEEP: usize = 256 * 1024;
+
+/// The longest a receiving thread blocks in one read: a changed timeout
+/// takes effect within this.
+const MAX_READ_WAIT: Duration = Duration::from_millis(250);
+const MIN_READ_WAIT: Duration = Duration::from_millis(5);
+
+/// A yoton connection over TCP. Made by
+/// [`TcpTransport`](crate::TcpTransport) through
+/// [`Context::bind`](yoton_core::Context::bind) and
+/// [`Context::connect`](yoton_core::Context::connect), and used through the
+/// [`Connection`] trait.
+///
+/// It is `Send` and `Sync`: the user, the context and the connection's own
+/// threads share it. No lock is held while a thread blocks on the socket.
+pub struct TcpConnection {
+    core: ConnectionCore,
+    pub(crate) options: TcpOptions,
+    pub(crate) span: tracing::Span,
+    send: Mutex<SendState>,
+    /// Wakes the sending thread: packages were queued, or shutdown.
+    work: Condvar,
+    /// Wakes producers and flushers: packages were written, or shutdown.
+    progress: Condvar,
+    shut: AtomicBool,
+    /// The connected socket, once the handshake is done.
+    socket: OnceLock<Arc<Socket>>,
+    /// While waiting: the listening socket and its address.
+    pub(crate) listener: Mutex<Option<(Arc<Socket>, SocketAddr)>>,
+    pub(crate) accept_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Set by the handshake that wins the bound connection.
+    pub(crate) claimed: AtomicBool,
+    pub(crate) pending_handshakes: AtomicUsize,
+}
+
+#[derive(Debug, Default)]
+struct SendState {
+    queue: VecDeque<Package>,
+    /// Encoded bytes of the packages queued and not yet written.
+    queued_bytes: usize,
+    /// Packages ever queued, and ever written (heartbeats not counted).
+    queued_total: u64,
+    written_total: u64,
+    shut: bool,
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; the data stays consistent.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl TcpConnection {
+    pub(crate) fn new(core: ConnectionCore, options: &TcpOptions) -> Arc<Self> {
+        let span = tracing::debug_span!(
+            "yoton_tcp",
+            id1 = %core.context_id(),
+            local = tracing::field::Empty,
+            peer = tracing::field::Empty,
+        );
+        let connection = Arc::new(TcpConnection {
+            core,
+            options: options.clone(),
+            span,
+            send: Mutex::new(SendState::default()),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            shut: AtomicBool::new(false),
+            socket: OnceLock::new(),
+            listener: Mutex::new(None),
+            accept_thread: Mutex::new(None),
+            claimed: AtomicBool::new(false),
+            pending_handshakes: AtomicUsize::new(0),
+        });
+        let as_dyn: Arc<dyn Connection> = connection.clone();
+        connection.core.attach(&as_dyn);
+        connection
+    }
+
+    pub(crate) fn is_shut(&self) -> bool {
+        self.shut.load(Ordering::Acquire)
+    }
+
+    /// This side's handshake line.
+    pub(crate) fn own_line(&self) -> HandshakeLine {
+        HandshakeLine {
+            id: self.core.context_id(),
+            pid: std::process::id(),
+        }
+    }
+
+    fn closed_error(&self) -> Error {
+        Error::Closed {
+            reason: self
+                .core
+                .close_reason()
+                .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
+        }
+    }
+
+    /// Takes a socket whose handshake succeeded: records the peer, starts
+    /// the threads. `rest` is what arrived after the peer's line. Returns
+    /// false (and drops the socket) if the connection closed meanwhile.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        socket: Socket,
+        peer: HandshakeLine,
+        rest: &[u8],
+        hosting: bool,
+    ) -> io::Result<bool> {
+        socket.set_read_timeout(None)?;
+        socket.set_write_timeout(None)?;
+        socket.set_tcp_nodelay(true)?;
+        let local = socket.local_addr()?.as_socket();
+        let remote = socket.peer_addr()?.as_socket();
+        let (Some(local), Some(remote)) = (local, remote) else {
+            return Err(io::Error::other("not an IP socket"));
+        };
+        let socket = Arc::new(socket);
+        if self.socket.set(Arc::clone(&socket)).is_err() || self.is_shut() {
+            let _ = socket.shutdown(Shutdown::Both);
+            return Ok(false);
+        }
+        let info = PeerInfo {
+            hostname1: local.ip().to_string(),
+            port1: local.port(),
+            hostname2: remote.ip().to_string(),
+            port2: remote.port(),
+            id2: peer.id,
+            pid2: peer.pid,
+        };
+        if !self.core.set_connected(info, hosting) {
+            let _ = socket.shutdown(Shutdown::Both);
+            return Ok(false);
+        }
+        self.span.record("local", tracing::field::display(local));
+        self.span.record("peer", tracing::field::display(remote));
+        tracing::debug!(parent: &self.span, hosting, id2 = %peer.id, pid2 = peer.pid, "connected");
+
+        let mut decoder = Decoder::with_max_data_len(self.options.max_data_len());
+        decoder.feed(rest);
+        let this = Arc::clone(self);
+        let reading = Arc::clone(&socket);
+        let spawned = thread::Builder::new()
+            .name("yoton-tcp-recv".to_owned())
+            .spawn(move || this.receive_loop(&reading, decoder))
+            .and_then(|_| {
+                let this = Arc::clone(self);
+                thread::Builder::new()
+                    .name("yoton-tcp-send".to_owned())
+                    .spawn(move || this.send_loop(&socket))
+            });
+        if let Err(e) = spawned {
+            self.core
+                .close_on_problem(&format!("{} {e}", reason::SOCKET_ERROR));
+        }
+        Ok(true)
+    }
+
+    /// The sending thread: writes what is queued, in batches, and a
+    /// heartbeat after a quarter second of silence.
+    fn send_loop(&self, socket: &Socket) {
+        let _guard = self.span.enter();
+        let mut batch: Vec<Package> = Vec::with_capacity(64);
+        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+        let mut clock = HeartbeatClock::new(Instant::now());
+        loop {
+            let mut bytes = 0usize;
+            {
+                let mut state = lock(&self.send);
+                loop {
+                    if state.shut {
+                        return;
+                    }
+                    if !state.queue.is_empty() {
+                        break;
+                    }
+                    let now = Instant::now();
+                    if clock.is_due(now) {
+                        break;
+                    }
+                    state = self
+                        .work
+                        .wait_timeout(state, clock.deadline().saturating_duration_since(now))
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                while let Some(next) = state.queue.front() {
+                    let len = next.encoded_len();
+                    if !batch.is_empty()
+                        && (batch.len() >= BATCH_PACKAGES || bytes + len > BATCH_BYTES)
+                    {
+                        break;
+                    }
+                    bytes += len;
+                    if let Some(package) = state.queue.pop_front() {
+                        batch.push(package);
+                    }
+                }
+            }
+            let result = if batch.is_empty() {
+                write_all_two(socket, &Package::heartbeat().header(), &[])
+            } else {
+                write_batch(socket, &batch, &mut buf)
+            };
+            let count = batch.len() as u64;
+            batch.clear();
+            match result {
+                Ok(()) => {
+                    clock.on_send(Instant::now());
+                    if count > 0 {
+                        let mut state = lock(&self.send);
+                        state.written_total += count;
+                        state.queued_bytes = state.queued_bytes.saturating_sub(bytes);
+                        drop(state);
+                        self.progress.notify_all();
+                    }
+                }
+                Err(e) => {
+                    if !self.is_shut() {
+                        tracing::debug!(error = %e, "write failed");
+                        self.core.close_on_problem(&failure_reason(&e));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The receiving thread: decodes straight from the socket and hands
+    /// packages to the context; reports `timedout` on silence.
+    fn receive_loop(&self, socket: &Socket, mut decoder: Decoder) {
+        let _guard = self.span.enter();
+        let mut batch: Vec<Package> = Vec::with_capacity(256);
+        if decoder.buffered_len() > 0 && !self.take_packages(&mut decoder, &mut batch) {
+            return;
+        }
+        let mut wait = self.core.timeout().min(MAX_READ_WAIT);
+        if let Err(e) = socket.set_read_timeout(Some(wait)) {
+            self.fail(&e);
+            return;
+        }
+        loop {
+            let mut reading: &Socket = socket;
+            match decoder.read_with(|buf| reading.read(buf)) {
+                Ok(0) => {
+                    if !self.is_shut() {
+                        self.core.close_on_problem(reason::OTHER_END_DROPPED);
+                    }
+                    return;
+                }
+                Ok(_) => {
+                    self.core.on_bytes_received(Instant::now());
+                    if !self.take_packages(&mut decoder, &mut batch) {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => {
+                    if self.is_shut() {
+                        return;
+                    }
+                    let now = Instant::now();
+                    let next = self.core.check_timeout(now);
+                    let want = next
+                        .saturating_duration_since(now)
+                        .clamp(MIN_READ_WAIT, MAX_READ_WAIT);
+                    if want != wait {
+                        wait = want;
+                        if let Err(e) = socket.set_read_timeout(Some(wait)) {
+                            self.fail(&e);
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.fail(&e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn fail(&self, e: &io::Error) {
+        if !self.is_shut() {
+            tracing::debug!(error = %e, "read failed");
+            self.core.close_on_problem(&failure_reason(e));
+        }
+    }
+
+    /// Takes every complete package out of the decoder and hands them to
+    /// the context; false when the connection is to stop receiving.
+    fn take_packages(&self, decoder: &mut Decoder, batch: &mut Vec<Package>) -> bool {
+        let failure = loop {
+            match decoder.next_package() {
+                Ok(Some(package)) => batch.push(package),
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        let keep_going = batch.is_empty() || self.core.receive(batch);
+        match failure {
+            Some(e) if keep_going => {
+                tracing::debug!(error = %e, "stream cannot be decoded");
+                self.core.close_on_problem(&e.reason());
+                false
+            }
+            _ => keep_going,
+        }
+    }
+
+    /// Stops listening: the accepting thread ends and the port is free
+    /// again when this returns (unless called from that thread).
+    pub(crate) fn stop_listening(&self) {
+        let listener = lock(&self.listener).take();
+        if let Some((socket, local)) = listener {
+            // On Linux this wakes a blocked accept; elsewhere a connection
+            // of our own does.
+            if socket.shutdown(Shutdown::Both).is_err() {
+                crate::host::wake_accept(local);
+            }
+        }
+        let handle = lock(&self.accept_thread).take();
+        if let Some(handle) = handle {
+            if handle.thread().id() != thread::current().id() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// Writes a batch: small packages are copied into `buf` and go out
+/// together; a large package's data is written from where it is, with the
+/// headers before it.
+fn write_batch(socket: &Socket, batch: &[Package], buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    for package in batch {
+        buf.extend_from_slice(&package.header());
+        if package.data.len() >= LARGE_DATA {
+            write_all_two(socket, buf, &package.data)?;
+            buf.clear();
+        } else {
+            buf.extend_from_slice(&package.data);
+        }
+    }
+    let result = write_all_two(socket, buf, &[]);
+    if buf.capacity() > BUFFER_KEEP {
+        buf.clear();
+        buf.shrink_to(BUFFER_KEEP);
+    }
+    result
+}
+
+impl Connection for TcpConnection {
+    fn core(&self) -> &ConnectionCore {
+        &self.core
+    }
+
+    fn send_package(&self, package: &Package, wait: bool) -> Result<()> {
+        let size = package.encoded_len();
+        let mut state = lock(&self.send);
+        loop {
+            if state.shut {
+                return Err(self.closed_error());
+            }
+            if !wait || state.queued_bytes < self.options.send_queue_bytes() {
+                break;
+            }
+            state = self.progress.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        let was_empty = state.queue.is_empty();
+        state.queue.push_back(package.clone());
+        state.queued_bytes += size;
+        state.queued_total += 1;
+        drop(state);
+        if was_empty {
+            self.work.notify_one();
+        }
+        Ok(())
+    }
+
+    fn notify_close(&self) {
+        if let Err(e) = self.send_package(&Package::close_notice(), false) {
+            tracing::debug!(error = %e, "close package not queued");
+        }
+    }
+
+    fn wait_written(&self, deadline: Instant) -> Result<()> {
+        let start = Instant::now();
+        let mut state = lock(&self.send);
+        let target = state.queued_total;
+        loop {
+            if state.written_total >= target {
+                return Ok(());
+            }
+            if state.shut {
+                return Err(self.closed_error());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    operation: "flush",
+                    after: deadline.saturating_duration_since(start),
+                });
+            }
+            state = self
+                .progress
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn shutdown(&self) {
+        if self.shut.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        lock(&self.send).shut = true;
+        self.work.notify_all();
+        self.progress.notify_all();
+        if let Some(socket) = self.socket.get() {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+        self.stop_listening();
+        tracing::debug!(parent: &self.span, "shut down");
+    }
+}
+
+impl std::fmt::Debug for TcpConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpConnection")
+            .field("core", &self.core)
+            .field("shut", &self.is_shut())
+            .finish()
+    }
+}

@@ -1,0 +1,128 @@
+//! Socket chores shared by both sides: writing without SIGPIPE, reading a
+//! handshake line under a deadline, and naming the reason of a failure.
+
+use std::io::{self, IoSlice, Read};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Instant;
+
+use socket2::Socket;
+use yoton_core::handshake::{HandshakeError, LineReader};
+use yoton_core::reason;
+
+/// Flags for every send: a peer that went away must give an error, not a
+/// SIGPIPE that kills the process.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEND_FLAGS: i32 = libc::MSG_NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SEND_FLAGS: i32 = 0;
+
+/// Makes a socket that never raises SIGPIPE where a per-send flag does not
+/// exist.
+pub(crate) fn prepare(socket: &Socket) {
+    #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
+    if let Err(e) = socket.set_nosigpipe(true) {
+        tracing::debug!(error = %e, "SO_NOSIGPIPE not set");
+    }
+    let _ = socket;
+}
+
+/// Writes `a` then `b` completely, in as few system calls as the kernel
+/// allows (one vectored write when both are there).
+pub(crate) fn write_all_two(socket: &Socket, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+    while !a.is_empty() || !b.is_empty() {
+        let result = if a.is_empty() {
+            socket.send_with_flags(b, SEND_FLAGS)
+        } else if b.is_empty() {
+            socket.send_with_flags(a, SEND_FLAGS)
+        } else {
+            socket.send_vectored_with_flags(&[IoSlice::new(a), IoSlice::new(b)], SEND_FLAGS)
+        };
+        match result {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(mut n) => {
+                let from_a = n.min(a.len());
+                a = &a[from_a..];
+                n -= from_a;
+                b = &b[n..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads one handshake line before `deadline`. Returns the line (without
+/// CRLF); bytes after it stay in `reader` for the package decoder.
+///
+/// As in the reference, a peer that closes after part of a line is judged
+/// on that part, and one that sends nothing at all (or fails) counts as a
+/// timeout.
+pub(crate) fn read_line(
+    socket: &Socket,
+    deadline: Instant,
+    reader: &mut LineReader,
+) -> Result<Vec<u8>, HandshakeError> {
+    let mut buf = [0u8; 256];
+    let mut got_any = false;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(HandshakeError::TimedOut);
+        }
+        if socket.set_read_timeout(Some(deadline - now)).is_err() {
+            return Err(HandshakeError::TimedOut);
+        }
+        let mut reading: &Socket = socket;
+        match reading.read(&mut buf) {
+            Ok(0) if got_any => {
+                return reader
+                    .feed(b"\r\n")
+                    .unwrap_or(Err(HandshakeError::NotYoton));
+            }
+            Ok(0) => return Err(HandshakeError::TimedOut),
+            Ok(n) => {
+                got_any = true;
+                if let Some(line) = reader.feed(&buf[..n]) {
+                    return line;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => {}
+            Err(_) => return Err(HandshakeError::TimedOut),
+        }
+    }
+}
+
+/// Whether a read or write error is a socket timeout.
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// The close reason for a failed read or write: a peer that went away is
+/// reported as the reference reports an end of stream.
+pub(crate) fn failure_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::WriteZero => reason::OTHER_END_DROPPED.to_owned(),
+        _ => format!("{} {e}", reason::SOCKET_ERROR),
+    }
+}
+
+/// The socket addresses of a host and port (IP text is not looked up).
+pub(crate) fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host:?} resolves to no address"),
+        ));
+    }
+    Ok(addrs)
+}

@@ -1,0 +1,128 @@
+//! The settings of a [`TcpTransport`](crate::TcpTransport), checked once
+//! when the transport is made.
+
+use std::time::Duration;
+
+use yoton_core::decoder::DEFAULT_MAX_DATA_LEN;
+
+/// The default bound of a connection's send queue: 8 MiB of encoded
+/// packages.
+pub const DEFAULT_SEND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+
+/// How long a handshake may take by default: 2 seconds, as in the reference.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Settings of the TCP transport.
+///
+/// Start from [`TcpOptions::new`] (the defaults) and change what is needed
+/// with the chainable `with_*` setters; the values are checked by
+/// [`TcpTransport::with_options`](crate::TcpTransport::with_options).
+///
+/// ```
+/// use std::time::Duration;
+/// use yoton_tcp::{TcpOptions, TcpTransport};
+///
+/// let options = TcpOptions::new()
+///     .with_max_data_len(1 << 20)
+///     .with_send_queue_bytes(256 * 1024)
+///     .with_handshake_timeout(Duration::from_secs(5));
+/// assert_eq!(options.max_data_len(), 1 << 20);
+/// let transport = TcpTransport::with_options(options).unwrap();
+/// assert!(TcpTransport::with_options(TcpOptions::new().with_send_queue_bytes(0)).is_err());
+/// # drop(transport);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpOptions {
+    max_data_len: u64,
+    send_queue_bytes: usize,
+    handshake_timeout: Duration,
+}
+
+/// A [`TcpOptions`] value that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid TCP option {option}: {message}")]
+pub struct OptionsError {
+    /// The setting that is wrong, for example `send_queue_bytes`.
+    pub option: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Default for TcpOptions {
+    fn default() -> Self {
+        TcpOptions {
+            max_data_len: DEFAULT_MAX_DATA_LEN,
+            send_queue_bytes: DEFAULT_SEND_QUEUE_BYTES,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+}
+
+impl TcpOptions {
+    /// The defaults: 64 MiB packages, an 8 MiB send queue, a 2 s handshake.
+    pub fn new() -> Self {
+        TcpOptions::default()
+    }
+
+    /// The largest package data accepted from a peer. A header announcing
+    /// more closes the connection with a reason naming the size and the
+    /// limit; nothing of that size is allocated. At least 1.
+    pub fn with_max_data_len(mut self, max: u64) -> Self {
+        self.max_data_len = max;
+        self
+    }
+
+    /// The bound of the send queue, in encoded bytes: a producer that finds
+    /// this much queued and not yet written waits (backpressure). A single
+    /// package larger than the bound still goes through once the queue has
+    /// room. At least 1.
+    pub fn with_send_queue_bytes(mut self, bytes: usize) -> Self {
+        self.send_queue_bytes = bytes;
+        self
+    }
+
+    /// How long each side of a handshake waits for the other's line. Not
+    /// zero.
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The largest package data accepted from a peer.
+    pub fn max_data_len(&self) -> u64 {
+        self.max_data_len
+    }
+
+    /// The bound of the send queue, in bytes.
+    pub fn send_queue_bytes(&self) -> usize {
+        self.send_queue_bytes
+    }
+
+    /// How long a handshake may take.
+    pub fn handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        let fail = |option, message: &str| {
+            Err(OptionsError {
+                option,
+                message: message.to_owned(),
+            })
+        };
+        if self.max_data_len == 0 {
+            return fail("max_data_len", "must be at least 1 byte");
+        }
+        if usize::try_from(self.max_data_len).is_err() {
+            return fail("max_data_len", "does not fit in memory on this target");
+        }
+        if self.send_queue_bytes == 0 {
+            return fail("send_queue_bytes", "must be at least 1 byte");
+        }
+        if self.handshake_timeout.is_zero() {
+            return fail("handshake_timeout", "must not be zero");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,66 @@
+//! Helpers shared by the TCP test files.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
+use yoton_tcp::TcpTransport;
+
+/// A generous bound for anything that should happen at once.
+pub const SOON: Duration = Duration::from_secs(20);
+
+/// A context with the TCP transport.
+pub fn context() -> Context {
+    let ctx = Context::new();
+    ctx.register_transport(Arc::new(TcpTransport::new()));
+    ctx
+}
+
+/// The smallest text subscriber the context allows: an endpoint on the
+/// incoming slot of `<name>.<kind>.pub-sub` that forwards each message.
+#[derive(Debug)]
+pub struct Inbox(Mutex<Sender<Vec<u8>>>);
+
+impl Endpoint for Inbox {
+    fn deliver(&self, deliveries: &mut Vec<Delivery>) {
+        let tx = self.0.lock().unwrap();
+        for d in deliveries.drain(..) {
+            let _ = tx.send(d.package.data.to_vec());
+        }
+    }
+}
+
+/// The slot a reference pub channel named `name` sends on.
+pub fn pub_slot(name: &str, kind: &str) -> Slot {
+    Slot::from_name(&format!("{name}.{kind}.pub-sub").to_lowercase())
+}
+
+/// Subscribes `ctx` to what pub channels named `name` send.
+pub fn subscribe(ctx: &Context, name: &str, kind: &str) -> Receiver<Vec<u8>> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    ctx.register_endpoint(
+        Direction::Incoming,
+        pub_slot(name, kind),
+        name,
+        Arc::new(Inbox(Mutex::new(tx))),
+    )
+    .unwrap();
+    rx
+}
+
+/// The close package as the reference lays it out (`vectors.json`).
+pub fn close_wire() -> Vec<u8> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../yoton-core/tests/data/vectors.json"
+    ))
+    .unwrap();
+    let vectors: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let hex = vectors["close_wire_hex"].as_str().unwrap();
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
