@@ -1,0 +1,54 @@
+//! `yoton`: send and receive yoton messages from a shell, and a guided
+//! tour of the library.
+//!
+//! ```text
+//! yoton sub ADDRESS SLOT [--bind] [--count N] [--type txt|bin] [--max-wait SECS]
+//! yoton pub ADDRESS SLOT [--bind] [--type txt|bin] [--wait-peer SECS]
+//! yoton demo
+//! ```
+//!
+//! Exit codes: 0 success; 2 bad input (arguments, address, hex), or a
+//! connection that could not be made (refused, port in use); 3 a wait that
+//! ran out (`--max-wait`, `--wait-peer`). Errors are one line on stderr,
+//! starting with `yoton: error: `.
+//!
+//! Each subcommand lives in its own module and is dispatched from [`run`];
+//! a new subcommand (such as `bench`) adds a variant to
+//! [`args::Command`], a module, and a line there.
+#![forbid(unsafe_code)]
+
+mod args;
+mod demo;
+mod failure;
+mod hex;
+mod publish;
+mod session;
+mod sub;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::failure::Failure;
+
+fn main() -> ExitCode {
+    // Usage errors exit 2, as clap does; `--help` and `--version` exit 0.
+    let cli = Cli::parse();
+    match run(&cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            session::note(&failure.one_line());
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+/// Runs one subcommand.
+fn run(command: &Command) -> Result<(), Failure> {
+    match command {
+        Command::Sub(args) => sub::run(args),
+        Command::Pub(args) => publish::run(args),
+        Command::Demo => demo::run(),
+    }
+}

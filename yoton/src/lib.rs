@@ -1,0 +1,156 @@
+//! yoton connects processes and threads so that they exchange messages,
+//! byte for byte compatible with the Python yoton of the pyzo IDE.
+//!
+//! This is the crate to depend on. [`context()`] makes a [`Context`] (a node
+//! of a yoton network) with the TCP and in-process transports registered;
+//! contexts [`bind`](Context::bind) and [`connect`](Context::connect) to
+//! each other, and channels on them send and receive messages:
+//!
+//! ```
+//! use std::time::Duration;
+//! use yoton::{Connection, PubChannel, SubChannel};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // One context binds on a free port of the loopback interface...
+//! let server = yoton::context();
+//! let news = SubChannel::<String>::new(&server, "news")?;
+//! let bound = server.bind("localhost:0")?;
+//!
+//! // ...and another connects to it (in another process, usually).
+//! let client = yoton::context();
+//! let publisher = PubChannel::<String>::new(&client, "news")?;
+//! let connection = client.connect(&format!("localhost:{}", bound.port1()))?;
+//! assert_eq!(connection.id2(), Some(server.id()));
+//!
+//! publisher.send("hello from the client")?;
+//! assert_eq!(news.recv_timeout(Duration::from_secs(10))?, "hello from the client");
+//!
+//! client.close(); // tells the server, which sees "Closed from other end."
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What is where
+//!
+//! - A [`Context`] routes messages between its channels and its
+//!   [`Connection`]s; contexts may form any network (a package is forwarded
+//!   and never delivered twice). It is a cheap, `Send + Sync` handle.
+//! - A [`Connection`] links two contexts. It reports its peer
+//!   ([`id2`](Connection::id2), [`pid2`](Connection::pid2),
+//!   [`hostname2`](Connection::hostname2), [`port2`](Connection::port2)) and
+//!   its events: [`closed`](Connection::closed) with a reason, and
+//!   [`timedout`](Connection::timedout) when the peer goes silent and comes
+//!   back. Events are [`Signal`]s: connect a handler or subscribe a
+//!   receiver.
+//! - Channels carry messages on a named slot: [`PubChannel`] and
+//!   [`SubChannel`] (publish/subscribe), [`StateChannel`] (the latest value,
+//!   resent to newcomers). Their type parameter is the [`MessageType`]:
+//!   `String` for text (`txt`), `Vec<u8>` or `Bytes` for bytes (`bin`), and
+//!   [`Postcard<T>`] for any serde type between Rust programs.
+//! - Addresses are `[protocol://]host:port`; the port may be a name, hashed
+//!   as Python yoton hashes it (`localhost:chat`, `localhost:chat+1`); see
+//!   [`Address`]. `inproc://name` connects contexts of one process.
+//! - Errors: [`Error`] for contexts and connections, [`ChannelError`] for
+//!   channels (which wraps an [`Error`] where the context failed).
+//!
+//! # Features
+//!
+//! - `tcp` (default): [`context()`] registers [`TcpTransport`] for `tcp`.
+//! - `inproc` (default): [`context()`] registers [`InprocTransport`] for
+//!   `inproc`.
+//!
+//! Without either, [`context()`] still works, and transports can be
+//! registered by hand with [`Context::register_transport`]. To write a
+//! transport, or to work with packages and slots directly, depend on
+//! `yoton-core`, whose types these are.
+//!
+//! # Examples
+//!
+//! The `examples/` directory holds a chat between two processes
+//! (`cargo run -p yoton --example chat -- host`), a state channel and the
+//! connection events.
+#![forbid(unsafe_code)]
+
+#[cfg(any(feature = "tcp", feature = "inproc"))]
+use std::sync::Arc;
+
+pub use yoton_core::{
+    Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context,
+    ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason,
+};
+
+pub use yoton_channels::Error as ChannelError;
+pub use yoton_channels::{
+    MessageError, MessageType, Overflow, Postcard, PubChannel, Selectable, Selection, SlotName,
+    StateChannel, SubChannel, SubOptions, select_sub_channel,
+};
+
+/// The channels crate, for everything that is not re-exported at the top.
+pub use yoton_channels as channels;
+
+#[cfg(feature = "inproc")]
+pub use yoton_inproc::InprocTransport;
+#[cfg(feature = "tcp")]
+pub use yoton_tcp::{TcpOptions, TcpTransport};
+
+/// A new [`Context`] with a fresh id and the transports of the enabled
+/// features registered (TCP and in-process by default).
+///
+/// This is the usual way to start; it is [`Context::new`] followed by
+/// [`register_transports`].
+///
+/// ```
+/// let ctx = yoton::context();
+/// let bound = ctx.bind("inproc://").unwrap(); // any free in-process name
+/// assert!(bound.is_waiting());
+/// ```
+pub fn context() -> Context {
+    let context = Context::new();
+    register_transports(&context);
+    context
+}
+
+/// Registers the transports of the enabled features on `context` (for a
+/// context made some other way, such as [`Context::with_id`]). Returns the
+/// context for chaining.
+///
+/// ```
+/// use yoton::{Context, ContextId};
+///
+/// let id = ContextId::new(0x1234).unwrap();
+/// let ctx = Context::with_id(id);
+/// yoton::register_transports(&ctx);
+/// assert!(ctx.transport("tcp").is_ok());
+/// assert!(ctx.transport("inproc").is_ok());
+/// ```
+pub fn register_transports(context: &Context) -> &Context {
+    #[cfg(feature = "tcp")]
+    context.register_transport(Arc::new(TcpTransport::new()));
+    #[cfg(feature = "inproc")]
+    context.register_transport(Arc::new(InprocTransport::new()));
+    context
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_context_knows_both_protocols() {
+        let ctx = context();
+        for protocol in ["tcp", "TCP", "inproc"] {
+            assert!(ctx.transport(protocol).is_ok(), "{protocol}");
+        }
+        match ctx.bind("udp://localhost:1") {
+            Err(Error::UnknownProtocol { registered, .. }) => {
+                assert_eq!(registered, "inproc, tcp");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn contexts_are_distinct_nodes() {
+        assert_ne!(context().id(), context().id());
+    }
+}
