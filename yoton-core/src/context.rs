@@ -480,7 +480,7 @@ impl Context {
     }
 
     /// Sends `data` on `slot` to every context in the network (destination
-    /// 0). Empty data is sent as it is: channels skip empty messages.
+    /// 0). Empty data is not sent (see [`send_package`](Context::send_package)).
     ///
     /// Blocks while a connection's queue is full (backpressure).
     pub fn send(&self, slot: Slot, data: impl Into<Bytes>) -> Result<()> {
@@ -489,7 +489,16 @@ impl Context {
 
     /// Sends a package, keeping its `dest_id` and `dest_seq`; the context
     /// sets `source_id` and numbers it with the next `source_seq`.
+    ///
+    /// A package with empty data is dropped here, unnumbered: on the wire
+    /// an empty package is a connection signal, and numbered 1 (a context's
+    /// first package) it would read as the close package and close the
+    /// peer's connection.
     pub fn send_package(&self, package: Package) -> Result<()> {
+        if package.data.is_empty() {
+            tracing::trace!(slot = %package.slot, "empty package not sent");
+            return Ok(());
+        }
         self.shared.send(package);
         Ok(())
     }
@@ -748,6 +757,19 @@ mod tests {
         ctx.send(Slot::new(9), "b").unwrap();
         assert_eq!(ctx.startup_queued(), 2);
         assert_eq!(ctx.startup_dropped(), 0);
+    }
+
+    #[test]
+    fn empty_packages_are_not_sent_or_numbered() {
+        let ctx = Context::new();
+        ctx.send(Slot::new(9), "").unwrap();
+        ctx.send_package(Package::new(Slot::new(9), Bytes::new()))
+            .unwrap();
+        assert_eq!(ctx.startup_queued(), 0);
+        ctx.send(Slot::new(9), "a").unwrap();
+        let sending = lock(&ctx.shared.sending);
+        assert_eq!(sending.startup.len(), 1);
+        assert_eq!(sending.startup[0].source_seq, 1);
     }
 
     #[test]
