@@ -55,6 +55,17 @@ impl Link<'_> {
         self.connection = Some(connection);
     }
 
+    /// Reports the peer of a bound connection once it is there (also when
+    /// it came and went between two looks).
+    fn announce_peer(&mut self) {
+        if let Some(connection) = &self.connection {
+            if !self.announced && connection.id2().is_some() {
+                session::announce_connected(connection, &self.protocol);
+                self.announced = true;
+            }
+        }
+    }
+
     /// Reports a peer that arrived, and replaces a closed connection. A
     /// connecting subscriber makes one attempt a call (blocking up to
     /// [`CONNECT_TIMEOUT`]), so that the caller still sees its deadline.
@@ -74,17 +85,10 @@ impl Link<'_> {
             }
             return Ok(());
         };
-        if !self.announced && connection.is_connected() {
-            session::announce_connected(&connection, &self.protocol);
-            self.announced = true;
-        }
+        self.announce_peer();
         let Ok(event) = self.closed.try_recv() else {
             return Ok(());
         };
-        if !self.announced && connection.id2().is_some() {
-            // A peer came and went between two looks.
-            session::announce_connected(&connection, &self.protocol);
-        }
         session::note(&format!("connection closed: {}", event.reason));
         self.connection = None;
         if self.args.endpoint.bind {
@@ -174,6 +178,7 @@ fn receive<M: MessageType>(
             Err(e) => return Err(Failure::error(e)),
         }
         if args.count.is_some_and(|count| received >= count) {
+            link.announce_peer();
             return finish(&mut out);
         }
         link.tend()?;
