@@ -1,0 +1,328 @@
+//! Closing: reasons on both ends, `closed` exactly once, closing while
+//! waiting, and one-time use of a connection.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use yoton_core::{ClosedEvent, ConnectOptions, Error, State, reason};
+
+use crate::STEP_DEADLINE;
+use crate::TransportUnderTest;
+use crate::harness::{SLOT, assert_quiet, bind, connect, context, join, listen, pair, texts};
+
+fn closed_reason(events: &Receiver<ClosedEvent>, what: &str) -> String {
+    events
+        .recv_timeout(STEP_DEADLINE)
+        .unwrap_or_else(|e| panic!("{what} did not close in time: {e}"))
+        .reason
+}
+
+fn connect_fails_quickly(ctx: &yoton_core::Context, address: &str) {
+    let options = ConnectOptions::new().timeout(Duration::from_millis(300));
+    if let Ok(conn) = ctx.connect_with(address, &options) {
+        panic!("connected to {address}, where nobody waits: {conn:?}");
+    }
+}
+
+/// `close` with a reason: this end reports that reason, the other end
+/// `Closed from other end.`
+pub fn close_is_seen_on_both_ends_with_its_reason(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let here = p.conn.closed().subscribe();
+    let there = p.bound.closed().subscribe();
+    p.conn.close(Some("bye"));
+    assert_eq!(closed_reason(&here, "the closing end"), "bye");
+    assert_eq!(p.conn.close_reason().as_deref(), Some("bye"));
+    assert_eq!(
+        closed_reason(&there, "the other end"),
+        reason::CLOSED_FROM_OTHER_END
+    );
+    assert_eq!(
+        p.bound.close_reason().as_deref(),
+        Some(reason::CLOSED_FROM_OTHER_END)
+    );
+}
+
+/// `close` on the bound end without a reason: `Closed on command.` there,
+/// `Closed from other end.` at the connecting end.
+pub fn close_by_the_bound_end_is_seen_by_the_connecting_end(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let here = p.bound.closed().subscribe();
+    let there = p.conn.closed().subscribe();
+    p.bound.close(None);
+    assert_eq!(
+        closed_reason(&here, "the bound end"),
+        reason::CLOSED_ON_COMMAND
+    );
+    assert_eq!(
+        closed_reason(&there, "the connecting end"),
+        reason::CLOSED_FROM_OTHER_END
+    );
+    assert!(!p.conn.is_alive());
+}
+
+/// Closing again, or closing on a problem afterwards, emits nothing more
+/// and keeps the first reason, on both ends.
+pub fn closed_is_emitted_exactly_once(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let here = p.conn.closed().subscribe();
+    let there = p.bound.closed().subscribe();
+    p.conn.close(Some("first"));
+    p.conn.close(Some("second"));
+    p.conn.close_on_problem(Some("third"));
+    assert_eq!(closed_reason(&here, "the closing end"), "first");
+    assert_eq!(
+        closed_reason(&there, "the other end"),
+        reason::CLOSED_FROM_OTHER_END
+    );
+    p.bound.close(Some("late"));
+    p.bound.close_on_problem(Some("later"));
+    assert_quiet(&here, "second closed event");
+    assert_quiet(&there, "second closed event at the other end");
+    assert_eq!(p.conn.close_reason().as_deref(), Some("first"));
+    assert_eq!(
+        p.bound.close_reason().as_deref(),
+        Some(reason::CLOSED_FROM_OTHER_END)
+    );
+}
+
+/// Many threads closing at once still make one `closed` event, whose
+/// reason is the one the connection keeps.
+pub fn concurrent_closes_emit_closed_once(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let here = p.conn.closed().subscribe();
+    let there = p.bound.closed().subscribe();
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let conn = Arc::clone(&p.conn);
+            std::thread::spawn(move || {
+                if i % 2 == 0 {
+                    conn.close(Some(&format!("closer {i}")));
+                } else {
+                    conn.close_on_problem(Some(&format!("closer {i}")));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a closing thread");
+    }
+    let first = closed_reason(&here, "the closing end");
+    assert!(first.starts_with("closer "), "{first}");
+    assert_eq!(p.conn.close_reason(), Some(first));
+    assert_quiet(&here, "second closed event");
+    closed_reason(&there, "the other end");
+    assert_quiet(&there, "second closed event at the other end");
+}
+
+/// Handlers connected to `closed` run once, with the connection and the
+/// reason.
+pub fn closed_handlers_run_with_the_connection(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let counted = Arc::clone(&calls);
+    let _handler = p.bound.closed().connect(move |event: &ClosedEvent| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let _ = tx.send((event.connection.core().key(), event.reason.clone()));
+    });
+    p.conn.close(None);
+    let (key, why) = rx.recv_timeout(STEP_DEADLINE).expect("the handler ran");
+    assert_eq!(key, p.bound.core().key());
+    assert_eq!(why, reason::CLOSED_FROM_OTHER_END);
+    assert_quiet(&rx, "second handler call");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+/// `close_on_problem` does not tell the other end: this end says
+/// `Unspecified problem`, the other end sees its peer drop.
+pub fn close_on_problem_does_not_tell_the_other_end(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let here = p.conn.closed().subscribe();
+    let there = p.bound.closed().subscribe();
+    p.conn.close_on_problem(None);
+    assert_eq!(
+        closed_reason(&here, "the failing end"),
+        reason::UNSPECIFIED_PROBLEM
+    );
+    assert_eq!(
+        closed_reason(&there, "the other end"),
+        reason::OTHER_END_DROPPED
+    );
+}
+
+/// `close_on_problem` with a reason reports that reason, from either end.
+pub fn close_on_problem_keeps_its_reason(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let here = p.bound.closed().subscribe();
+    let there = p.conn.closed().subscribe();
+    p.bound.close_on_problem(Some("the link broke"));
+    assert_eq!(closed_reason(&here, "the failing end"), "the link broke");
+    assert_eq!(
+        closed_reason(&there, "the other end"),
+        reason::OTHER_END_DROPPED
+    );
+}
+
+/// Closing a waiting connection stops the waiting: it closes with its
+/// reason and nobody can connect to it any more.
+pub fn closing_while_waiting_stops_waiting(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let address = ut.connect_address(&*bound);
+    let closed = bound.closed().subscribe();
+    bound.close(None);
+    assert_eq!(
+        closed_reason(&closed, "the waiting end"),
+        reason::CLOSED_ON_COMMAND
+    );
+    assert_eq!(bound.state(), State::Closed);
+    assert!(!bound.is_waiting());
+    assert_eq!(host.connections_all().len(), 0);
+    connect_fails_quickly(&context(ut), &address);
+}
+
+/// `close_on_problem` on a waiting connection closes it with its reason.
+pub fn close_on_problem_while_waiting(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let address = ut.connect_address(&*bound);
+    let closed = bound.closed().subscribe();
+    bound.close_on_problem(None);
+    assert_eq!(
+        closed_reason(&closed, "the waiting end"),
+        reason::UNSPECIFIED_PROBLEM
+    );
+    assert_quiet(&closed, "second closed event");
+    assert_eq!(bound.state(), State::Closed);
+    connect_fails_quickly(&context(ut), &address);
+}
+
+/// The address of a waiting connection that was closed can be bound
+/// again, and the new connection hosts a peer.
+pub fn a_closed_waiting_address_binds_again(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let address = ut.connect_address(&*bound);
+    bound.close(None);
+    let again = host.bind(&address).expect("bind the freed address again");
+    assert!(again.is_waiting());
+    assert_eq!(ut.connect_address(&*again), address);
+    let client = context(ut);
+    let _conn = connect(ut, &client, &again);
+    assert!(again.is_connected());
+    assert_eq!(bound.state(), State::Closed, "the old one stays closed");
+}
+
+/// A bound connection hosts one peer: a second peer cannot connect to it,
+/// and once it hosts, its address can be bound again for the next peer.
+pub fn a_bound_connection_hosts_exactly_one_peer(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let address = ut.connect_address(&*bound);
+    let first = context(ut);
+    let _c1 = connect(ut, &first, &bound);
+    connect_fails_quickly(&context(ut), &address);
+    assert_eq!(bound.id2(), Some(first.id()), "still the first peer");
+    let next = host.bind(&address).expect("bind the address again");
+    assert!(next.is_waiting());
+    let second = context(ut);
+    let _c2 = connect(ut, &second, &next);
+    assert_eq!(next.id2(), Some(second.id()));
+    assert_eq!(host.connection_count(), 2);
+}
+
+/// A closed connection stays closed: flushing it fails with its reason,
+/// closing it again does nothing, and its context no longer sends on it.
+pub fn a_closed_connection_stays_closed(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let at_client = listen(&p.client, SLOT);
+    let there = p.conn.closed().subscribe();
+    p.bound.close(Some("done"));
+    closed_reason(&there, "the connecting end");
+    match p.bound.flush(Duration::from_secs(1)) {
+        Err(Error::Closed { reason: r }) => assert_eq!(r, "done"),
+        other => panic!("flush after close: {other:?}"),
+    }
+    match p.conn.flush(Duration::from_secs(1)) {
+        Err(Error::Closed { reason: r }) => assert_eq!(r, reason::CLOSED_FROM_OTHER_END),
+        other => panic!("flush after the other end closed: {other:?}"),
+    }
+    p.bound.close(None);
+    assert_eq!(p.bound.close_reason().as_deref(), Some("done"));
+    assert_eq!(p.host.connection_count(), 0);
+    p.host.send(SLOT, "after close").expect("send");
+    assert_eq!(p.host.startup_queued(), 1, "kept for a future connection");
+    assert_quiet(&at_client, "delivery over a closed connection");
+}
+
+/// Once a hosting connection closed, nobody reaches it again: connecting to
+/// its address fails.
+pub fn a_closed_connection_is_not_reached_again(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let address = ut.connect_address(&*p.bound);
+    p.bound.close(None);
+    connect_fails_quickly(&context(ut), &address);
+    assert_eq!(p.bound.state(), State::Closed);
+    assert_eq!(p.bound.id2(), Some(p.client.id()));
+}
+
+/// Connections are used once, but contexts are not: the same two contexts
+/// connect again with new connections, and messages flow on them.
+pub fn the_same_contexts_connect_again_after_closing(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let there = p.bound.closed().subscribe();
+    p.conn.close(None);
+    closed_reason(&there, "the first bound end");
+    let at_host = listen(&p.host, SLOT);
+    let (bound, conn) = join(ut, &p.host, &p.client);
+    assert!(bound.is_connected() && conn.is_connected());
+    p.client.send(SLOT, "again").expect("send");
+    assert_eq!(texts(&at_host, 1), ["again"]);
+    assert_eq!(p.conn.state(), State::Closed);
+    assert_eq!(p.bound.state(), State::Closed);
+}
+
+/// `Context::close` closes every connection (`Closed by the context.`),
+/// the peers see it, and the context can bind again.
+pub fn context_close_closes_every_connection_and_stays_usable(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let waiting = bind(ut, &host);
+    let client = context(ut);
+    let (bound, conn) = join(ut, &host, &client);
+    let there = conn.closed().subscribe();
+    host.close();
+    assert_eq!(
+        bound.close_reason().as_deref(),
+        Some(reason::CLOSED_BY_CONTEXT)
+    );
+    assert_eq!(
+        waiting.close_reason().as_deref(),
+        Some(reason::CLOSED_BY_CONTEXT)
+    );
+    assert_eq!(
+        closed_reason(&there, "the peer"),
+        reason::CLOSED_FROM_OTHER_END
+    );
+    assert_eq!(host.connections_all().len(), 0);
+    assert!(bind(ut, &host).is_waiting());
+}
+
+/// Dropping the last handle of a context closes its connections, and the
+/// peers are told.
+pub fn dropping_a_context_closes_its_connections(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let there = p.conn.closed().subscribe();
+    let bound = Arc::clone(&p.bound);
+    drop(p.host);
+    assert_eq!(
+        bound.close_reason().as_deref(),
+        Some(reason::CLOSED_BY_CONTEXT)
+    );
+    assert_eq!(
+        closed_reason(&there, "the peer"),
+        reason::CLOSED_FROM_OTHER_END
+    );
+}

@@ -1,0 +1,92 @@
+//! Peers that misbehave: dying without a close package, sending after
+//! their close package, sending empty packages.
+
+use bytes::Bytes;
+use yoton_core::{ContextId, Package, reason};
+
+use crate::harness::{SLOT, assert_quiet, bind, context, listen, texts, wait_until};
+use crate::{STEP_DEADLINE, TransportUnderTest};
+
+fn data(id: ContextId, seq: u64, text: &'static str) -> Package {
+    let mut package = Package::new(SLOT, text);
+    package.source_id = id.get();
+    package.source_seq = seq;
+    package
+}
+
+/// A peer that goes away without a close package (its thread or process
+/// died) is reported as `Other end dropped the connection.`
+pub fn a_peer_that_dies_without_closing_is_reported(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let closed = bound.closed().subscribe();
+    let id = ContextId::new(0xdead_0000_0000_0001).expect("non-zero");
+    let peer = ut.scripted_peer(&*bound, id);
+    wait_until("hosting", || bound.is_connected());
+    drop(peer);
+    let event = closed.recv_timeout(STEP_DEADLINE).expect("closed in time");
+    assert_eq!(event.reason, reason::OTHER_END_DROPPED);
+    assert_eq!(event.connection.core().key(), bound.core().key());
+    assert!(!bound.is_alive());
+    assert_eq!(host.connection_count(), 0);
+}
+
+/// What a peer sent right before it died is still delivered, in order,
+/// before the connection reports the drop.
+pub fn what_a_dying_peer_sent_before_is_delivered(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let rx = listen(&host, SLOT);
+    let closed = bound.closed().subscribe();
+    let id = ContextId::new(0xdead_0000_0000_0002).expect("non-zero");
+    let mut peer = ut.scripted_peer(&*bound, id);
+    for (seq, text) in [(1, "last"), (2, "words"), (3, "before dying")] {
+        assert!(peer.send(&data(id, seq, text)));
+    }
+    drop(peer);
+    assert_eq!(texts(&rx, 3), ["last", "words", "before dying"]);
+    let event = closed.recv_timeout(STEP_DEADLINE).expect("closed in time");
+    assert_eq!(event.reason, reason::OTHER_END_DROPPED);
+}
+
+/// A close package closes the connection with `Closed from other end.`
+/// after what came before it is delivered; what follows it is ignored.
+pub fn a_close_package_closes_and_what_follows_is_ignored(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let rx = listen(&host, SLOT);
+    let closed = bound.closed().subscribe();
+    let id = ContextId::new(0xc105_0000_0000_0001).expect("non-zero");
+    let mut peer = ut.scripted_peer(&*bound, id);
+    assert!(peer.send(&data(id, 1, "before")));
+    assert!(peer.send(&Package::close_notice()));
+    // The link may already be gone; either way "after" must not arrive.
+    let _ = peer.send(&data(id, 2, "after"));
+    assert_eq!(texts(&rx, 1), ["before"]);
+    let event = closed.recv_timeout(STEP_DEADLINE).expect("closed in time");
+    assert_eq!(event.reason, reason::CLOSED_FROM_OTHER_END);
+    assert_quiet(&rx, "delivery after the close package");
+}
+
+/// Empty packages that are neither heartbeats nor close packages are
+/// discarded: they reach no endpoint and close nothing.
+pub fn empty_packages_from_a_peer_are_discarded(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let rx = listen(&host, SLOT);
+    let id = ContextId::new(0xe3b7_0000_0000_0001).expect("non-zero");
+    let mut peer = ut.scripted_peer(&*bound, id);
+    let mut empty = Package::new(SLOT, Bytes::new());
+    empty.source_id = id.get();
+    for seq in [2, 3, 17] {
+        empty.source_seq = seq;
+        assert!(peer.send(&empty));
+    }
+    assert!(peer.send(&Package::heartbeat()));
+    assert!(peer.send(&data(id, 20, "after the empty ones")));
+    let got = rx.recv_timeout(STEP_DEADLINE).expect("the data package");
+    assert_eq!(&got.package.data[..], b"after the empty ones");
+    assert_eq!(got.package.source_seq, 20);
+    assert_quiet(&rx, "delivery of an empty package");
+    assert!(bound.is_connected(), "empty packages close nothing");
+}

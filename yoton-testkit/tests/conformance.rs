@@ -1,0 +1,6 @@
+//! The conformance suite, once per transport: the same case names under
+//! each transport's module.
+
+use yoton_testkit::InprocUnderTest;
+
+yoton_testkit::conformance_suite!(inproc, InprocUnderTest);
