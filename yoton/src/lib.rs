@@ -85,6 +85,10 @@ pub use yoton_channels::{
     StateChannel, SubChannel, SubOptions, select_sub_channel,
 };
 
+/// What [`Signal::subscribe`] returns: the receiving end of an unbounded
+/// `crossbeam-channel` that gets every event emitted after subscribing.
+pub use crossbeam_channel::Receiver;
+
 /// The channels crate, for everything that is not re-exported at the top.
 pub use yoton_channels as channels;
 

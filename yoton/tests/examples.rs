@@ -1,0 +1,21 @@
+//! The self-contained examples run to completion, so that what
+//! `cargo run -p yoton --example NAME` shows keeps working. (The chat needs
+//! two processes and a terminal; it is compiled with the tests.)
+
+#[allow(unreachable_pub)]
+#[path = "../examples/state.rs"]
+mod state;
+
+#[allow(unreachable_pub)]
+#[path = "../examples/events.rs"]
+mod events;
+
+#[test]
+fn the_state_example_runs() {
+    state::main().unwrap();
+}
+
+#[test]
+fn the_events_example_runs() {
+    events::main().unwrap();
+}
