@@ -37,6 +37,13 @@ const BUFFER_KEEP: usize = 256 * 1024;
 const MAX_READ_WAIT: Duration = Duration::from_millis(250);
 const MIN_READ_WAIT: Duration = Duration::from_millis(5);
 
+/// After sending the close package, how long the socket stays open to
+/// take in (and drop) what the peer still sends until it closes its end:
+/// closing at once would answer the peer's heartbeat with a reset, and a
+/// Python peer would then report a socket error instead of reading our
+/// close package.
+const LINGER: Duration = Duration::from_secs(1);
+
 /// A yoton connection over TCP. Made by
 /// [`TcpTransport`](crate::TcpTransport) through
 /// [`Context::bind`](yoton_core::Context::bind) and
@@ -73,6 +80,8 @@ struct SendState {
     /// Packages ever queued, and ever written (heartbeats not counted).
     queued_total: u64,
     written_total: u64,
+    /// The count at which the close package is written, once queued.
+    close_at: Option<u64>,
     shut: bool,
 }
 
@@ -272,6 +281,10 @@ impl TcpConnection {
             return;
         }
         loop {
+            if self.is_shut() {
+                linger(socket);
+                return;
+            }
             let mut reading: &Socket = socket;
             match decoder.read_with(|buf| reading.read(buf)) {
                 Ok(0) => {
@@ -280,16 +293,20 @@ impl TcpConnection {
                     }
                     return;
                 }
+                Ok(_) if self.is_shut() => {}
                 Ok(_) => {
                     self.core.on_bytes_received(Instant::now());
                     if !self.take_packages(&mut decoder, &mut batch) {
                         return;
                     }
+                    if decoder.is_mid_package() {
+                        ack_now(socket);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_timeout(&e) => {
                     if self.is_shut() {
-                        return;
+                        continue;
                     }
                     let now = Instant::now();
                     let next = self.core.check_timeout(now);
@@ -360,6 +377,41 @@ impl TcpConnection {
     }
 }
 
+/// Acknowledges received bytes at once while a package is incomplete. A
+/// peer with Nagle's algorithm on and a small send buffer (the reference
+/// uses 10 KiB) otherwise waits for each delayed acknowledgement, and a
+/// 16 MiB package takes seconds instead of milliseconds. Linux resets the
+/// setting after each acknowledgement, so it is set again per read.
+fn ack_now(socket: &Socket) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket.set_tcp_quickack(true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = socket;
+}
+
+/// Takes in and drops what a peer still sends after our close package,
+/// until it closes its end or [`LINGER`] passes; then closes both ways.
+fn linger(socket: &Socket) {
+    let deadline = Instant::now() + LINGER;
+    let mut scratch = [0u8; 4096];
+    while socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .is_ok()
+    {
+        let mut reading: &Socket = socket;
+        match reading.read(&mut scratch) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    let _ = socket.shutdown(Shutdown::Both);
+}
+
 /// Writes a batch: small packages are copied into `buf` and go out
 /// together; a large package's data is written from where it is, with the
 /// headers before it.
@@ -411,8 +463,12 @@ impl Connection for TcpConnection {
     }
 
     fn notify_close(&self) {
-        if let Err(e) = self.send_package(&Package::close_notice(), false) {
-            tracing::debug!(error = %e, "close package not queued");
+        match self.send_package(&Package::close_notice(), false) {
+            Ok(()) => {
+                let mut state = lock(&self.send);
+                state.close_at = Some(state.queued_total);
+            }
+            Err(e) => tracing::debug!(error = %e, "close package not queued"),
         }
     }
 
@@ -446,11 +502,22 @@ impl Connection for TcpConnection {
         if self.shut.swap(true, Ordering::AcqRel) {
             return;
         }
-        lock(&self.send).shut = true;
+        let graceful = {
+            let mut state = lock(&self.send);
+            state.shut = true;
+            state.close_at.is_some_and(|at| state.written_total >= at)
+        };
         self.work.notify_all();
         self.progress.notify_all();
         if let Some(socket) = self.socket.get() {
-            let _ = socket.shutdown(Shutdown::Both);
+            // After the close package, only stop sending: the receiving
+            // thread lingers until the peer closes its end (see LINGER).
+            let how = if graceful {
+                Shutdown::Write
+            } else {
+                Shutdown::Both
+            };
+            let _ = socket.shutdown(how);
         }
         self.stop_listening();
         tracing::debug!(parent: &self.span, "shut down");
