@@ -178,6 +178,19 @@ pub(crate) fn texts(rx: &Receiver<Delivery>, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// Receives the given texts, checking each as it comes, so that a lost or
+/// reordered message fails at once rather than at the deadline.
+pub(crate) fn expect_texts(rx: &Receiver<Delivery>, expected: &[&str]) {
+    for (i, want) in expected.iter().enumerate() {
+        let d = next(rx, want);
+        assert_eq!(
+            std::str::from_utf8(&d.package.data).expect("UTF-8 text"),
+            *want,
+            "message {i}: lost or out of order"
+        );
+    }
+}
+
 /// Receives `n` messages `prefix0`, `prefix1`, ... and checks each as it
 /// comes, so that a lost or reordered message fails at once.
 pub(crate) fn expect_numbered(rx: &Receiver<Delivery>, prefix: &str, n: usize) {

@@ -22,10 +22,13 @@
 //!    bound connection, an address where nothing is bound, and a
 //!    [`ScriptedPeer`] that does the client side of the handshake by hand
 //!    and then sends, stays silent, or dies as a case asks.
-//! 2. Add one line to `tests/conformance.rs` of this crate:
+//! 2. Add one line to `tests/conformance.rs` of this crate, beside those
+//!    of the transports already checked:
 //!
 //! ```text
-//! yoton_testkit::conformance_suite!(quic, QuicUnderTest);
+//! yoton_testkit::conformance_suite!(inproc, InprocUnderTest);
+//! yoton_testkit::conformance_suite!(tcp, TcpUnderTest);
+//! yoton_testkit::conformance_suite!(quic, QuicUnderTest); // the new one
 //! ```
 //!
 //! 3. Run `cargo test -p yoton-testkit`. Every case runs in its own thread
@@ -61,10 +64,12 @@ pub mod cases;
 mod harness;
 mod inproc;
 mod suite;
+mod tcp;
 
 pub use harness::{CASE_DEADLINE, STEP_DEADLINE, run_case, run_case_on};
 pub use inproc::InprocUnderTest;
 pub use suite::{CASES, Case};
+pub use tcp::TcpUnderTest;
 
 /// A transport as the conformance cases see it.
 ///
@@ -136,6 +141,7 @@ mod tests {
     fn under_test_types_are_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<InprocUnderTest>();
+        check::<TcpUnderTest>();
         check::<broken::BrokenUnderTest>();
     }
 }

@@ -1,6 +1,7 @@
 //! The conformance suite, once per transport: the same case names under
 //! each transport's module.
 
-use yoton_testkit::InprocUnderTest;
+use yoton_testkit::{InprocUnderTest, TcpUnderTest};
 
 yoton_testkit::conformance_suite!(inproc, InprocUnderTest);
+yoton_testkit::conformance_suite!(tcp, TcpUnderTest);

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use yoton_core::{ContextId, Package, reason};
 
-use crate::harness::{SLOT, assert_quiet, bind, context, listen, texts, wait_until};
+use crate::harness::{SLOT, assert_quiet, bind, context, expect_texts, listen, texts, wait_until};
 use crate::{STEP_DEADLINE, TransportUnderTest};
 
 fn data(id: ContextId, seq: u64, text: &'static str) -> Package {
@@ -44,7 +44,7 @@ pub fn what_a_dying_peer_sent_before_is_delivered(ut: &dyn TransportUnderTest) {
         assert!(peer.send(&data(id, seq, text)));
     }
     drop(peer);
-    assert_eq!(texts(&rx, 3), ["last", "words", "before dying"]);
+    expect_texts(&rx, &["last", "words", "before dying"]);
     let event = closed.recv_timeout(STEP_DEADLINE).expect("closed in time");
     assert_eq!(event.reason, reason::OTHER_END_DROPPED);
 }

@@ -1,0 +1,121 @@
+//! The TCP transport under test.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use yoton_core::decoder::Decoder;
+use yoton_core::handshake::{HandshakeLine, LineReader, client_decide};
+use yoton_core::{Connection, ContextId, Package, Transport};
+use yoton_tcp::TcpTransport;
+
+use crate::{STEP_DEADLINE, ScriptedPeer, TransportUnderTest};
+
+/// [`yoton_tcp::TcpTransport`] under test, on loopback: `127.0.0.1:0`
+/// binds a free port, and the scripted peer is a plain [`TcpStream`] that
+/// does the client handshake by hand.
+///
+/// ```
+/// use yoton_testkit::{TcpUnderTest, TransportUnderTest};
+///
+/// let under_test = TcpUnderTest::default();
+/// assert_eq!(under_test.bind_address(), "tcp://127.0.0.1:0");
+/// assert!(under_test.transport().has_ports());
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TcpUnderTest;
+
+impl TransportUnderTest for TcpUnderTest {
+    fn transport(&self) -> Arc<dyn Transport> {
+        Arc::new(TcpTransport::new())
+    }
+
+    fn bind_address(&self) -> String {
+        "tcp://127.0.0.1:0".to_owned()
+    }
+
+    fn connect_address(&self, bound: &dyn Connection) -> String {
+        format!("tcp://{}:{}", bound.hostname1(), bound.port1())
+    }
+
+    fn unbound_address(&self) -> String {
+        // A port that was free a moment ago: nothing of ours binds it.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("its address").port();
+        format!("tcp://127.0.0.1:{port}")
+    }
+
+    fn scripted_peer(&self, bound: &dyn Connection, id: ContextId) -> Box<dyn ScriptedPeer> {
+        let target: SocketAddr = (bound.hostname1().as_str(), bound.port1())
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .unwrap_or_else(|| panic!("cannot resolve {}", bound.hostname1()));
+        match TcpPeer::connect(target, id) {
+            Ok(peer) => Box::new(peer),
+            Err(e) => panic!("scripted peer could not connect to {target}: {e}"),
+        }
+    }
+}
+
+/// A raw socket that did the client handshake.
+#[derive(Debug)]
+struct TcpPeer {
+    stream: TcpStream,
+    decoder: Decoder,
+}
+
+impl TcpPeer {
+    fn connect(target: SocketAddr, id: ContextId) -> io::Result<TcpPeer> {
+        let mut stream = TcpStream::connect_timeout(&target, STEP_DEADLINE)?;
+        stream.set_nodelay(true)?;
+        let own = HandshakeLine {
+            id,
+            pid: std::process::id(),
+        };
+        stream.write_all(own.encode().as_bytes())?;
+        stream.set_read_timeout(Some(STEP_DEADLINE))?;
+        let mut reader = LineReader::new();
+        let mut buf = [0u8; 1024];
+        let line = loop {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            if let Some(line) = reader.feed(&buf[..n]) {
+                break line.map_err(|e| io::Error::other(e.to_string()))?;
+            }
+        };
+        client_decide(&own, &line).map_err(|e| io::Error::other(e.to_string()))?;
+        let mut decoder = Decoder::new();
+        decoder.feed(&reader.take_rest());
+        Ok(TcpPeer { stream, decoder })
+    }
+}
+
+impl ScriptedPeer for TcpPeer {
+    fn send(&mut self, package: &Package) -> bool {
+        self.stream.write_all(&package.to_bytes()).is_ok()
+    }
+
+    fn recv_timeout(&mut self, timeout: Duration) -> Option<Package> {
+        let deadline = Instant::now() + timeout;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match self.decoder.next_package() {
+                Ok(Some(package)) => return Some(package),
+                Ok(None) => {}
+                Err(_) => return None,
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                return None;
+            }
+            match self.stream.read(&mut buf) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.decoder.feed(&buf[..n]),
+            }
+        }
+    }
+}
