@@ -70,6 +70,12 @@ pub struct TcpConnection {
     /// Set by the handshake that wins the bound connection.
     pub(crate) claimed: AtomicBool,
     pub(crate) pending_handshakes: AtomicUsize,
+    /// Set when the receiving thread has ended (after lingering); a
+    /// graceful shutdown waits for it, so that a process that closes and
+    /// exits does not reset the socket before the peer read everything.
+    receiving_done: Mutex<bool>,
+    receiving_ended: Condvar,
+    receiving_thread: OnceLock<thread::ThreadId>,
 }
 
 #[derive(Debug, Default)]
@@ -111,6 +117,9 @@ impl TcpConnection {
             accept_thread: Mutex::new(None),
             claimed: AtomicBool::new(false),
             pending_handshakes: AtomicUsize::new(0),
+            receiving_done: Mutex::new(false),
+            receiving_ended: Condvar::new(),
+            receiving_thread: OnceLock::new(),
         });
         let as_dyn: Arc<dyn Connection> = connection.clone();
         connection.core.attach(&as_dyn);
@@ -183,7 +192,12 @@ impl TcpConnection {
         let reading = Arc::clone(&socket);
         let spawned = thread::Builder::new()
             .name("yoton-tcp-recv".to_owned())
-            .spawn(move || this.receive_loop(&reading, decoder))
+            .spawn(move || {
+                let _ = this.receiving_thread.set(thread::current().id());
+                this.receive_loop(&reading, decoder);
+                *lock(&this.receiving_done) = true;
+                this.receiving_ended.notify_all();
+            })
             .and_then(|_| {
                 let this = Arc::clone(self);
                 thread::Builder::new()
@@ -357,6 +371,28 @@ impl TcpConnection {
         }
     }
 
+    /// Waits (at most a little longer than [`LINGER`]) until the receiving
+    /// thread has taken in what the peer still sent and closed the socket;
+    /// returns at once when called from that thread.
+    fn wait_receiving_ended(&self) {
+        if self.receiving_thread.get() == Some(&thread::current().id()) {
+            return;
+        }
+        let deadline = Instant::now() + LINGER + Duration::from_millis(500);
+        let mut done = lock(&self.receiving_done);
+        while !*done {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            done = self
+                .receiving_ended
+                .wait_timeout(done, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// Stops listening: the accepting thread ends and the port is free
     /// again when this returns (unless called from that thread).
     pub(crate) fn stop_listening(&self) {
@@ -462,6 +498,19 @@ impl Connection for TcpConnection {
         Ok(())
     }
 
+    fn wait_for_room(&self) -> Result<()> {
+        let mut state = lock(&self.send);
+        loop {
+            if state.shut {
+                return Err(self.closed_error());
+            }
+            if state.queued_bytes < self.options.send_queue_bytes() {
+                return Ok(());
+            }
+            state = self.progress.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     fn notify_close(&self) {
         match self.send_package(&Package::close_notice(), false) {
             Ok(()) => {
@@ -518,6 +567,9 @@ impl Connection for TcpConnection {
                 Shutdown::Both
             };
             let _ = socket.shutdown(how);
+            if graceful {
+                self.wait_receiving_ended();
+            }
         }
         self.stop_listening();
         tracing::debug!(parent: &self.span, "shut down");
