@@ -60,4 +60,8 @@ impl ScriptedPeer for InprocPeer {
     fn recv_timeout(&mut self, timeout: Duration) -> Option<Package> {
         self.0.recv_timeout(timeout)
     }
+
+    fn send_raw(&mut self, _bytes: &[u8]) -> Option<bool> {
+        None
+    }
 }

@@ -117,6 +117,12 @@ pub trait ScriptedPeer: Send + fmt::Debug {
     /// included; `None` when nothing comes within `timeout` or the link is
     /// gone.
     fn recv_timeout(&mut self, timeout: Duration) -> Option<Package>;
+
+    /// Sends raw bytes, for transports that carry a byte stream: `None`
+    /// when the transport carries whole packages (it has no bytes to cut),
+    /// otherwise whether the bytes were sent. Cases use it to die in the
+    /// middle of a package.
+    fn send_raw(&mut self, bytes: &[u8]) -> Option<bool>;
 }
 
 /// Whether the transport registered by `under_test` has meaningful ports.

@@ -35,6 +35,7 @@ macro_rules! __with_case_names {
             bound_address_stays_when_a_peer_arrives,
             a_scripted_peer_is_seen_with_its_id_and_pid,
             closed_end_properties,
+            states_only_go_down_while_closing,
             binding_a_taken_address_fails,
             connecting_to_nobody_fails_after_its_timeout,
             connecting_to_self_is_refused_and_the_host_keeps_waiting,
@@ -71,6 +72,7 @@ macro_rules! __with_case_names {
             // Peers that misbehave.
             a_peer_that_dies_without_closing_is_reported,
             what_a_dying_peer_sent_before_is_delivered,
+            a_peer_that_dies_mid_package_is_reported,
             a_close_package_closes_and_what_follows_is_ignored,
             empty_packages_from_a_peer_are_discarded,
             // Flush.

@@ -99,6 +99,10 @@ impl ScriptedPeer for TcpPeer {
         self.stream.write_all(&package.to_bytes()).is_ok()
     }
 
+    fn send_raw(&mut self, bytes: &[u8]) -> Option<bool> {
+        Some(self.stream.write_all(bytes).is_ok())
+    }
+
     fn recv_timeout(&mut self, timeout: Duration) -> Option<Package> {
         let deadline = Instant::now() + timeout;
         let mut buf = vec![0u8; 64 * 1024];

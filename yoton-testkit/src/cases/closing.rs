@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use yoton_core::{ClosedEvent, ConnectOptions, Error, State, reason};
+use yoton_core::{ClosedEvent, ConnectOptions, Connection, Error, State, reason};
 
 use crate::STEP_DEADLINE;
 use crate::TransportUnderTest;
@@ -325,4 +325,57 @@ pub fn dropping_a_context_closes_its_connections(ut: &dyn TransportUnderTest) {
         closed_reason(&there, "the peer"),
         reason::CLOSED_FROM_OTHER_END
     );
+}
+
+/// Watches `conn` until it is closed, recording each state it passes.
+fn watch_states(conn: &Arc<dyn Connection>) -> std::thread::JoinHandle<Vec<State>> {
+    let conn = Arc::clone(conn);
+    let mut seen = vec![conn.state()];
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + STEP_DEADLINE;
+        while seen.last() != Some(&State::Closed) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never closed: {seen:?}"
+            );
+            let state = conn.state();
+            if seen.last() != Some(&state) {
+                seen.push(state);
+            }
+            std::thread::yield_now();
+        }
+        seen
+    })
+}
+
+/// While the ends of a link close, their states only go down (connected
+/// or hosting, perhaps closing, then closed, never alive again), and
+/// `closed` is emitted once the state is closed.
+pub fn states_only_go_down_while_closing(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    for c in [&p.conn, &p.bound] {
+        let tx = tx.clone();
+        let _handler = c.closed().connect(move |event: &ClosedEvent| {
+            let _ = tx.send(event.connection.state());
+        });
+    }
+    let watchers = [watch_states(&p.conn), watch_states(&p.bound)];
+    p.conn.close(None);
+    for (watcher, first) in watchers.into_iter().zip([State::Connected, State::Hosting]) {
+        let seen = watcher.join().expect("the watcher");
+        let allowed = [first, State::Closing, State::Closed];
+        let mut rest = allowed.iter();
+        for state in &seen {
+            assert!(
+                rest.any(|a| a == state),
+                "states went {seen:?}, not down through {allowed:?}"
+            );
+        }
+        assert_eq!(seen.first(), Some(&first));
+    }
+    for end in ["closing end", "other end"] {
+        let state = rx.recv_timeout(STEP_DEADLINE).expect(end);
+        assert_eq!(state, State::Closed, "closed emitted in state {state:?}");
+    }
 }

@@ -49,6 +49,35 @@ pub fn what_a_dying_peer_sent_before_is_delivered(ut: &dyn TransportUnderTest) {
     assert_eq!(event.reason, reason::OTHER_END_DROPPED);
 }
 
+/// A peer that dies in the middle of a package (where the transport
+/// carries bytes; otherwise right after a whole one) is reported as
+/// `Other end dropped the connection.`, and the cut package is not
+/// delivered.
+pub fn a_peer_that_dies_mid_package_is_reported(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    let rx = listen(&host, SLOT);
+    let closed = bound.closed().subscribe();
+    let id = ContextId::new(0xdead_0000_0000_0003).expect("non-zero");
+    let mut peer = ut.scripted_peer(&*bound, id);
+    assert!(peer.send(&data(id, 1, "whole")));
+    let cut = data(id, 2, "cut short by the death of its sender").to_bytes();
+    let carries_bytes = match peer.send_raw(&cut[..cut.len() - 5]) {
+        Some(sent) => {
+            assert!(sent, "the first part of the package was not sent");
+            true
+        }
+        None => false,
+    };
+    drop(peer);
+    expect_texts(&rx, &["whole"]);
+    let event = closed.recv_timeout(STEP_DEADLINE).expect("closed in time");
+    assert_eq!(event.reason, reason::OTHER_END_DROPPED);
+    if carries_bytes {
+        assert_quiet(&rx, "delivery of a cut package");
+    }
+}
+
 /// A close package closes the connection with `Closed from other end.`
 /// after what came before it is delivered; what follows it is ignored.
 pub fn a_close_package_closes_and_what_follows_is_ignored(ut: &dyn TransportUnderTest) {
