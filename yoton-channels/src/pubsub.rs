@@ -199,8 +199,34 @@ impl<M: MessageType> PubChannel<M> {
             type_name: M::type_name(),
             source,
         })?;
+        self.send_bytes(bytes)
+    }
+
+    /// Sends bytes that already are an encoded message of this channel's
+    /// type, as they are: no encoding and no copy (a [`Bytes`] made once can
+    /// be sent many times, or a received message passed on). Otherwise as
+    /// [`send`](PubChannel::send): empty data is not sent, sync mode and
+    /// closing apply.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use yoton_channels::PubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let out = PubChannel::<String>::new(&ctx, "pre-encoded").unwrap();
+    /// let hello = Bytes::from_static(b"hello"); // UTF-8, as `txt` wants
+    /// out.send_bytes(hello.clone()).unwrap();
+    /// out.send_bytes(hello).unwrap();
+    /// assert_eq!(ctx.startup_queued(), 2);
+    /// ```
+    pub fn send_bytes(&self, bytes: impl Into<Bytes>) -> Result<()> {
+        let bytes = bytes.into();
         if bytes.is_empty() {
             return Ok(());
+        }
+        if self.core.closed.load(Ordering::Acquire) {
+            return Err(self.closed_error());
         }
         if self.core.blocked.load(Ordering::Acquire) {
             self.core.wait_while_blocked();

@@ -150,6 +150,17 @@ fn binary_messages_as_vec_and_as_bytes() {
     assert_eq!(recv_n(&as_vec, 3), sent);
     let got: Vec<Vec<u8>> = recv_n(&as_bytes, 3).iter().map(|b| b.to_vec()).collect();
     assert_eq!(got, sent);
+    // Pre-encoded bytes go as they are; a received Bytes can be passed on.
+    let shared = Bytes::from_static(b"shared");
+    out.send_bytes(shared.clone()).unwrap();
+    out.send_bytes(Bytes::new()).unwrap();
+    out.send_bytes(shared).unwrap();
+    assert_eq!(recv_n(&as_vec, 2), [b"shared".to_vec(), b"shared".to_vec()]);
+    let relayed = recv_n(&as_bytes, 2).remove(0);
+    let back = SubChannel::<Bytes>::new(&a, "relay").unwrap();
+    let relay = PubChannel::<Bytes>::new(&c, "relay").unwrap();
+    relay.send_bytes(relayed).unwrap();
+    assert_eq!(&back.recv_timeout(DEADLINE).unwrap()[..], b"shared");
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
