@@ -158,3 +158,9 @@ mod tests {
         assert_ne!(context().id(), context().id());
     }
 }
+
+/// The README's Rust examples, compiled and run as doc tests so that the
+/// README stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
