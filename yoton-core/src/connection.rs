@@ -90,8 +90,9 @@ pub struct PeerInfo {
 /// Get one from [`Context::bind`](crate::Context::bind) or
 /// [`Context::connect`](crate::Context::connect). All provided methods are
 /// shared by every transport; a transport implements only
-/// [`core`](Connection::core) and the four low-level methods
+/// [`core`](Connection::core) and the low-level methods
 /// ([`send_package`](Connection::send_package),
+/// [`wait_for_room`](Connection::wait_for_room),
 /// [`notify_close`](Connection::notify_close),
 /// [`wait_written`](Connection::wait_written) and
 /// [`shutdown`](Connection::shutdown)), which users do not call.
@@ -127,15 +128,16 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     /// The shared state of this connection. Low-level: for transports.
     fn core(&self) -> &ConnectionCore;
 
-    /// Queues a package for sending. Low-level: for the context.
+    /// Queues a package for sending, without blocking. Low-level: for the
+    /// context. Fails with [`Error::Closed`] once the connection is shut
+    /// down.
     ///
-    /// With `wait`, blocks while the transport's queue is over its bound
-    /// (backpressure); without, queues regardless of the bound. The context
-    /// queues without waiting while it holds its ordering lock, and then
-    /// waits with [`wait_for_room`](Connection::wait_for_room) after
-    /// releasing it, so that no lock is held while blocked on a slow peer.
-    /// Fails with [`Error::Closed`] once the connection is shut down.
-    fn send_package(&self, package: &Package, wait: bool) -> Result<()>;
+    /// The context queues under the lock that orders its sequence numbers
+    /// and then applies backpressure with
+    /// [`wait_for_room`](Connection::wait_for_room) after releasing it, so
+    /// that no lock is held while a slow peer holds up a sender; a queue may
+    /// therefore pass its bound by one package per sending thread.
+    fn send_package(&self, package: &Package) -> Result<()>;
 
     /// Blocks while the transport's send queue is over its bound, and
     /// returns once there is room again, or with [`Error::Closed`] when the
@@ -265,8 +267,9 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     }
 
     /// Waits until every package queued before this call has been written,
-    /// or fails with [`Error::Timeout`] when `timeout` passes first (also
-    /// while still waiting for a peer), or [`Error::Closed`].
+    /// or fails with [`Error::Timeout`] when `timeout` passes first (as it
+    /// does while packages wait for a peer to connect), or with
+    /// [`Error::Closed`]. Returns at once when nothing is queued.
     fn flush(&self, timeout: Duration) -> Result<()> {
         if let Some(reason) = self.close_reason() {
             return Err(Error::Closed { reason });

@@ -552,7 +552,7 @@ impl ContextShared {
         let mut sending = lock(&self.sending);
         if connection.is_alive() {
             for package in sending.startup.drain(..) {
-                if let Err(e) = connection.send_package(&package, false) {
+                if let Err(e) = connection.send_package(&package) {
                     tracing::debug!(error = %e, "startup queue not handed over");
                 }
             }
@@ -589,7 +589,7 @@ impl ContextShared {
             let connections = self.snapshot();
             let mut handed = false;
             for connection in connections.iter() {
-                if connection.is_alive() && connection.send_package(&package, false).is_ok() {
+                if connection.is_alive() && connection.send_package(&package).is_ok() {
                     handed = true;
                 }
             }
@@ -650,7 +650,7 @@ impl ContextShared {
                 }
                 let queued = forward
                     .iter()
-                    .all(|package| connection.send_package(package, false).is_ok());
+                    .all(|package| connection.send_package(package).is_ok());
                 if queued {
                     let _ = connection.wait_for_room();
                 }

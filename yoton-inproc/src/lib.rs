@@ -554,7 +554,7 @@ impl Connection for InprocConnection {
         &self.core
     }
 
-    fn send_package(&self, package: &Package, wait: bool) -> Result<()> {
+    fn send_package(&self, package: &Package) -> Result<()> {
         if self.shut.load(Ordering::Acquire) {
             return Err(self.closed_error());
         }
@@ -562,12 +562,10 @@ impl Connection for InprocConnection {
             let mut waiting = lock(&self.waiting);
             if let Some(queue) = waiting.as_mut() {
                 queue.push_back(package.clone());
-                drop(waiting);
-                return if wait { self.wait_for_room() } else { Ok(()) };
+                return Ok(());
             }
         }
-        self.push(package.clone())?;
-        if wait { self.wait_for_room() } else { Ok(()) }
+        self.push(package.clone())
     }
 
     fn wait_for_room(&self) -> Result<()> {
@@ -603,7 +601,7 @@ impl Connection for InprocConnection {
     }
 
     fn notify_close(&self) {
-        if let Err(e) = self.send_package(&Package::close_notice(), false) {
+        if let Err(e) = self.send_package(&Package::close_notice()) {
             tracing::debug!(error = %e, "close package not sent");
         }
     }

@@ -475,17 +475,11 @@ impl Connection for TcpConnection {
         &self.core
     }
 
-    fn send_package(&self, package: &Package, wait: bool) -> Result<()> {
+    fn send_package(&self, package: &Package) -> Result<()> {
         let size = package.encoded_len();
         let mut state = lock(&self.send);
-        loop {
-            if state.shut {
-                return Err(self.closed_error());
-            }
-            if !wait || state.queued_bytes < self.options.send_queue_bytes() {
-                break;
-            }
-            state = self.progress.wait(state).unwrap_or_else(|e| e.into_inner());
+        if state.shut {
+            return Err(self.closed_error());
         }
         let was_empty = state.queue.is_empty();
         state.queue.push_back(package.clone());
@@ -512,7 +506,7 @@ impl Connection for TcpConnection {
     }
 
     fn notify_close(&self) {
-        match self.send_package(&Package::close_notice(), false) {
+        match self.send_package(&Package::close_notice()) {
             Ok(()) => {
                 let mut state = lock(&self.send);
                 state.close_at = Some(state.queued_total);

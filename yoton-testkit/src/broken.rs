@@ -120,14 +120,14 @@ impl Connection for FlawedConnection {
         self.inner.core()
     }
 
-    fn send_package(&self, package: &Package, wait: bool) -> Result<()> {
+    fn send_package(&self, package: &Package) -> Result<()> {
         if self.flaw == Flaw::LosesPackages && package.kind() == PackageKind::Data {
             let n = self.data_sent.fetch_add(1, Ordering::Relaxed);
             if n % 50 == 3 {
                 return Ok(());
             }
         }
-        self.inner.send_package(package, wait)
+        self.inner.send_package(package)
     }
 
     fn wait_for_room(&self) -> Result<()> {
