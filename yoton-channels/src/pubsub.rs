@@ -530,6 +530,9 @@ pub(crate) struct SubQueue {
     /// Wakes the sync thread when the status changes; dropping it stops
     /// the thread.
     wake: Option<Sender<()>>,
+    /// How many receivers wait on the condition variable: a delivery only
+    /// notifies (a system call) when someone waits.
+    waiters: usize,
 }
 
 impl SubQueue {
@@ -569,6 +572,7 @@ impl Endpoint for SubCore {
         let capacity = self.options.capacity;
         let mut added = 0usize;
         let dropped_now;
+        let someone_waits;
         {
             let mut queue = lock(&self.queue);
             if queue.closed {
@@ -593,6 +597,7 @@ impl Endpoint for SubCore {
             }
             queue.check_status();
             dropped_now = queue.dropped - dropped_before;
+            someone_waits = queue.waiters > 0;
         }
         if dropped_now > 0 {
             tracing::warn!(
@@ -602,7 +607,9 @@ impl Endpoint for SubCore {
             );
         }
         if added > 0 {
-            self.available.notify_all();
+            if someone_waits {
+                self.available.notify_all();
+            }
             if self.received.subscriber_count() > 0 {
                 self.received.emit(added);
             }
@@ -724,6 +731,7 @@ impl<M: MessageType> SubChannel<M> {
                 closed: false,
                 status: QueueStatus::Off,
                 wake: None,
+                waiters: 0,
             }),
             available: Condvar::new(),
             received: Signal::new(),
@@ -775,6 +783,11 @@ impl<M: MessageType> SubChannel<M> {
                     if queue.closed {
                         return Err(self.closed_error());
                     }
+                    let now = Instant::now();
+                    if deadline.is_some_and(|d| now >= d) {
+                        return Err(Error::Timeout { after: waited });
+                    }
+                    queue.waiters += 1;
                     queue = match deadline {
                         None => self
                             .core
@@ -782,10 +795,6 @@ impl<M: MessageType> SubChannel<M> {
                             .wait(queue)
                             .unwrap_or_else(|e| e.into_inner()),
                         Some(deadline) => {
-                            let now = Instant::now();
-                            if now >= deadline {
-                                return Err(Error::Timeout { after: waited });
-                            }
                             self.core
                                 .available
                                 .wait_timeout(queue, deadline - now)
@@ -793,6 +802,7 @@ impl<M: MessageType> SubChannel<M> {
                                 .0
                         }
                     };
+                    queue.waiters -= 1;
                 }
             };
             if let Some(message) = self.decode(data) {

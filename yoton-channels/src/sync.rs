@@ -2,7 +2,18 @@
 //! slow down (`full`) and go on (`ok`), and by which a pub channel obeys.
 //!
 //! The rules are plain code fed instants, so they are tested without
-//! waiting; the channels apply them.
+//! waiting; the channels apply them. The numbers are the reference's:
+//!
+//! ```
+//! use std::time::Duration;
+//! use yoton_channels::sync;
+//!
+//! assert_eq!((sync::HIGH_WATER_MARK, sync::LOW_WATER_MARK), (32, 16));
+//! assert_eq!(sync::REPEAT_INTERVAL, Duration::from_secs(4));
+//! assert_eq!(sync::SEND_BLOCK, Duration::from_secs(1));
+//! assert_eq!(sync::FULL_LAPSES_AFTER, Duration::from_secs(10));
+//! assert_eq!((sync::WORD_FULL, sync::WORD_OK), ("full", "ok"));
+//! ```
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
