@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use crate::context::ContextShared;
@@ -224,6 +224,26 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
         self.state() == State::Waiting
     }
 
+    /// Blocks until a peer has connected (a bound connection becomes
+    /// hosting; a connected one returns at once), or fails with
+    /// [`Error::Timeout`] when `timeout` passes, or with [`Error::Closed`]
+    /// if the connection closes first.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use yoton_core::{Connection, Context, Error};
+    /// # let host = Context::new();
+    /// # host.register_transport(Arc::new(yoton_inproc::InprocTransport::new()));
+    /// let bound = host.bind("inproc://").unwrap();
+    /// let waited = bound.wait_connected(Duration::from_millis(10));
+    /// assert!(matches!(waited, Err(Error::Timeout { .. })));
+    /// ```
+    fn wait_connected(&self, timeout: Duration) -> Result<()> {
+        self.core()
+            .wait_connected(Instant::now() + timeout, timeout)
+    }
+
     /// The name this connection is known by in its context (may be empty).
     fn name(&self) -> String {
         self.core().props().name.clone()
@@ -311,7 +331,7 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
                 core.finish_close(reason.unwrap_or(reason::UNSPECIFIED_PROBLEM));
             }
             None => {
-                core.props().state = State::Closed;
+                core.set_state(State::Closed);
                 self.shutdown();
             }
         }
@@ -333,6 +353,8 @@ pub struct ConnectionCore {
     context: Weak<ContextShared>,
     this: OnceLock<Weak<dyn Connection>>,
     props: Mutex<Props>,
+    /// Notified on every state change, for [`Connection::wait_connected`].
+    state_changed: Condvar,
     liveness: Mutex<Liveness>,
     closed: Signal<ClosedEvent>,
     timedout: Signal<TimedOutEvent>,
@@ -359,6 +381,7 @@ impl ConnectionCore {
             context_id: context.id,
             context: Arc::downgrade(context),
             this: OnceLock::new(),
+            state_changed: Condvar::new(),
             props: Mutex::new(Props {
                 state: State::Closed,
                 name: name.to_owned(),
@@ -378,6 +401,44 @@ impl ConnectionCore {
 
     fn props(&self) -> MutexGuard<'_, Props> {
         self.props.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_state(&self, state: State) {
+        self.props().state = state;
+        self.state_changed.notify_all();
+    }
+
+    /// Blocks until the connection is connected (or hosting), or fails with
+    /// [`Error::Timeout`] at `deadline`, or with [`Error::Closed`].
+    fn wait_connected(&self, deadline: Instant, timeout: Duration) -> Result<()> {
+        let mut props = self.props();
+        loop {
+            match props.state {
+                State::Hosting | State::Connected => return Ok(()),
+                State::Closed => {
+                    drop(props);
+                    return Err(Error::Closed {
+                        reason: self
+                            .close_reason()
+                            .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
+                    });
+                }
+                // Closing ends in Closed, with its reason, within a second.
+                State::Waiting | State::Closing => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    operation: "waiting for a peer",
+                    after: timeout,
+                });
+            }
+            props = self
+                .state_changed
+                .wait_timeout(props, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 
     fn liveness(&self) -> MutexGuard<'_, Liveness> {
@@ -434,6 +495,7 @@ impl ConnectionCore {
             State::Connected
         };
         drop(props);
+        self.state_changed.notify_all();
         self.liveness().on_receive(Instant::now());
         true
     }
@@ -520,7 +582,7 @@ impl ConnectionCore {
             Some(connection) => connection.close_on_problem(Some(reason)),
             None => {
                 let _ = self.close_reason.set(reason.to_owned());
-                self.props().state = State::Closed;
+                self.set_state(State::Closed);
             }
         }
     }
@@ -533,6 +595,8 @@ impl ConnectionCore {
             State::Closed | State::Closing => None,
             previous => {
                 props.state = State::Closing;
+                drop(props);
+                self.state_changed.notify_all();
                 Some(previous)
             }
         }
@@ -540,8 +604,9 @@ impl ConnectionCore {
 
     /// Ends closing: the state becomes closed and `closed` is emitted once.
     fn finish_close(&self, reason: &str) {
-        self.props().state = State::Closed;
-        if self.close_reason.set(reason.to_owned()).is_err() {
+        let first = self.close_reason.set(reason.to_owned()).is_ok();
+        self.set_state(State::Closed);
+        if !first {
             return;
         }
         tracing::debug!(reason, "connection closed");

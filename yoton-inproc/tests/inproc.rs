@@ -28,16 +28,8 @@ fn pair() -> (Context, Arc<dyn Connection>, Context, Arc<dyn Connection>) {
     let conn = client
         .connect(&format!("inproc://{}", bound.hostname1()))
         .unwrap();
-    wait_until(|| bound.is_connected());
+    bound.wait_connected(DEADLINE).unwrap();
     (host, bound, client, conn)
-}
-
-fn wait_until(mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "condition not met in time");
-        std::thread::yield_now();
-    }
 }
 
 #[derive(Debug)]
@@ -354,7 +346,7 @@ fn routing_in_a_triangle_without_duplicates_or_loops() {
         let bound = x.bind("inproc://").unwrap();
         y.connect(&format!("inproc://{}", bound.hostname1()))
             .unwrap();
-        wait_until(|| bound.is_connected());
+        bound.wait_connected(DEADLINE).unwrap();
     };
     join(&a, &b);
     join(&b, &c);

@@ -6,7 +6,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use yoton_core::{Connection, Context, Delivery, Direction, Endpoint, Slot};
@@ -81,7 +81,7 @@ pub(crate) fn connect(
     let conn = ctx
         .connect(&ut.connect_address(&**bound))
         .expect("connect to a bound connection");
-    wait_until("the bound end sees its peer", || bound.is_connected());
+    wait_connected("the bound end sees its peer", bound);
     conn
 }
 
@@ -118,21 +118,10 @@ pub(crate) fn join(
     (bound, conn)
 }
 
-/// Polls a condition that has no event of its own (a state change made by
-/// a transport thread) until it holds, failing after [`STEP_DEADLINE`].
-pub(crate) fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + STEP_DEADLINE;
-    let mut spins = 0u32;
-    while !condition() {
-        assert!(Instant::now() < deadline, "not in time: {what}");
-        spins += 1;
-        if spins < 100 {
-            thread::yield_now();
-        } else {
-            // A poll interval, not a synchronisation: the condition is
-            // checked again until the deadline.
-            thread::sleep(Duration::from_millis(1));
-        }
+/// Waits for a connection to see its peer, failing after [`STEP_DEADLINE`].
+pub(crate) fn wait_connected(what: &str, connection: &Arc<dyn Connection>) {
+    if let Err(e) = connection.wait_connected(STEP_DEADLINE) {
+        panic!("not in time: {what}: {e}");
     }
 }
 

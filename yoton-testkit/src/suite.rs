@@ -34,6 +34,7 @@ macro_rules! __with_case_names {
             hostnames_and_ports_agree_across_the_link,
             bound_address_stays_when_a_peer_arrives,
             a_scripted_peer_is_seen_with_its_id_and_pid,
+            wait_connected_follows_the_peer_and_the_close,
             closed_end_properties,
             states_only_go_down_while_closing,
             binding_a_taken_address_fails,

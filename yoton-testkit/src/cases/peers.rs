@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use yoton_core::{ContextId, Package, reason};
 
-use crate::harness::{SLOT, assert_quiet, bind, context, expect_texts, listen, texts, wait_until};
+use crate::harness::{
+    SLOT, assert_quiet, bind, context, expect_texts, listen, texts, wait_connected,
+};
 use crate::{STEP_DEADLINE, TransportUnderTest};
 
 fn data(id: ContextId, seq: u64, text: &'static str) -> Package {
@@ -22,7 +24,7 @@ pub fn a_peer_that_dies_without_closing_is_reported(ut: &dyn TransportUnderTest)
     let closed = bound.closed().subscribe();
     let id = ContextId::new(0xdead_0000_0000_0001).expect("non-zero");
     let peer = ut.scripted_peer(&*bound, id);
-    wait_until("hosting", || bound.is_connected());
+    wait_connected("hosting", &bound);
     drop(peer);
     let event = closed.recv_timeout(STEP_DEADLINE).expect("closed in time");
     assert_eq!(event.reason, reason::OTHER_END_DROPPED);

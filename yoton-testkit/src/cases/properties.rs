@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use yoton_core::{ConnectOptions, ContextId, Error, State, reason};
 
-use crate::harness::{bind, connect, context, pair, wait_until};
+use crate::harness::{bind, connect, context, pair, wait_connected};
 use crate::{STEP_DEADLINE, TransportUnderTest, has_ports};
 
 /// A bound connection waits for a peer: alive, not connected, no peer
@@ -112,10 +112,39 @@ pub fn a_scripted_peer_is_seen_with_its_id_and_pid(ut: &dyn TransportUnderTest) 
     let bound = bind(ut, &host);
     let id = ContextId::new(0x5c1b_7ed0_0000_0001).expect("non-zero");
     let _peer = ut.scripted_peer(&*bound, id);
-    wait_until("the bound end hosts the peer", || bound.is_connected());
+    wait_connected("the bound end hosts the peer", &bound);
     assert_eq!(bound.state(), State::Hosting);
     assert_eq!(bound.id2(), Some(id));
     assert_eq!(bound.pid2(), Some(std::process::id()));
+}
+
+/// `wait_connected` times out while nobody comes, returns once a peer
+/// arrives (at once on the connecting end), and fails with the reason once
+/// the connection is closed.
+pub fn wait_connected_follows_the_peer_and_the_close(ut: &dyn TransportUnderTest) {
+    let host = context(ut);
+    let bound = bind(ut, &host);
+    assert!(matches!(
+        bound.wait_connected(Duration::from_millis(50)),
+        Err(Error::Timeout { .. })
+    ));
+    let waiter = {
+        let bound = bound.clone();
+        std::thread::spawn(move || bound.wait_connected(STEP_DEADLINE))
+    };
+    let client = context(ut);
+    let conn = connect(ut, &client, &bound);
+    conn.wait_connected(Duration::ZERO)
+        .expect("a connecting end is connected when connect returns");
+    waiter
+        .join()
+        .expect("the waiting thread ends")
+        .expect("the bound end sees its peer");
+    conn.close(Some("done here"));
+    match conn.wait_connected(STEP_DEADLINE) {
+        Err(Error::Closed { reason }) => assert_eq!(reason, "done here"),
+        other => panic!("expected Closed, got {other:?}"),
+    }
 }
 
 /// Once closed, both ends are neither alive, connected nor waiting, keep

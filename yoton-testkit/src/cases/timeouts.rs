@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use yoton_core::{ContextId, Error, Package, TimedOutEvent, package::PackageKind};
 
-use crate::harness::{bind, context, pair, wait_until};
+use crate::harness::{bind, context, pair, wait_connected};
 use crate::{STEP_DEADLINE, TransportUnderTest};
 
 const MIN_TIMEOUT: Duration = Duration::from_millis(500);
@@ -125,7 +125,7 @@ pub fn a_connection_sends_heartbeats_to_a_silent_peer(ut: &dyn TransportUnderTes
     let bound = bind(ut, &host);
     let id = ContextId::new(0x7173_0000_0000_0004).expect("non-zero");
     let mut peer = ut.scripted_peer(&*bound, id);
-    wait_until("hosting", || bound.is_connected());
+    wait_connected("hosting", &bound);
     for n in 0..2 {
         let started = Instant::now();
         let package = peer
