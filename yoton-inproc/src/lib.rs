@@ -9,6 +9,9 @@
 //! tells the other end (`Closed from other end.`), and a peer that goes away
 //! without telling is reported as `Other end dropped the connection.`
 //!
+//! Its behaviour is checked by the conformance suite of `yoton-testkit`,
+//! which runs every case over this transport and over TCP alike.
+//!
 //! It skips framing: packages travel as they are, and ports mean nothing
 //! ([`Transport::has_ports`] is false; `port1` and `port2` are 0). An empty
 //! name (`inproc://`) binds a fresh unique name, as port 0 does for TCP.
