@@ -21,10 +21,6 @@ use crate::failure::Failure;
 /// How long `connect` keeps trying before it reports a refused connection.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How often a waiting connection's state is looked at. The core offers no
-/// "peer arrived" event; a short poll costs nothing a user would notice.
-const POLL: Duration = Duration::from_millis(10);
-
 /// Writes one line of status to stderr, prefixed with `yoton: `.
 pub(crate) fn note(text: &str) {
     eprintln!("yoton: {text}");
@@ -84,23 +80,17 @@ pub(crate) fn wait_for_peer(
     deadline: Option<Instant>,
 ) -> Arrival {
     loop {
-        if connection.is_connected() {
-            return Arrival::Connected;
-        }
-        if !connection.is_alive() {
-            return Arrival::Closed(
-                connection
-                    .close_reason()
-                    .unwrap_or_else(|| "closed".to_owned()),
-            );
-        }
-        let now = Instant::now();
-        let pause = match deadline {
-            Some(deadline) if now >= deadline => return Arrival::TimedOut,
-            Some(deadline) => POLL.min(deadline - now),
-            None => POLL,
+        let step = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => Duration::from_secs(3600),
         };
-        std::thread::sleep(pause);
+        match connection.wait_connected(step) {
+            Ok(()) => return Arrival::Connected,
+            Err(yoton::Error::Timeout { .. }) if deadline.is_some() => return Arrival::TimedOut,
+            Err(yoton::Error::Timeout { .. }) => {}
+            Err(yoton::Error::Closed { reason }) => return Arrival::Closed(reason),
+            Err(other) => return Arrival::Closed(other.to_string()),
+        }
     }
 }
 
