@@ -36,6 +36,17 @@ pub(crate) enum Command {
     /// A guided tour: two contexts in this process talk over TCP on
     /// loopback, with every step explained.
     Demo,
+    /// Measure throughput and round trips over TCP (to a second process),
+    /// in-process, and over plain TCP sockets as the baseline.
+    ///
+    /// By default: every transport, 8 B, 1 KiB and 1 MiB messages one way,
+    /// and the 8-byte round trip. Prints a table, or with `--json` one JSON
+    /// object `{"results": [...]}`; progress goes to stderr. `bytes_per_s`
+    /// counts message data, not headers.
+    Bench(BenchArgs),
+    /// The other end of a `yoton bench` run, started by `bench` itself.
+    #[command(hide = true)]
+    BenchPeer(BenchPeerArgs),
 }
 
 /// Where to meet the other side, shared by `sub` and `pub`.
@@ -83,6 +94,75 @@ pub(crate) struct PubArgs {
     /// (default: wait without limit).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub(crate) wait_peer: Option<Duration>,
+}
+
+/// `yoton bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Which transport to measure: `tcp` (two processes), `inproc` (two
+    /// contexts in this process), `raw-tcp` (plain sockets, two processes:
+    /// the baseline) or `all`.
+    #[arg(long, value_enum, default_value_t = BenchTransport::All)]
+    pub(crate) transport: BenchTransport,
+    /// Measure only messages of this many data bytes (one way and round
+    /// trip).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=MAX_BENCH_SIZE))]
+    pub(crate) size: Option<u64>,
+    /// Send this many messages per case (default: adapted to the size).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) messages: Option<u64>,
+    /// Fewer messages per case: the whole run takes well under a minute.
+    #[arg(long)]
+    pub(crate) quick: bool,
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// The largest message `yoton bench` sends: 64 MiB, the default package
+/// limit.
+pub(crate) const MAX_BENCH_SIZE: u64 = 64 * 1024 * 1024;
+
+/// What `yoton bench --transport` accepts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchTransport {
+    /// yoton over TCP, publisher and subscriber in two processes.
+    Tcp,
+    /// yoton in-process, two contexts in one process.
+    Inproc,
+    /// The same bytes over plain TCP sockets, two processes.
+    RawTcp,
+    /// All of the above.
+    All,
+}
+
+/// The measurements of `yoton bench`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchPattern {
+    /// Messages one way, as fast as they go.
+    Oneway,
+    /// One message there and back at a time.
+    Roundtrip,
+}
+
+/// `yoton bench-peer`: what the second process of a bench does.
+#[derive(Debug, Args)]
+pub(crate) struct BenchPeerArgs {
+    /// `tcp` or `raw-tcp`.
+    #[arg(long, value_enum)]
+    pub(crate) transport: BenchTransport,
+    /// What to measure.
+    #[arg(long, value_enum)]
+    pub(crate) pattern: BenchPattern,
+    /// Where the bench waits (`127.0.0.1:PORT`).
+    #[arg(long)]
+    pub(crate) address: String,
+    /// Data bytes per message.
+    #[arg(long)]
+    pub(crate) size: u64,
+    /// How many messages to expect.
+    #[arg(long)]
+    pub(crate) messages: u64,
 }
 
 /// The message types the shell can carry.
@@ -140,12 +220,46 @@ mod tests {
     }
 
     #[test]
+    fn bench_flags_parse_into_their_values() {
+        let cli = Cli::try_parse_from([
+            "yoton",
+            "bench",
+            "--transport",
+            "raw-tcp",
+            "--size",
+            "1024",
+            "--messages",
+            "10",
+            "--quick",
+            "--json",
+        ])
+        .unwrap();
+        let Command::Bench(bench) = cli.command else {
+            panic!("not bench: {cli:?}");
+        };
+        assert_eq!(bench.transport, BenchTransport::RawTcp);
+        assert_eq!(bench.size, Some(1024));
+        assert_eq!(bench.messages, Some(10));
+        assert!(bench.quick && bench.json);
+        let cli = Cli::try_parse_from(["yoton", "bench"]).unwrap();
+        let Command::Bench(bench) = cli.command else {
+            panic!("not bench: {cli:?}");
+        };
+        assert_eq!(bench.transport, BenchTransport::All);
+        assert_eq!((bench.size, bench.messages), (None, None));
+        assert!(!bench.quick && !bench.json);
+    }
+
+    #[test]
     fn bad_numbers_are_refused() {
         for args in [
             &["yoton", "sub", "a:1", "s", "--count", "0"][..],
             &["yoton", "sub", "a:1", "s", "--max-wait", "-1"],
             &["yoton", "pub", "a:1", "s", "--wait-peer", "soon"],
             &["yoton", "pub", "a:1", "s", "--type", "obj"],
+            &["yoton", "bench", "--size", "0"],
+            &["yoton", "bench", "--messages", "0"],
+            &["yoton", "bench", "--transport", "udp"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

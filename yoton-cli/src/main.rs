@@ -5,6 +5,7 @@
 //! yoton sub ADDRESS SLOT [--bind] [--count N] [--type txt|bin] [--max-wait SECS]
 //! yoton pub ADDRESS SLOT [--bind] [--type txt|bin] [--wait-peer SECS]
 //! yoton demo
+//! yoton bench [--transport tcp|inproc|raw-tcp|all] [--size BYTES] [--messages N] [--quick] [--json]
 //! ```
 //!
 //! Exit codes: 0 success; 2 bad input (arguments, address, hex), or a
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod bench;
 mod demo;
 mod failure;
 mod hex;
@@ -50,5 +52,7 @@ fn run(command: &Command) -> Result<(), Failure> {
         Command::Sub(args) => sub::run(args),
         Command::Pub(args) => publish::run(args),
         Command::Demo => demo::run(),
+        Command::Bench(args) => bench::run(args),
+        Command::BenchPeer(args) => bench::run_peer(args),
     }
 }

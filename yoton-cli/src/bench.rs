@@ -1,0 +1,414 @@
+//! `yoton bench`: throughput and round trips of yoton over TCP (publisher
+//! and subscriber in two processes) and in-process, next to the same bytes
+//! over plain TCP sockets as the baseline.
+//!
+//! The flags and the JSON fields are a contract (scripts compare runs):
+//! `{"results": [{"transport", "pattern", "size", "messages", "msgs_per_s",
+//! "bytes_per_s", "rtt_us_p50", "rtt_us_p99"}, ...]}`, with `null` for the
+//! fields that do not apply to a pattern.
+//!
+//! A one-way run counts from the first message sent to the moment the
+//! subscriber has all of them (it says so on its stdout, or, in-process,
+//! on a channel). Every message carries its sequence number in its first
+//! bytes, and the subscriber checks count, order and size. A round trip
+//! sends one message and waits for it to come back before the next.
+//!
+//! For the TCP cases the binary starts itself (`yoton bench-peer`, a hidden
+//! subcommand) as the other process; the child is always reaped, and every
+//! wait has a deadline.
+
+mod channels;
+mod peer;
+mod raw;
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::args::{BenchArgs, BenchPattern, BenchTransport};
+use crate::failure::Failure;
+
+pub(crate) use peer::run_peer;
+
+/// The most any one case may take before it is given up.
+pub(crate) const CASE_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The message sizes measured one way by default.
+const DEFAULT_SIZES: [u64; 3] = [8, 1024, 1024 * 1024];
+
+/// The size of the round trip measured by default.
+const ROUNDTRIP_SIZE: u64 = 8;
+
+/// The bytes a package takes on the wire besides its data.
+pub(crate) const HEADER_SIZE: u64 = 56;
+
+/// The base name of the channels a bench uses.
+pub(crate) const CHANNEL: &str = "yoton-bench";
+
+/// One line of the results.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct BenchResult {
+    /// `tcp`, `inproc` or `raw-tcp`.
+    pub(crate) transport: &'static str,
+    /// `oneway` or `roundtrip`.
+    pub(crate) pattern: &'static str,
+    /// Data bytes per message.
+    pub(crate) size: u64,
+    /// Messages sent (one way) or round trips made.
+    pub(crate) messages: u64,
+    /// Messages (or round trips) per second.
+    pub(crate) msgs_per_s: Option<f64>,
+    /// Data bytes per second, one way only.
+    pub(crate) bytes_per_s: Option<f64>,
+    /// Median round trip, in microseconds.
+    pub(crate) rtt_us_p50: Option<f64>,
+    /// 99th percentile round trip, in microseconds.
+    pub(crate) rtt_us_p99: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    results: &'a [BenchResult],
+}
+
+/// What a case measured, before it becomes a [`BenchResult`].
+pub(crate) enum Measured {
+    /// All messages went one way in this time.
+    Oneway(Duration),
+    /// The round trip times, one per message.
+    Roundtrip(Vec<Duration>),
+}
+
+/// One thing to measure.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Case {
+    pub(crate) transport: BenchTransport,
+    pub(crate) pattern: BenchPattern,
+    pub(crate) size: u64,
+    pub(crate) messages: u64,
+}
+
+impl Case {
+    fn describe(&self) -> String {
+        format!(
+            "{} {} {} x {}",
+            transport_name(self.transport),
+            pattern_name(self.pattern),
+            human_size(self.size),
+            self.messages
+        )
+    }
+
+    fn result(&self, measured: Measured) -> BenchResult {
+        let mut result = BenchResult {
+            transport: transport_name(self.transport),
+            pattern: pattern_name(self.pattern),
+            size: self.size,
+            messages: self.messages,
+            msgs_per_s: None,
+            bytes_per_s: None,
+            rtt_us_p50: None,
+            rtt_us_p99: None,
+        };
+        match measured {
+            Measured::Oneway(elapsed) => {
+                let secs = elapsed.as_secs_f64().max(1e-9);
+                result.msgs_per_s = Some(self.messages as f64 / secs);
+                result.bytes_per_s = Some((self.messages * self.size) as f64 / secs);
+            }
+            Measured::Roundtrip(mut rtts) => {
+                rtts.sort_unstable();
+                let total: Duration = rtts.iter().sum();
+                let secs = total.as_secs_f64().max(1e-9);
+                result.msgs_per_s = Some(rtts.len() as f64 / secs);
+                result.rtt_us_p50 = Some(percentile_us(&rtts, 0.50));
+                result.rtt_us_p99 = Some(percentile_us(&rtts, 0.99));
+            }
+        }
+        result
+    }
+}
+
+/// The value at `fraction` of sorted durations, in microseconds.
+fn percentile_us(sorted: &[Duration], fraction: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() - 1) as f64 * fraction).round() as usize;
+    sorted[index.min(sorted.len() - 1)].as_secs_f64() * 1e6
+}
+
+pub(crate) fn transport_name(transport: BenchTransport) -> &'static str {
+    match transport {
+        BenchTransport::Tcp => "tcp",
+        BenchTransport::Inproc => "inproc",
+        BenchTransport::RawTcp => "raw-tcp",
+        BenchTransport::All => "all",
+    }
+}
+
+fn pattern_name(pattern: BenchPattern) -> &'static str {
+    match pattern {
+        BenchPattern::Oneway => "oneway",
+        BenchPattern::Roundtrip => "roundtrip",
+    }
+}
+
+fn human_size(size: u64) -> String {
+    if size >= 1 << 20 && size % (1 << 20) == 0 {
+        format!("{} MiB", size >> 20)
+    } else if size >= 1 << 10 && size % (1 << 10) == 0 {
+        format!("{} KiB", size >> 10)
+    } else {
+        format!("{size} B")
+    }
+}
+
+/// How many messages a case sends unless `--messages` says: enough wire
+/// bytes to take about a second at the baseline's speed, fewer with
+/// `--quick`.
+fn default_messages(pattern: BenchPattern, size: u64, quick: bool) -> u64 {
+    match pattern {
+        BenchPattern::Roundtrip if quick => 2_000,
+        BenchPattern::Roundtrip => 20_000,
+        BenchPattern::Oneway => {
+            let (budget, most) = if quick {
+                (512u64 << 20, 1_000_000)
+            } else {
+                (4u64 << 30, 5_000_000)
+            };
+            (budget / (size + HEADER_SIZE)).clamp(100, most)
+        }
+    }
+}
+
+/// The cases of a run, in the order they are measured: per case the
+/// baseline first, so that each ratio compares neighbouring measurements.
+fn plan(args: &BenchArgs) -> Vec<Case> {
+    let transports: Vec<BenchTransport> = match args.transport {
+        BenchTransport::All => vec![
+            BenchTransport::RawTcp,
+            BenchTransport::Tcp,
+            BenchTransport::Inproc,
+        ],
+        one => vec![one],
+    };
+    let mut shapes: Vec<(BenchPattern, u64)> = Vec::new();
+    match args.size {
+        Some(size) => {
+            shapes.push((BenchPattern::Oneway, size));
+            shapes.push((BenchPattern::Roundtrip, size));
+        }
+        None => {
+            shapes.extend(DEFAULT_SIZES.map(|size| (BenchPattern::Oneway, size)));
+            shapes.push((BenchPattern::Roundtrip, ROUNDTRIP_SIZE));
+        }
+    }
+    let mut cases = Vec::new();
+    for (pattern, size) in shapes {
+        for &transport in &transports {
+            cases.push(Case {
+                transport,
+                pattern,
+                size,
+                messages: args
+                    .messages
+                    .unwrap_or_else(|| default_messages(pattern, size, args.quick)),
+            });
+        }
+    }
+    cases
+}
+
+/// Runs `yoton bench`.
+pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
+    let cases = plan(args);
+    let mut progress = Progress::new(cases.len());
+    let mut results = Vec::with_capacity(cases.len());
+    for case in &cases {
+        progress.show(case);
+        let measured = match case.transport {
+            BenchTransport::RawTcp => raw::measure(case),
+            BenchTransport::Tcp => channels::measure_tcp(case),
+            BenchTransport::Inproc => channels::measure_inproc(case),
+            BenchTransport::All => unreachable!("plan() expands `all`"),
+        }
+        .map_err(|e| {
+            progress.clear();
+            Failure::error(format!("bench {}: {e}", case.describe()))
+        })?;
+        results.push(case.result(measured));
+    }
+    progress.clear();
+    if args.json {
+        let text = serde_json::to_string(&Report { results: &results })
+            .map_err(|e| Failure::error(format!("cannot write JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", table(&results));
+    }
+    Ok(())
+}
+
+/// The human-readable table of the results.
+fn table(results: &[BenchResult]) -> String {
+    let mut out = format!(
+        "{:<8} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10}\n",
+        "TRANSP.", "PATTERN", "SIZE", "MESSAGES", "MSG/S", "MB/S", "RTT P50", "RTT P99"
+    );
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+    for r in results {
+        out.push_str(&format!(
+            "{:<8} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10}\n",
+            r.transport,
+            r.pattern,
+            human_size(r.size),
+            r.messages,
+            or_dash(r.msgs_per_s.map(|v| format!("{v:.0}"))),
+            or_dash(r.bytes_per_s.map(|v| format!("{:.1}", v / 1e6))),
+            or_dash(r.rtt_us_p50.map(|v| format!("{v:.1} us"))),
+            or_dash(r.rtt_us_p99.map(|v| format!("{v:.1} us"))),
+        ));
+    }
+    out
+}
+
+/// The progress line on stderr: rewritten in place on a terminal, one line
+/// per case otherwise.
+struct Progress {
+    total: usize,
+    done: usize,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&mut self, case: &Case) {
+        self.done += 1;
+        let line = format!(
+            "yoton: bench [{}/{}] {}",
+            self.done,
+            self.total,
+            case.describe()
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = if self.terminal {
+            write!(err, "\r\x1b[2K{line}")
+        } else {
+            writeln!(err, "{line}")
+        };
+        let _ = err.flush();
+    }
+
+    fn clear(&self) {
+        if self.terminal {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+}
+
+/// The sequence number a message carries in its first (up to 8) bytes.
+pub(crate) fn stamp(data: &mut [u8], seq: u64) {
+    let n = data.len().min(8);
+    data[..n].copy_from_slice(&seq.to_le_bytes()[..n]);
+}
+
+/// Checks that a received message is the one expected next.
+pub(crate) fn check(data: &[u8], size: u64, seq: u64) -> Result<(), String> {
+    if data.len() as u64 != size {
+        return Err(format!(
+            "message {seq} has {} bytes, not {size}",
+            data.len()
+        ));
+    }
+    let n = data.len().min(8);
+    if data[..n] != seq.to_le_bytes()[..n] {
+        return Err(format!("expected message {seq}, got another"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(transport: BenchTransport, size: Option<u64>, quick: bool) -> BenchArgs {
+        BenchArgs {
+            transport,
+            size,
+            messages: None,
+            quick,
+            json: true,
+        }
+    }
+
+    #[test]
+    fn the_default_plan_covers_every_transport_and_case() {
+        let cases = plan(&args(BenchTransport::All, None, false));
+        assert_eq!(cases.len(), 12);
+        let oneway: Vec<u64> = cases
+            .iter()
+            .filter(|c| c.pattern == BenchPattern::Oneway && c.transport == BenchTransport::Tcp)
+            .map(|c| c.size)
+            .collect();
+        assert_eq!(oneway, DEFAULT_SIZES);
+        let roundtrips = cases
+            .iter()
+            .filter(|c| c.pattern == BenchPattern::Roundtrip)
+            .count();
+        assert_eq!(roundtrips, 3);
+        let small = cases.iter().find(|c| c.size == 8).unwrap().messages;
+        let large = cases.iter().find(|c| c.size == 1 << 20).unwrap().messages;
+        assert!(small > 100 * large, "{small} vs {large}");
+    }
+
+    #[test]
+    fn quick_sends_fewer_and_size_narrows_the_plan() {
+        let full = plan(&args(BenchTransport::Tcp, Some(100), false));
+        let quick = plan(&args(BenchTransport::Tcp, Some(100), true));
+        assert_eq!(full.len(), 2);
+        assert!(full.iter().all(|c| c.size == 100));
+        assert!(quick[0].messages < full[0].messages);
+        assert!(quick[1].messages < full[1].messages);
+    }
+
+    #[test]
+    fn results_leave_what_does_not_apply_empty() {
+        let case = Case {
+            transport: BenchTransport::Inproc,
+            pattern: BenchPattern::Oneway,
+            size: 8,
+            messages: 1000,
+        };
+        let r = case.result(Measured::Oneway(Duration::from_millis(1)));
+        assert_eq!(r.msgs_per_s, Some(1_000_000.0));
+        assert_eq!(r.bytes_per_s, Some(8_000_000.0));
+        assert_eq!((r.rtt_us_p50, r.rtt_us_p99), (None, None));
+        let rtts = (1..=100).map(Duration::from_micros).collect();
+        let r = case.result(Measured::Roundtrip(rtts));
+        assert_eq!(r.rtt_us_p50, Some(51.0));
+        assert_eq!(r.rtt_us_p99, Some(99.0));
+        assert_eq!(r.bytes_per_s, None);
+    }
+
+    #[test]
+    fn stamps_are_checked_even_in_short_messages() {
+        for size in [1usize, 8, 100] {
+            let mut data = vec![0u8; size];
+            stamp(&mut data, 0x0102_0304_0506_0708);
+            assert!(check(&data, size as u64, 0x0102_0304_0506_0708).is_ok());
+            assert!(check(&data, size as u64, 0x0102_0304_0506_0709).is_err());
+            assert!(check(&data, size as u64 + 1, 0x0102_0304_0506_0708).is_err());
+        }
+    }
+}

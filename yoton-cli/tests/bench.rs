@@ -1,0 +1,220 @@
+//! `yoton bench` as scripts use it: the JSON it prints has the contract's
+//! fields for every transport and pattern (the speeds are not checked), and
+//! the table and the progress lines come out where they belong.
+//!
+//! Each run is a subprocess with a deadline; one still running when its
+//! deadline passes is killed and reaped.
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The contract's fields, in order.
+const FIELDS: [&str; 8] = [
+    "transport",
+    "pattern",
+    "size",
+    "messages",
+    "msgs_per_s",
+    "bytes_per_s",
+    "rtt_us_p50",
+    "rtt_us_p99",
+];
+
+/// Runs `yoton` with `args`, killing it if it takes longer than `deadline`.
+fn run(args: &[&str], deadline: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yoton"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stdout.read_to_end(&mut text);
+        text
+    });
+    let err = thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        text
+    });
+    let end = Instant::now() + deadline;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("yoton {args:?} took longer than {deadline:?}");
+        }
+        // Polling the process is the only wait std offers with a deadline.
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Parses the one JSON object of a `--json` run and checks each result's
+/// fields; returns the results.
+fn results_of(output: &Output) -> Vec<Value> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "one line of JSON: {stdout}"
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let object = report.as_object().unwrap();
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["results"]);
+    let results = report["results"].as_array().unwrap().clone();
+    for result in &results {
+        let fields = result.as_object().unwrap();
+        let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let mut expected = FIELDS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(names, expected, "{result}");
+        assert!(result["size"].as_u64().unwrap() > 0, "{result}");
+        assert!(result["messages"].as_u64().unwrap() > 0, "{result}");
+        assert!(result["msgs_per_s"].as_f64().unwrap() > 0.0, "{result}");
+        match result["pattern"].as_str().unwrap() {
+            "oneway" => {
+                assert!(result["bytes_per_s"].as_f64().unwrap() > 0.0, "{result}");
+                assert!(result["rtt_us_p50"].is_null(), "{result}");
+                assert!(result["rtt_us_p99"].is_null(), "{result}");
+            }
+            "roundtrip" => {
+                assert!(result["bytes_per_s"].is_null(), "{result}");
+                let p50 = result["rtt_us_p50"].as_f64().unwrap();
+                let p99 = result["rtt_us_p99"].as_f64().unwrap();
+                assert!(p50 > 0.0 && p99 >= p50, "{result}");
+            }
+            other => panic!("unknown pattern {other}"),
+        }
+    }
+    results
+}
+
+/// The (transport, pattern, size) of each result.
+fn cases(results: &[Value]) -> Vec<(String, String, u64)> {
+    results
+        .iter()
+        .map(|r| {
+            (
+                r["transport"].as_str().unwrap().to_owned(),
+                r["pattern"].as_str().unwrap().to_owned(),
+                r["size"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn quick_json_reports_every_transport_and_pattern() {
+    let output = run(&["bench", "--quick", "--json"], Duration::from_secs(120));
+    let mut got = cases(&results_of(&output));
+    got.sort();
+    let mut expected = Vec::new();
+    for transport in ["inproc", "raw-tcp", "tcp"] {
+        for size in [8, 1024, 1024 * 1024] {
+            expected.push((transport.to_owned(), "oneway".to_owned(), size));
+        }
+        expected.push((transport.to_owned(), "roundtrip".to_owned(), 8));
+    }
+    expected.sort();
+    assert_eq!(got, expected);
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(progress.contains("yoton: bench [12/12]"), "{progress}");
+}
+
+#[test]
+fn flags_narrow_the_run_to_one_transport_and_size() {
+    for transport in ["tcp", "raw-tcp", "inproc"] {
+        let output = run(
+            &[
+                "bench",
+                "--transport",
+                transport,
+                "--size",
+                "100",
+                "--messages",
+                "300",
+                "--json",
+            ],
+            Duration::from_secs(60),
+        );
+        let results = results_of(&output);
+        assert_eq!(
+            cases(&results),
+            [
+                (transport.to_owned(), "oneway".to_owned(), 100),
+                (transport.to_owned(), "roundtrip".to_owned(), 100),
+            ]
+        );
+        assert!(results.iter().all(|r| r["messages"] == 300));
+    }
+}
+
+#[test]
+fn messages_shorter_than_a_sequence_number_still_arrive_checked() {
+    let output = run(
+        &[
+            "bench",
+            "--transport",
+            "tcp",
+            "--size",
+            "3",
+            "--messages",
+            "1000",
+            "--json",
+        ],
+        Duration::from_secs(60),
+    );
+    let results = results_of(&output);
+    assert_eq!(results.len(), 2);
+}
+
+#[test]
+fn without_json_a_table_is_printed() {
+    let output = run(
+        &["bench", "--transport", "inproc", "--messages", "50"],
+        Duration::from_secs(60),
+    );
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    assert!(lines[0].starts_with("TRANSP."), "{table}");
+    assert!(lines[1].starts_with("inproc   oneway"), "{table}");
+    assert!(
+        lines[4].contains("roundtrip") && lines[4].contains(" us"),
+        "{table}"
+    );
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    for args in [
+        &["bench", "--size", "0"][..],
+        &["bench", "--transport", "udp"],
+        &["bench", "--messages", "-1"],
+    ] {
+        let output = run(args, Duration::from_secs(20));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
