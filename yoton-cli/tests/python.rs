@@ -97,3 +97,48 @@ fn python_pub_reaches_yoton_sub() {
     let want = format!("{}\n{}", python_message(0, 5), python_message(1, 40));
     assert_eq!(stdout, want);
 }
+
+/// `yoton pub` exits right after its last line; closing waits until the
+/// peer has read everything, so a Python sub gets every message and then
+/// our close package.
+#[test]
+fn yoton_pub_reaches_python_sub_and_closes_cleanly() {
+    let mut peer = PyPeer::peer(
+        &[
+            "--role",
+            "bind",
+            "--address",
+            "localhost:0",
+            "--mode",
+            "sub",
+            "--channel",
+            "chat",
+        ],
+        DEADLINE,
+    )
+    .expect("start the Python peer");
+    let bound = peer.expect("BOUND", DEADLINE).expect("BOUND");
+    let address = format!("localhost:{}", bound[0]);
+    let lines: Vec<String> = (0..50).map(|i| format!("line {i} \u{e9}")).collect();
+    let input = lines.join("\n") + "\n";
+    let (code, stdout, stderr) = yoton(&["pub", &address, "chat"], &input);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "");
+    // The reference reports the close from another thread than the one
+    // that reads the channel: the CLOSED line may come before the last RECV.
+    let mut received = Vec::new();
+    let mut closed = None;
+    while received.len() < lines.len() || closed.is_none() {
+        let line = peer.next_line(DEADLINE).expect("a line from the peer");
+        if let Some(fields) = line.strip_prefix("RECV ") {
+            received.push(fields.to_owned());
+        } else if let Some(reason) = line.strip_prefix("CLOSED ") {
+            closed = Some(reason.to_owned());
+        }
+    }
+    for (i, (fields, line)) in received.iter().zip(&lines).enumerate() {
+        let want = format!("{i} {} {}", line.len(), yoton_pyref::crc32(line.as_bytes()));
+        assert_eq!(fields, &want);
+    }
+    assert_eq!(closed.as_deref(), Some("Closed from other end."));
+}
