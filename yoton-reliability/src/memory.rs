@@ -34,7 +34,12 @@ impl Memory {
     pub fn parse(status: &str) -> Option<Memory> {
         let field = |name: &str| -> Option<u64> {
             let line = status.lines().find(|l| l.starts_with(name))?;
-            line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+            line[name.len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
         };
         Some(Memory {
             rss_kib: field("VmRSS:")?,

@@ -39,10 +39,14 @@ pub fn connect(port: u16) -> std::io::Result<(TcpStream, String)> {
     Ok((stream, String::from_utf8_lossy(&line).into_owned()))
 }
 
+/// What [`host`] hands over once a client has shaken hands: the stream and
+/// the client's line.
+pub type Accepted = JoinHandle<std::io::Result<(TcpStream, String)>>;
+
 /// A raw host on a free loopback port: it accepts one client, reads its
 /// handshake line, answers with [`raw_line`] and hands over the stream and
 /// the client's line.
-pub fn host() -> std::io::Result<(u16, JoinHandle<std::io::Result<(TcpStream, String)>>)> {
+pub fn host() -> std::io::Result<(u16, Accepted)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     let handle = thread::Builder::new()

@@ -114,4 +114,3 @@ impl Stream {
         Some(u64::from_le_bytes(head))
     }
 }
-

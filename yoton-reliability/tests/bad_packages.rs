@@ -8,7 +8,7 @@ use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use yoton::{Connection, PubChannel, SubChannel};
+use yoton::{PubChannel, SubChannel};
 use yoton_core::decoder::DEFAULT_MAX_DATA_LEN;
 use yoton_core::package::Package;
 use yoton_core::reason;
@@ -52,7 +52,12 @@ impl Attack {
     /// victim reports it.
     fn probe(&mut self, seq: u64, data: &[u8]) {
         self.stream
-            .write_all(&data_package(pub_slot("probe", "bin"), raw::RAW_ID, seq, data))
+            .write_all(&data_package(
+                pub_slot("probe", "bin"),
+                raw::RAW_ID,
+                seq,
+                data,
+            ))
             .unwrap();
         let got = self.victim.expect("GOT", SOON);
         assert_eq!(got, format!("{} {:016x}", data.len(), checksum(data)));
@@ -79,7 +84,9 @@ impl Attack {
         let ctx = yoton::context();
         let ping = PubChannel::<Vec<u8>>::new(&ctx, "probe").unwrap();
         let pong = SubChannel::<Vec<u8>>::new(&ctx, "pong").unwrap();
-        let conn = ctx.connect(&format!("localhost:{}", self.spare_port)).unwrap();
+        let conn = ctx
+            .connect(&format!("localhost:{}", self.spare_port))
+            .unwrap();
         ping.send(b"still there?").unwrap();
         // The echoes of the attacker's probes were queued for this waiting
         // connection too, and come first.
@@ -89,7 +96,10 @@ impl Attack {
             assert!(echoes < 10, "no echo of our own message");
         }
         conn.close(None);
-        assert_eq!(self.victim.expect("CLOSED2", SOON), reason::CLOSED_FROM_OTHER_END);
+        assert_eq!(
+            self.victim.expect("CLOSED2", SOON),
+            reason::CLOSED_FROM_OTHER_END
+        );
         let (status, _) = self.victim.wait_exit(SOON);
         assert!(status.success(), "{status:?}");
         drop(self.stream);
@@ -131,7 +141,12 @@ fn a_configured_limit_holds_too() {
     attack.probe(1, &[7u8; 4096]);
     attack
         .stream
-        .write_all(&data_package(pub_slot("probe", "bin"), raw::RAW_ID, 2, &[7u8; 4097]))
+        .write_all(&data_package(
+            pub_slot("probe", "bin"),
+            raw::RAW_ID,
+            2,
+            &[7u8; 4097],
+        ))
         .unwrap();
     let why = attack.finish();
     assert_eq!(
@@ -154,7 +169,10 @@ fn a_truncated_package_is_a_dropped_connection() {
 fn a_truncated_header_is_a_dropped_connection() {
     let mut attack = Attack::start(&["victim"]);
     attack.probe(1, b"before");
-    attack.stream.write_all(&header_announcing(10)[..30]).unwrap();
+    attack
+        .stream
+        .write_all(&header_announcing(10)[..30])
+        .unwrap();
     attack.stream.shutdown(Shutdown::Write).unwrap();
     assert_eq!(attack.finish(), reason::OTHER_END_DROPPED);
 }
@@ -164,7 +182,12 @@ fn bytes_after_the_close_package_are_ignored() {
     let mut attack = Attack::start(&["victim"]);
     let mut wire = data_package(pub_slot("probe", "bin"), raw::RAW_ID, 1, b"last words");
     wire.extend_from_slice(&Package::close_notice().to_bytes());
-    wire.extend_from_slice(&data_package(pub_slot("probe", "bin"), raw::RAW_ID, 2, b"after"));
+    wire.extend_from_slice(&data_package(
+        pub_slot("probe", "bin"),
+        raw::RAW_ID,
+        2,
+        b"after",
+    ));
     wire.extend_from_slice(b"garbage that is not a package at all");
     wire.extend_from_slice(&header_announcing(u64::MAX));
     attack.stream.write_all(&wire).unwrap();
@@ -189,7 +212,10 @@ fn a_flood_of_heartbeats_is_harmless() {
     // Empty packages that are neither heartbeat nor close are dropped too.
     let mut odd = Package::heartbeat();
     odd.source_seq = 7;
-    attack.stream.write_all(&odd.to_bytes().repeat(1000)).unwrap();
+    attack
+        .stream
+        .write_all(&odd.to_bytes().repeat(1000))
+        .unwrap();
     attack.probe(3, b"after odd empties");
     attack
         .stream

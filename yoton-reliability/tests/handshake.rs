@@ -107,7 +107,10 @@ fn random_bytes_get_the_answer_or_are_dropped() {
             _ => {
                 // Part of a line and silence: dropped when the wait ends.
                 assert!(got.is_empty(), "seed {seed}: {got:?}");
-                assert!(took < HANDSHAKE + Duration::from_secs(2), "seed {seed}: {took:?}");
+                assert!(
+                    took < HANDSHAKE + Duration::from_secs(2),
+                    "seed {seed}: {took:?}"
+                );
             }
         }
         assert!(bound.is_waiting(), "seed {seed}");

@@ -76,18 +76,27 @@ fn victim(max_data_len: Option<u64>) {
     }
     let transport = TcpTransport::with_options(options).unwrap_or_else(|e| fail(&e.to_string()));
     ctx.register_transport(Arc::new(transport));
-    let probe = SubChannel::<Vec<u8>>::with_options(&ctx, "probe", SubOptions::new().capacity(100_000))
-        .unwrap_or_else(|e| fail(&e.to_string()));
+    let probe =
+        SubChannel::<Vec<u8>>::with_options(&ctx, "probe", SubOptions::new().capacity(100_000))
+            .unwrap_or_else(|e| fail(&e.to_string()));
     let pong = PubChannel::<Vec<u8>>::new(&ctx, "pong").unwrap_or_else(|e| fail(&e.to_string()));
-    let attacked = ctx.bind("localhost:0").unwrap_or_else(|e| fail(&e.to_string()));
-    let spare = ctx.bind("localhost:0").unwrap_or_else(|e| fail(&e.to_string()));
+    let attacked = ctx
+        .bind("localhost:0")
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let spare = ctx
+        .bind("localhost:0")
+        .unwrap_or_else(|e| fail(&e.to_string()));
     let attacked_closed = attacked.closed().subscribe();
     let spare_closed = spare.closed().subscribe();
     thread::Builder::new()
         .name("victim-probe".to_owned())
         .spawn(move || {
             while let Ok(message) = probe.recv() {
-                say(&format!("GOT {} {:016x}", message.len(), checksum(&message)));
+                say(&format!(
+                    "GOT {} {:016x}",
+                    message.len(),
+                    checksum(&message)
+                ));
                 let _ = pong.send(&message);
             }
         })
@@ -136,7 +145,9 @@ fn hub(count: usize) {
     let mut ports = Vec::new();
     let mut bound = Vec::new();
     for _ in 0..count {
-        let conn = ctx.bind("localhost:0").unwrap_or_else(|e| fail(&e.to_string()));
+        let conn = ctx
+            .bind("localhost:0")
+            .unwrap_or_else(|e| fail(&e.to_string()));
         closed.push(conn.closed().subscribe());
         ports.push(conn.port1().to_string());
         bound.push(conn);
@@ -155,7 +166,8 @@ fn hub(count: usize) {
 
 fn stall_sender(port: u16, total: u64, max: usize, seed: u64) {
     let ctx = yoton::context();
-    let bulk = PubChannel::<bytes::Bytes>::new(&ctx, "bulk").unwrap_or_else(|e| fail(&e.to_string()));
+    let bulk =
+        PubChannel::<bytes::Bytes>::new(&ctx, "bulk").unwrap_or_else(|e| fail(&e.to_string()));
     let conn = ctx
         .connect(&format!("localhost:{port}"))
         .unwrap_or_else(|e| fail(&e.to_string()));
@@ -192,12 +204,14 @@ fn stall_sender(port: u16, total: u64, max: usize, seed: u64) {
     while sent < total {
         let message = stream.message(i);
         sent += message.len() as u64;
-        bulk.send_bytes(message).unwrap_or_else(|e| fail(&e.to_string()));
+        bulk.send_bytes(message)
+            .unwrap_or_else(|e| fail(&e.to_string()));
         i += 1;
         progress.store(i, Ordering::Release);
     }
     say(&format!("COUNT {i} {sent}"));
-    conn.flush(SOON * 3).unwrap_or_else(|e| fail(&e.to_string()));
+    conn.flush(SOON * 3)
+        .unwrap_or_else(|e| fail(&e.to_string()));
     conn.close(None);
     say(&format!("HWM {}", memory().hwm_kib));
 }

@@ -1,0 +1,110 @@
+//! A peer process killed (SIGKILL) in the middle of a large package: the
+//! other side reports `closed` with the reason, the connection's threads
+//! end, and the context keeps working for its other connections.
+//!
+//! This file holds one test only: it counts the transport threads of its
+//! own process.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use yoton::{PubChannel, SubChannel, reason};
+use yoton_reliability::SOON;
+use yoton_reliability::process::PeerProcess;
+
+const PEER: &str = env!("CARGO_BIN_EXE_yoton-peer");
+
+/// How many threads of this process have a name starting with `prefix`.
+fn threads_named(prefix: &str) -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+/// Waits until `check` holds; there is no event for a thread's end, so
+/// this looks again every few milliseconds until the deadline.
+fn wait_until(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + SOON;
+    while !check() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_peer_killed_mid_package_is_reported_and_the_rest_goes_on() {
+    let counted = std::path::Path::new("/proc/self/task").exists();
+    let ctx = yoton::context();
+    let news = SubChannel::<String>::new(&ctx, "news").unwrap();
+
+    // Another connection of the same context, to a peer that lives on.
+    let friend = yoton::context();
+    let friend_news = PubChannel::<String>::new(&friend, "news").unwrap();
+    let to_friend = ctx.bind("localhost:0").unwrap();
+    friend
+        .connect(&format!("localhost:{}", to_friend.port1()))
+        .unwrap();
+    friend_news.send("before").unwrap();
+    assert_eq!(news.recv_timeout(SOON).unwrap(), "before");
+
+    // The victim connection: its peer announces 48 MiB, sends 20 MiB and
+    // is killed.
+    let bound = ctx.bind("localhost:0").unwrap();
+    let closed = bound.closed().subscribe();
+    let port = bound.port1().to_string();
+    let size = (48u64 << 20).to_string();
+    let sent = (20u64 << 20).to_string();
+    let mut peer = PeerProcess::spawn(
+        PEER,
+        &["half-package", &port, &size, &sent],
+        Duration::from_secs(60),
+    );
+    peer.expect("HALF", SOON);
+    wait_until("the host side connected", || bound.is_connected());
+    if counted {
+        // Two connections of `ctx` and one of `friend`, two threads each.
+        wait_until("six transport threads", || {
+            threads_named("yoton-tcp-recv") == 3 && threads_named("yoton-tcp-send") == 3
+        });
+    }
+    let killed_at = Instant::now();
+    peer.kill();
+
+    let event = closed.recv_timeout(SOON).expect("no closed event");
+    println!("closed {:?} after the kill", killed_at.elapsed());
+    assert_eq!(event.reason, reason::OTHER_END_DROPPED);
+    assert!(!bound.is_alive());
+    assert_eq!(
+        bound.close_reason().as_deref(),
+        Some(reason::OTHER_END_DROPPED)
+    );
+    if counted {
+        wait_until("the dead connection's threads end", || {
+            threads_named("yoton-tcp-recv") == 2 && threads_named("yoton-tcp-send") == 2
+        });
+    }
+
+    // The other connection carries on, both ways.
+    assert!(to_friend.is_connected());
+    friend_news.send("after").unwrap();
+    assert_eq!(news.recv_timeout(SOON).unwrap(), "after");
+    let back = SubChannel::<String>::new(&friend, "back").unwrap();
+    let ctx_back = PubChannel::<String>::new(&ctx, "back").unwrap();
+    ctx_back.send("still here").unwrap();
+    assert_eq!(back.recv_timeout(SOON).unwrap(), "still here");
+
+    // And the context takes new peers.
+    let again = ctx.bind("localhost:0").unwrap();
+    let newcomer = yoton::context();
+    let newcomer_news = PubChannel::<String>::new(&newcomer, "news").unwrap();
+    newcomer
+        .connect(&format!("localhost:{}", again.port1()))
+        .unwrap();
+    newcomer_news.send("newcomer").unwrap();
+    assert_eq!(news.recv_timeout(SOON).unwrap(), "newcomer");
+    assert_eq!(ctx.connection_count(), 2);
+}
