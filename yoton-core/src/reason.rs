@@ -23,5 +23,10 @@ pub const HANDSHAKE_TIMED_OUT: &str = "Handshake timed out.";
 pub const HANDSHAKE_FAILED: &str = "Handshake failed.";
 /// Both ends of the handshake have the same context id.
 pub const HANDSHAKE_SELF: &str = "Handshake failed (context cannot connect to self).";
+/// Start of the reason for a package header that announces more data than
+/// the configured maximum; the size and the limit follow, as in
+/// `Package too large: 4097 bytes announced, the limit is 4096 bytes.`
+/// (see `DecodeError::TooLarge`).
+pub const PACKAGE_TOO_LARGE: &str = "Package too large:";
 /// Prefix of the reason for a socket error; the error text follows.
 pub const SOCKET_ERROR: &str = "Socket error.";

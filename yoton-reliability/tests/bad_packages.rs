@@ -126,6 +126,7 @@ fn headers_announcing_more_than_the_limit_close_without_allocating() {
         // And data after it, as if the size were real.
         let _ = attack.stream.write_all(&[0u8; 256 * 1024]);
         let why = attack.finish();
+        assert!(why.starts_with(reason::PACKAGE_TOO_LARGE), "{why}");
         assert_eq!(
             why,
             format!(
@@ -149,6 +150,7 @@ fn a_configured_limit_holds_too() {
         ))
         .unwrap();
     let why = attack.finish();
+    assert!(why.starts_with(reason::PACKAGE_TOO_LARGE), "{why}");
     assert_eq!(
         why,
         "Package too large: 4097 bytes announced, the limit is 4096 bytes."
