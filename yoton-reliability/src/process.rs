@@ -70,13 +70,23 @@ impl PeerProcess {
     }
 
     /// Waits for the next line that starts with `prefix` (and a space, if
-    /// the line goes on) and returns the rest of it. Other lines are kept
-    /// for the failure message.
+    /// the line goes on) and returns the rest of it. Other lines are kept,
+    /// for later calls and for the failure message.
     ///
     /// # Panics
     /// When `timeout` passes, the output ends first, or the process reports
     /// a panic.
     pub fn expect(&mut self, prefix: &str, timeout: Duration) -> String {
+        let matching = |line: &str| -> Option<String> {
+            let rest = line.strip_prefix(prefix)?;
+            (rest.is_empty() || rest.starts_with(' ')).then(|| rest.trim_start().to_owned())
+        };
+        // Lines of different threads of the process may come in any order:
+        // an earlier line that was passed over counts.
+        if let Some(at) = self.seen.iter().position(|l| matching(l).is_some()) {
+            let line = self.seen.remove(at);
+            return matching(&line).unwrap_or_default();
+        }
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -86,10 +96,8 @@ impl PeerProcess {
                         !line.starts_with(PANIC_MARK),
                         "the helper process panicked: {line}"
                     );
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        if rest.is_empty() || rest.starts_with(' ') {
-                            return rest.trim_start().to_owned();
-                        }
+                    if let Some(rest) = matching(&line) {
+                        return rest;
                     }
                     self.seen.push(line);
                 }

@@ -100,8 +100,14 @@ impl Attack {
             self.victim.expect("CLOSED2", SOON),
             reason::CLOSED_FROM_OTHER_END
         );
-        let (status, _) = self.victim.wait_exit(SOON);
+        assert_eq!(
+            self.victim.expect("GOT", SOON),
+            format!("12 {:016x}", checksum(b"still there?"))
+        );
+        let (status, rest) = self.victim.wait_exit(SOON);
         assert!(status.success(), "{status:?}");
+        // Nothing was delivered that the test did not send as valid.
+        assert!(!rest.iter().any(|l| l.starts_with("GOT")), "{rest:?}");
         drop(self.stream);
         reason
     }
