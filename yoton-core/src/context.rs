@@ -616,38 +616,62 @@ impl ContextShared {
     /// Routes packages that arrived on the connection `from`.
     pub(crate) fn receive_from(&self, from: ConnectionKey, packages: &mut Vec<Package>) {
         let own = self.id.get();
-        let mut here: Vec<Delivery> = Vec::new();
+        // Passing packages on only matters when another connection is alive;
+        // with a single connection (the usual case) nothing is cloned.
+        let others: Vec<Arc<dyn Connection>> = self
+            .snapshot()
+            .iter()
+            .filter(|c| c.core().key() != from && c.is_alive())
+            .cloned()
+            .collect();
+        let mut here: Vec<Delivery> = Vec::with_capacity(packages.len());
         let mut forward: Vec<Package> = Vec::new();
         {
             let mut state = lock(&self.receiving);
+            let ReceiveState { last_seq, recv_seq } = &mut *state;
+            // Packages come in long runs from one source: its last sequence
+            // number is looked up once per run, not once per package.
+            let mut run: Option<(u64, u64)> = None;
             for package in packages.drain(..) {
-                if package.source_id == own {
+                let source = package.source_id;
+                if source == own {
                     continue;
                 }
-                let last = state.last_seq.entry(package.source_id).or_insert(0);
-                if package.source_seq <= *last {
+                let last = match run {
+                    Some((current, last)) if current == source => last,
+                    _ => {
+                        if let Some((previous, last)) = run {
+                            last_seq.insert(previous, last);
+                        }
+                        last_seq.get(&source).copied().unwrap_or(0)
+                    }
+                };
+                if package.source_seq <= last {
+                    run = Some((source, last));
                     continue;
                 }
-                *last = package.source_seq;
+                run = Some((source, package.source_seq));
                 let deliver = package.dest_id == 0 || package.dest_id == own;
-                let pass_on = package.dest_id != own;
+                let pass_on = package.dest_id != own && !others.is_empty();
                 if deliver {
-                    state.recv_seq += 1;
-                    let recv_seq = state.recv_seq;
+                    *recv_seq += 1;
                     if pass_on {
                         forward.push(package.clone());
                     }
-                    here.push(Delivery { package, recv_seq });
-                } else {
+                    here.push(Delivery {
+                        package,
+                        recv_seq: *recv_seq,
+                    });
+                } else if pass_on {
                     forward.push(package);
                 }
             }
+            if let Some((source, last)) = run {
+                last_seq.insert(source, last);
+            }
         }
         if !forward.is_empty() {
-            for connection in self.snapshot().iter() {
-                if connection.core().key() == from || !connection.is_alive() {
-                    continue;
-                }
+            for connection in &others {
                 let queued = forward
                     .iter()
                     .all(|package| connection.send_package(package).is_ok());
@@ -663,7 +687,15 @@ impl ContextShared {
 
     /// Hands accepted packages to their endpoints, grouping runs of the same
     /// slot so that a channel takes a batch at a time.
-    fn deliver(&self, here: Vec<Delivery>) {
+    fn deliver(&self, mut here: Vec<Delivery>) {
+        // Usually the whole batch is for one channel: hand it over as it is.
+        let Some(first) = here.first().map(|d| d.package.slot) else {
+            return;
+        };
+        if first != Slot::CONTEXT && here.iter().all(|d| d.package.slot == first) {
+            self.flush_batch(Some(first), &mut here);
+            return;
+        }
         let mut batch: Vec<Delivery> = Vec::new();
         let mut current: Option<Slot> = None;
         for delivery in here {
