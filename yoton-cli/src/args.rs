@@ -111,6 +111,9 @@ pub(crate) struct BenchArgs {
     /// Send this many messages per case (default: adapted to the size).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) messages: Option<u64>,
+    /// Measure only one pattern: `oneway` or `roundtrip` (default: both).
+    #[arg(long, value_enum)]
+    pub(crate) pattern: Option<BenchPattern>,
     /// Fewer messages per case: the whole run takes well under a minute.
     #[arg(long)]
     pub(crate) quick: bool,

@@ -205,6 +205,7 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
             shapes.push((BenchPattern::Roundtrip, ROUNDTRIP_SIZE));
         }
     }
+    shapes.retain(|(pattern, _)| args.pattern.is_none_or(|only| only == *pattern));
     let mut cases = Vec::new();
     for (pattern, size) in shapes {
         for &transport in &transports {
@@ -347,6 +348,7 @@ mod tests {
             transport,
             size,
             messages: None,
+            pattern: None,
             quick,
             json: true,
         }
@@ -380,6 +382,11 @@ mod tests {
         assert!(full.iter().all(|c| c.size == 100));
         assert!(quick[0].messages < full[0].messages);
         assert!(quick[1].messages < full[1].messages);
+        let mut only = args(BenchTransport::All, None, true);
+        only.pattern = Some(BenchPattern::Roundtrip);
+        let cases = plan(&only);
+        assert_eq!(cases.len(), 3);
+        assert!(cases.iter().all(|c| c.pattern == BenchPattern::Roundtrip));
     }
 
     #[test]
