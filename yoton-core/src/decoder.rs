@@ -16,6 +16,12 @@ pub const DEFAULT_MAX_DATA_LEN: u64 = 64 * 1024 * 1024;
 /// socket full of small packages drains in few reads.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// How much of an announced package is reserved before its bytes arrive.
+/// Beyond this, the buffer grows with what was received (at most doubling
+/// what is buffered), so that a peer that sends a header and stalls holds
+/// at most this much memory, not the full announced size.
+const EAGER_RESERVE: usize = 1024 * 1024;
+
 /// Why the stream cannot be decoded further. The connection must close.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -111,9 +117,10 @@ impl Decoder {
 
     /// A decoder that refuses packages with more than `max` bytes of data.
     ///
-    /// A package up to the limit has its full size reserved as soon as its
-    /// header arrives, so the limit also bounds what a peer can make this
-    /// side allocate.
+    /// A package up to 1 MiB has its size reserved as soon as its header
+    /// arrives; a larger one grows with the bytes received, so a peer that
+    /// announces a large package and stalls holds about 1 MiB here, and the
+    /// limit bounds what a peer can make this side allocate in all.
     pub fn with_max_data_len(max: u64) -> Decoder {
         Decoder {
             buf: BytesMut::new(),
@@ -161,7 +168,9 @@ impl Decoder {
             return Err(io::Error::new(io::ErrorKind::InvalidData, err.clone()));
         }
         let want = match self.peek_header() {
-            Some(Ok((_, total))) if total > self.filled => (total - self.filled).max(READ_CHUNK),
+            Some(Ok((_, total))) if total > self.filled => (total - self.filled)
+                .min(self.filled.max(EAGER_RESERVE))
+                .max(READ_CHUNK),
             _ => READ_CHUNK,
         };
         self.make_room(want);
@@ -331,6 +340,19 @@ mod tests {
             assert_eq!(d.next_package().unwrap_err(), err);
             assert_eq!(d.buffered_len(), 0);
         }
+    }
+
+    #[test]
+    fn a_stalled_large_package_reserves_little() {
+        let mut d = Decoder::new();
+        d.feed(&header_announcing(60 << 20));
+        let offered = d.read_with(|buf| Ok(buf.len().min(1000))).unwrap();
+        assert_eq!(offered, 1000);
+        assert!(
+            d.buf.capacity() <= 2 * EAGER_RESERVE,
+            "{}",
+            d.buf.capacity()
+        );
     }
 
     #[test]

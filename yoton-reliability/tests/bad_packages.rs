@@ -173,6 +173,20 @@ fn a_truncated_package_is_a_dropped_connection() {
     assert_eq!(attack.finish(), reason::OTHER_END_DROPPED);
 }
 
+/// A header within the limit followed by a trickle and the end of stream:
+/// the victim reserves what arrives (about 1 MiB at first), not the 60 MiB
+/// announced.
+#[test]
+fn a_large_announced_package_that_never_comes_holds_little_memory() {
+    let mut attack = Attack::start(&["victim"]);
+    attack.probe(1, b"before");
+    let mut wire = header_announcing(60 << 20).to_vec();
+    wire.extend_from_slice(&[3u8; 1000]);
+    attack.stream.write_all(&wire).unwrap();
+    attack.stream.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(attack.finish(), reason::OTHER_END_DROPPED);
+}
+
 #[test]
 fn a_truncated_header_is_a_dropped_connection() {
     let mut attack = Attack::start(&["victim"]);
