@@ -57,6 +57,7 @@ pub(crate) struct Registration {
     pub(crate) context: Context,
     pub(crate) outgoing: SlotName,
     pub(crate) incoming: SlotName,
+    endpoint: Arc<dyn Endpoint>,
 }
 
 impl Registration {
@@ -77,26 +78,35 @@ impl Registration {
             &outgoing.name,
             Arc::clone(&endpoint),
         )?;
-        if let Err(e) =
-            context.register_endpoint(Direction::Incoming, incoming.slot, &incoming.name, endpoint)
-        {
-            context.unregister_endpoint(Direction::Outgoing, outgoing.slot);
+        if let Err(e) = context.register_endpoint(
+            Direction::Incoming,
+            incoming.slot,
+            &incoming.name,
+            Arc::clone(&endpoint),
+        ) {
+            context.unregister_endpoint_if(Direction::Outgoing, outgoing.slot, &endpoint);
             return Err(e.into());
         }
         Ok(Registration {
             context: context.clone(),
             outgoing,
             incoming,
+            endpoint,
         })
     }
 
-    /// Unregisters both slots. Call once, and only if the context did not
-    /// close the channel itself (the slots may belong to another channel by
-    /// then).
+    /// Unregisters both slots, where this channel still holds them (after
+    /// the context closed its channels, they may belong to another one).
     pub(crate) fn unregister(&self) {
-        self.context
-            .unregister_endpoint(Direction::Outgoing, self.outgoing.slot);
-        self.context
-            .unregister_endpoint(Direction::Incoming, self.incoming.slot);
+        self.context.unregister_endpoint_if(
+            Direction::Outgoing,
+            self.outgoing.slot,
+            &self.endpoint,
+        );
+        self.context.unregister_endpoint_if(
+            Direction::Incoming,
+            self.incoming.slot,
+            &self.endpoint,
+        );
     }
 }

@@ -479,6 +479,26 @@ impl Context {
             .is_some()
     }
 
+    /// Removes `endpoint` from a slot if it is the one registered there;
+    /// returns whether it was. A channel closing late uses this, so that it
+    /// never unregisters a newer endpoint that took the slot meanwhile.
+    pub fn unregister_endpoint_if(
+        &self,
+        direction: Direction,
+        slot: Slot,
+        endpoint: &Arc<dyn Endpoint>,
+    ) -> bool {
+        let mut endpoints = self.shared.endpoints_write();
+        let map = endpoints.map_mut(direction);
+        let same = map
+            .get(&slot)
+            .is_some_and(|e| std::ptr::addr_eq(Arc::as_ptr(e), Arc::as_ptr(endpoint)));
+        if same {
+            map.remove(&slot);
+        }
+        same
+    }
+
     /// Sends `data` on `slot` to every context in the network (destination
     /// 0). Empty data is not sent (see [`send_package`](Context::send_package)).
     ///
@@ -822,6 +842,13 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("Slot not free: x"), "{err}");
         assert!(ctx.unregister_endpoint(Direction::Incoming, slot));
+        assert!(!ctx.unregister_endpoint(Direction::Incoming, slot));
+        let first: Arc<dyn Endpoint> = Arc::new(Nothing);
+        let second: Arc<dyn Endpoint> = Arc::new(Nothing);
+        ctx.register_endpoint(Direction::Incoming, slot, "x", Arc::clone(&second))
+            .unwrap();
+        assert!(!ctx.unregister_endpoint_if(Direction::Incoming, slot, &first));
+        assert!(ctx.unregister_endpoint_if(Direction::Incoming, slot, &second));
         assert!(!ctx.unregister_endpoint(Direction::Incoming, slot));
     }
 }

@@ -93,8 +93,10 @@ def main():
             original = channel._recv_package
 
             def watch(package, original=original, name=name):
-                out("STATE_PKG", name, bytes(package._data).hex())
+                # Reported once the channel holds it, so that a getstate
+                # that follows sees it.
                 original(package)
+                out("STATE_PKG", name, bytes(package._data).hex())
 
             channel._recv_package = watch
 
