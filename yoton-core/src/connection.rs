@@ -7,7 +7,7 @@
 //! until what was queued is written, and shut down.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -353,6 +353,9 @@ pub struct ConnectionCore {
     context: Weak<ContextShared>,
     this: OnceLock<Weak<dyn Connection>>,
     props: Mutex<Props>,
+    /// A copy of `props.state`, written with it under the lock, so that the
+    /// state can be read on every send without taking the lock.
+    state_now: AtomicU8,
     /// Notified on every state change, for [`Connection::wait_connected`].
     state_changed: Condvar,
     liveness: Mutex<Liveness>,
@@ -392,6 +395,7 @@ impl ConnectionCore {
                 id2: None,
                 pid2: None,
             }),
+            state_now: AtomicU8::new(State::Closed as u8),
             liveness: Mutex::new(Liveness::new(MIN_TIMEOUT, Instant::now())),
             closed: Signal::new(),
             timedout: Signal::new(),
@@ -403,8 +407,14 @@ impl ConnectionCore {
         self.props.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sets the state; the caller holds the `props` lock.
+    fn put_state(&self, props: &mut Props, state: State) {
+        props.state = state;
+        self.state_now.store(state as u8, Ordering::Release);
+    }
+
     fn set_state(&self, state: State) {
-        self.props().state = state;
+        self.put_state(&mut self.props(), state);
         self.state_changed.notify_all();
     }
 
@@ -472,7 +482,7 @@ impl ConnectionCore {
         let mut props = self.props();
         props.hostname1 = hostname1.to_owned();
         props.port1 = port1;
-        props.state = State::Waiting;
+        self.put_state(&mut props, State::Waiting);
     }
 
     /// Records a completed handshake: `hosting` for a bound connection,
@@ -489,11 +499,12 @@ impl ConnectionCore {
         props.port2 = peer.port2;
         props.id2 = Some(peer.id2);
         props.pid2 = Some(peer.pid2);
-        props.state = if hosting {
+        let state = if hosting {
             State::Hosting
         } else {
             State::Connected
         };
+        self.put_state(&mut props, state);
         drop(props);
         self.state_changed.notify_all();
         self.liveness().on_receive(Instant::now());
@@ -594,7 +605,7 @@ impl ConnectionCore {
         match props.state {
             State::Closed | State::Closing => None,
             previous => {
-                props.state = State::Closing;
+                self.put_state(&mut props, State::Closing);
                 drop(props);
                 self.state_changed.notify_all();
                 Some(previous)
@@ -623,7 +634,13 @@ impl ConnectionCore {
 
     /// The current state.
     pub fn state(&self) -> State {
-        self.props().state
+        match self.state_now.load(Ordering::Acquire) {
+            4 => State::Connected,
+            3 => State::Hosting,
+            2 => State::Waiting,
+            1 => State::Closing,
+            _ => State::Closed,
+        }
     }
 
     /// The reason the connection closed, once `closed` was emitted.
@@ -634,7 +651,7 @@ impl ConnectionCore {
     /// Whether the connection has started closing (or is closed): transport
     /// threads stop taking new work once this is true.
     pub fn is_closing(&self) -> bool {
-        self.props().state <= State::Closing
+        self.state() <= State::Closing
     }
 }
 

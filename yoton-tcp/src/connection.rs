@@ -57,6 +57,9 @@ pub struct TcpConnection {
     pub(crate) options: TcpOptions,
     pub(crate) span: tracing::Span,
     send: Mutex<SendState>,
+    /// A copy of `SendState::queued_bytes`, written with it under the lock,
+    /// so that a producer with room goes on without taking the lock.
+    queued_bytes_now: AtomicUsize,
     /// Wakes the sending thread: packages were queued, or shutdown.
     work: Condvar,
     /// Wakes producers and flushers: packages were written, or shutdown.
@@ -109,6 +112,7 @@ impl TcpConnection {
             options: options.clone(),
             span,
             send: Mutex::new(SendState::default()),
+            queued_bytes_now: AtomicUsize::new(0),
             work: Condvar::new(),
             progress: Condvar::new(),
             shut: AtomicBool::new(false),
@@ -266,6 +270,8 @@ impl TcpConnection {
                         let mut state = lock(&self.send);
                         state.written_total += count;
                         state.queued_bytes = state.queued_bytes.saturating_sub(bytes);
+                        self.queued_bytes_now
+                            .store(state.queued_bytes, Ordering::Release);
                         drop(state);
                         self.progress.notify_all();
                     }
@@ -484,6 +490,8 @@ impl Connection for TcpConnection {
         let was_empty = state.queue.is_empty();
         state.queue.push_back(package.clone());
         state.queued_bytes += size;
+        self.queued_bytes_now
+            .store(state.queued_bytes, Ordering::Release);
         state.queued_total += 1;
         drop(state);
         if was_empty {
@@ -493,6 +501,11 @@ impl Connection for TcpConnection {
     }
 
     fn wait_for_room(&self) -> Result<()> {
+        if !self.is_shut()
+            && self.queued_bytes_now.load(Ordering::Acquire) < self.options.send_queue_bytes()
+        {
+            return Ok(());
+        }
         let mut state = lock(&self.send);
         loop {
             if state.shut {
