@@ -15,13 +15,25 @@ use yoton_core::handshake::HandshakeLine;
 use yoton_core::liveness::HeartbeatClock;
 use yoton_core::{Connection, ConnectionCore, Error, Package, PeerInfo, Result, reason};
 
-use crate::io::{failure_reason, is_timeout, write_all_two};
+use crate::io::{failure_reason, is_timeout, try_write_two, write_all_two};
 use crate::options::TcpOptions;
 
 /// Data at least this long is written straight from the package (header
 /// and data in one vectored write) instead of being copied into the batch
 /// buffer.
 const LARGE_DATA: usize = 32 * 1024;
+
+/// Whether producers may write to the socket themselves when the
+/// connection is idle (needs a non-blocking send flag).
+const DIRECT_WRITES: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// The largest package a producer writes directly.
+const DIRECT_MAX: usize = 64 * 1024;
+
+/// How long the connection must have been idle for a producer to write
+/// directly: packages that follow each other closer than this are a stream,
+/// better sent in batches by the sending thread.
+const DIRECT_AFTER_IDLE: Duration = Duration::from_micros(20);
 
 /// The most packages and bytes the sending thread takes per round, so that
 /// flushes and waiting producers hear of progress often.
@@ -92,6 +104,14 @@ struct SendState {
     /// The count at which the close package is written, once queued.
     close_at: Option<u64>,
     shut: bool,
+    /// Someone writes to the socket now (the sending thread, or a producer
+    /// writing directly): nobody else may start a write.
+    writing: bool,
+    /// The rest of a package that a direct write could not finish; it goes
+    /// out before anything queued.
+    pending: Vec<u8>,
+    /// When the last write ended.
+    last_write: Option<Instant>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -221,6 +241,7 @@ impl TcpConnection {
         let _guard = self.span.enter();
         let mut batch: Vec<Package> = Vec::with_capacity(64);
         let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+        let mut pending: Vec<u8> = Vec::new();
         let mut clock = HeartbeatClock::new(Instant::now());
         loop {
             let mut bytes = 0usize;
@@ -230,11 +251,12 @@ impl TcpConnection {
                     if state.shut {
                         return;
                     }
-                    if !state.queue.is_empty() {
-                        break;
-                    }
                     let now = Instant::now();
-                    if clock.is_due(now) {
+                    if !state.writing
+                        && (!state.queue.is_empty()
+                            || !state.pending.is_empty()
+                            || clock.is_due(now))
+                    {
                         break;
                     }
                     state = self
@@ -243,6 +265,8 @@ impl TcpConnection {
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
                 }
+                state.writing = true;
+                std::mem::swap(&mut pending, &mut state.pending);
                 while let Some(next) = state.queue.front() {
                     let len = next.encoded_len();
                     if !batch.is_empty()
@@ -256,23 +280,36 @@ impl TcpConnection {
                     }
                 }
             }
-            let result = if batch.is_empty() {
-                write_all_two(socket, &Package::heartbeat().header(), &[])
-            } else {
-                write_batch(socket, &batch, &mut buf)
-            };
-            let count = batch.len() as u64;
+            let finished_pending = !pending.is_empty();
+            let result = write_all_two(socket, &pending, &[]).and_then(|()| {
+                if !batch.is_empty() {
+                    write_batch(socket, &batch, &mut buf)
+                } else if !finished_pending {
+                    write_all_two(socket, &Package::heartbeat().header(), &[])
+                } else {
+                    Ok(())
+                }
+            });
+            let count = batch.len() as u64 + u64::from(finished_pending);
+            bytes += pending.len();
+            pending.clear();
             batch.clear();
+            let now = Instant::now();
+            {
+                let mut state = lock(&self.send);
+                state.writing = false;
+                state.last_write = Some(now);
+                if result.is_ok() && count > 0 {
+                    state.written_total += count;
+                    state.queued_bytes = state.queued_bytes.saturating_sub(bytes);
+                    self.queued_bytes_now
+                        .store(state.queued_bytes, Ordering::Release);
+                }
+            }
             match result {
                 Ok(()) => {
-                    clock.on_send(Instant::now());
+                    clock.on_send(now);
                     if count > 0 {
-                        let mut state = lock(&self.send);
-                        state.written_total += count;
-                        state.queued_bytes = state.queued_bytes.saturating_sub(bytes);
-                        self.queued_bytes_now
-                            .store(state.queued_bytes, Ordering::Release);
-                        drop(state);
                         self.progress.notify_all();
                     }
                 }
@@ -285,6 +322,79 @@ impl TcpConnection {
                 }
             }
         }
+    }
+
+    /// Writes a package from the producer's thread when the connection has
+    /// been idle: in a request and reply exchange this saves waking the
+    /// sending thread, the larger part of the latency. The write never
+    /// blocks; what the socket does not take at once is left to the sending
+    /// thread. Returns the lock back when the package must be queued
+    /// instead (the connection is busy, or was written to very recently: a
+    /// stream of packages goes out in batches from the sending thread).
+    fn try_write_directly<'s>(
+        &'s self,
+        mut state: MutexGuard<'s, SendState>,
+        package: &Package,
+    ) -> Option<MutexGuard<'s, SendState>> {
+        let size = package.encoded_len();
+        let Some(socket) = self.socket.get() else {
+            return Some(state);
+        };
+        let idle = !state.writing && state.queue.is_empty() && state.pending.is_empty();
+        if !DIRECT_WRITES || !idle || size > DIRECT_MAX {
+            return Some(state);
+        }
+        let now = Instant::now();
+        if state
+            .last_write
+            .is_some_and(|last| now.saturating_duration_since(last) < DIRECT_AFTER_IDLE)
+        {
+            return Some(state);
+        }
+        state.writing = true;
+        state.queued_total += 1;
+        drop(state);
+        let header = package.header();
+        let written = try_write_two(socket, &header, &package.data);
+        let mut state = lock(&self.send);
+        state.writing = false;
+        state.last_write = Some(now);
+        let done = match written {
+            Ok(n) if n == size => true,
+            Ok(n) => {
+                // The sending thread writes the rest first (and a failed
+                // socket fails there, closing the connection as usual).
+                let from_header = n.min(header.len());
+                state.pending.extend_from_slice(&header[from_header..]);
+                state
+                    .pending
+                    .extend_from_slice(&package.data[n - from_header..]);
+                state.queued_bytes += size - n;
+                self.queued_bytes_now
+                    .store(state.queued_bytes, Ordering::Release);
+                false
+            }
+            Err(_) => {
+                state.pending.extend_from_slice(&header);
+                state.pending.extend_from_slice(&package.data);
+                state.queued_bytes += size;
+                self.queued_bytes_now
+                    .store(state.queued_bytes, Ordering::Release);
+                false
+            }
+        };
+        if done {
+            state.written_total += 1;
+        }
+        let wake = !state.queue.is_empty() || !state.pending.is_empty();
+        drop(state);
+        if wake {
+            self.work.notify_one();
+        }
+        if done {
+            self.progress.notify_all();
+        }
+        None
     }
 
     /// The receiving thread: decodes straight from the socket and hands
@@ -483,10 +593,13 @@ impl Connection for TcpConnection {
 
     fn send_package(&self, package: &Package) -> Result<()> {
         let size = package.encoded_len();
-        let mut state = lock(&self.send);
+        let state = lock(&self.send);
         if state.shut {
             return Err(self.closed_error());
         }
+        let Some(mut state) = self.try_write_directly(state, package) else {
+            return Ok(());
+        };
         let was_empty = state.queue.is_empty();
         state.queue.push_back(package.clone());
         state.queued_bytes += size;

@@ -52,6 +52,38 @@ pub(crate) fn write_all_two(socket: &Socket, mut a: &[u8], mut b: &[u8]) -> io::
     Ok(())
 }
 
+/// Writes what the socket takes at once of `a` then `b`, without blocking;
+/// returns how many bytes that was (0 when it would block). Only where a
+/// non-blocking send flag exists; elsewhere it writes nothing.
+pub(crate) fn try_write_two(socket: &Socket, a: &[u8], b: &[u8]) -> io::Result<usize> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let flags = SEND_FLAGS | libc::MSG_DONTWAIT;
+        let result = if b.is_empty() {
+            socket.send_with_flags(a, flags)
+        } else {
+            socket.send_vectored_with_flags(&[IoSlice::new(a), IoSlice::new(b)], flags)
+        };
+        match result {
+            Ok(n) => Ok(n),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(0)
+            }
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (socket, a, b);
+        Ok(0)
+    }
+}
+
 /// Reads one handshake line before `deadline`. Returns the line (without
 /// CRLF); bytes after it stay in `reader` for the package decoder.
 ///
