@@ -222,6 +222,10 @@ pub(crate) struct ContextShared {
     transports: RwLock<HashMap<String, Arc<dyn Transport>>>,
     sending: Mutex<SendState>,
     connections: Mutex<Arc<Vec<Arc<dyn Connection>>>>,
+    /// Bumped (under the `connections` lock) whenever the list changes, so
+    /// that `send` refreshes its copy only then instead of locking the list
+    /// for every package.
+    connections_version: AtomicU64,
     receiving: Mutex<ReceiveState>,
     endpoints: RwLock<Endpoints>,
     startup_dropped: AtomicU64,
@@ -231,6 +235,9 @@ struct SendState {
     seq: u64,
     startup: VecDeque<Package>,
     startup_limit: usize,
+    /// The connection list as of `connections_version == version`.
+    connections: Arc<Vec<Arc<dyn Connection>>>,
+    version: u64,
 }
 
 struct ReceiveState {
@@ -277,8 +284,11 @@ impl Context {
                     seq: 0,
                     startup: VecDeque::new(),
                     startup_limit: DEFAULT_STARTUP_QUEUE,
+                    connections: Arc::new(Vec::new()),
+                    version: 0,
                 }),
                 connections: Mutex::new(Arc::new(Vec::new())),
+                connections_version: AtomicU64::new(0),
                 receiving: Mutex::new(ReceiveState {
                     last_seq: HashMap::new(),
                     recv_seq: 0,
@@ -585,6 +595,7 @@ impl ContextShared {
             .collect();
         list.push(Arc::clone(connection));
         *connections = Arc::new(list);
+        self.connections_version.fetch_add(1, Ordering::Release);
     }
 
     /// Drops a closed connection from the list (called once it closed).
@@ -597,6 +608,7 @@ impl ContextShared {
                 .cloned()
                 .collect();
             *connections = Arc::new(list);
+            self.connections_version.fetch_add(1, Ordering::Release);
         }
     }
 
@@ -606,7 +618,12 @@ impl ContextShared {
             sending.seq += 1;
             package.source_id = self.id.get();
             package.source_seq = sending.seq;
-            let connections = self.snapshot();
+            let version = self.connections_version.load(Ordering::Acquire);
+            if sending.version != version {
+                sending.connections = self.snapshot();
+                sending.version = version;
+            }
+            let connections = Arc::clone(&sending.connections);
             let mut handed = false;
             for connection in connections.iter() {
                 if connection.is_alive() && connection.send_package(&package).is_ok() {
