@@ -139,6 +139,14 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     /// therefore pass its bound by one package per sending thread.
     fn send_package(&self, package: &Package) -> Result<()>;
 
+    /// Queues several packages, in order, as [`send_package`](Connection::send_package)
+    /// does one by one; a transport can take them in one go (one lock, one
+    /// wake-up of its sending thread). Low-level: for the context. The
+    /// default sends them one by one.
+    fn send_packages(&self, packages: &[Package]) -> Result<()> {
+        packages.iter().try_for_each(|p| self.send_package(p))
+    }
+
     /// Blocks while the transport's send queue is over its bound, and
     /// returns once there is room again, or with [`Error::Closed`] when the
     /// connection shuts down. Low-level: for the context. The default never

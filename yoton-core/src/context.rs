@@ -533,6 +533,38 @@ impl Context {
         Ok(())
     }
 
+    /// Sends several messages on `slot`, in order, as [`send`](Context::send)
+    /// does one by one, but numbers them and hands them to each connection
+    /// in one go: the locks and wake-ups are paid once per batch instead of
+    /// once per message. Empty messages are skipped.
+    ///
+    /// Blocks while a connection's queue is full (backpressure), once for
+    /// the whole batch.
+    ///
+    /// ```
+    /// use yoton_core::{Context, Slot};
+    ///
+    /// let ctx = Context::new();
+    /// let slot = Slot::from_name("doc.bin.pub-sub");
+    /// ctx.send_batch(slot, ["a", "", "b"]).unwrap();
+    /// assert_eq!(ctx.startup_queued(), 2); // no connection yet
+    /// ```
+    pub fn send_batch<I>(&self, slot: Slot, messages: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+    {
+        let packages: Vec<Package> = messages
+            .into_iter()
+            .map(|data| Package::new(slot, data))
+            .filter(|package| !package.data.is_empty())
+            .collect();
+        if !packages.is_empty() {
+            self.shared.send_all(packages);
+        }
+        Ok(())
+    }
+
     /// How many packages the startup queue dropped (oldest first) because
     /// more than its bound were sent while no connection was alive.
     pub fn startup_dropped(&self) -> u64 {
@@ -618,12 +650,7 @@ impl ContextShared {
             sending.seq += 1;
             package.source_id = self.id.get();
             package.source_seq = sending.seq;
-            let version = self.connections_version.load(Ordering::Acquire);
-            if sending.version != version {
-                sending.connections = self.snapshot();
-                sending.version = version;
-            }
-            let connections = Arc::clone(&sending.connections);
+            let connections = self.current_connections(&mut sending);
             let mut handed = false;
             for connection in connections.iter() {
                 if connection.is_alive() && connection.send_package(&package).is_ok() {
@@ -631,19 +658,65 @@ impl ContextShared {
                 }
             }
             if !handed {
-                if sending.startup.len() >= sending.startup_limit {
-                    sending.startup.pop_front();
-                    let dropped = self.startup_dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                    tracing::warn!(dropped, "startup queue full: dropped the oldest package");
-                }
-                sending.startup.push_back(package);
+                self.keep_for_startup(&mut sending, package);
             }
             connections
         };
-        // Backpressure, outside the lock: a slow peer holds up this sender,
-        // not the receiving threads that also send (state resends, sync
-        // words, forwarding).
-        for connection in connections.iter() {
+        Self::wait_for_room(&connections);
+    }
+
+    /// As [`send`](ContextShared::send), for several packages at once.
+    fn send_all(&self, mut packages: Vec<Package>) {
+        let connections = {
+            let mut sending = lock(&self.sending);
+            for package in &mut packages {
+                sending.seq += 1;
+                package.source_id = self.id.get();
+                package.source_seq = sending.seq;
+            }
+            let connections = self.current_connections(&mut sending);
+            let mut handed = false;
+            for connection in connections.iter() {
+                if connection.is_alive() && connection.send_packages(&packages).is_ok() {
+                    handed = true;
+                }
+            }
+            if !handed {
+                for package in packages {
+                    self.keep_for_startup(&mut sending, package);
+                }
+            }
+            connections
+        };
+        Self::wait_for_room(&connections);
+    }
+
+    /// The connection list, refreshed only when it changed.
+    fn current_connections(&self, sending: &mut SendState) -> Arc<Vec<Arc<dyn Connection>>> {
+        let version = self.connections_version.load(Ordering::Acquire);
+        if sending.version != version {
+            sending.connections = self.snapshot();
+            sending.version = version;
+        }
+        Arc::clone(&sending.connections)
+    }
+
+    /// Queues a package that no connection took, dropping the oldest when
+    /// the startup queue is full.
+    fn keep_for_startup(&self, sending: &mut SendState, package: Package) {
+        if sending.startup.len() >= sending.startup_limit {
+            sending.startup.pop_front();
+            let dropped = self.startup_dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(dropped, "startup queue full: dropped the oldest package");
+        }
+        sending.startup.push_back(package);
+    }
+
+    /// Backpressure, outside the send lock: a slow peer holds up this
+    /// sender, not the receiving threads that also send (state resends,
+    /// sync words, forwarding).
+    fn wait_for_room(connections: &[Arc<dyn Connection>]) {
+        for connection in connections {
             if let Err(e) = connection.wait_for_room() {
                 tracing::trace!(error = %e, "connection closed while waiting for room");
             }

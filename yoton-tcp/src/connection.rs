@@ -613,6 +613,28 @@ impl Connection for TcpConnection {
         Ok(())
     }
 
+    fn send_packages(&self, packages: &[Package]) -> Result<()> {
+        let mut state = lock(&self.send);
+        if state.shut {
+            return Err(self.closed_error());
+        }
+        let was_empty = state.queue.is_empty();
+        let mut size = 0;
+        for package in packages {
+            size += package.encoded_len();
+            state.queue.push_back(package.clone());
+        }
+        state.queued_bytes += size;
+        self.queued_bytes_now
+            .store(state.queued_bytes, Ordering::Release);
+        state.queued_total += packages.len() as u64;
+        drop(state);
+        if was_empty {
+            self.work.notify_one();
+        }
+        Ok(())
+    }
+
     fn wait_for_room(&self) -> Result<()> {
         if !self.is_shut()
             && self.queued_bytes_now.load(Ordering::Acquire) < self.options.send_queue_bytes()
