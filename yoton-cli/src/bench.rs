@@ -332,8 +332,11 @@ pub(crate) fn check(data: &[u8], size: u64, seq: u64) -> Result<(), String> {
             data.len()
         ));
     }
-    let n = data.len().min(8);
-    if data[..n] != seq.to_le_bytes()[..n] {
+    let matches = match <[u8; 8]>::try_from(data.get(..8).unwrap_or(data)) {
+        Ok(word) => u64::from_le_bytes(word) == seq,
+        Err(_) => data[..] == seq.to_le_bytes()[..data.len()],
+    };
+    if !matches {
         return Err(format!("expected message {seq}, got another"));
     }
     Ok(())

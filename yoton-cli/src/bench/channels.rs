@@ -24,6 +24,10 @@ const SLAB: usize = 64 * 1024;
 /// How many large message buffers are kept for reuse.
 const RING: usize = 32;
 
+/// How many messages a one-way run hands to the publisher per call
+/// (`PubChannel::send_bytes_batch`), as a program streaming messages would.
+const SEND_BATCH: u64 = 256;
+
 /// The subscriber's queue may hold this many bytes of messages, so that a
 /// reader that falls behind for a moment does not drop any.
 const SUB_QUEUE_BYTES: u64 = 512 << 20;
@@ -92,37 +96,35 @@ fn receive_all(
     deadline: Instant,
 ) -> Result<(), String> {
     let mut seq = 0u64;
-    let take = |data: Bytes, seq: &mut u64| -> Result<(), String> {
-        if let Err(e) = check(&data, size, *seq) {
-            let dropped = sub.dropped();
-            if dropped > 0 {
-                return Err(format!("the subscriber dropped {dropped} messages"));
-            }
-            return Err(e);
-        }
-        *seq += 1;
-        Ok(())
-    };
+    let mut batch = Vec::new();
     while seq < messages {
         let wait = deadline.saturating_duration_since(Instant::now());
-        let first = sub
-            .recv_timeout(wait)
+        sub.recv_batch(&mut batch, wait)
             .map_err(|e| format!("after {seq} messages: {e}"))?;
-        take(first, &mut seq)?;
-        for data in sub.try_iter() {
-            take(data, &mut seq)?;
+        for data in batch.drain(..) {
+            if let Err(e) = check(&data, size, seq) {
+                let dropped = sub.dropped();
+                if dropped > 0 {
+                    return Err(format!("the subscriber dropped {dropped} messages"));
+                }
+                return Err(e);
+            }
+            seq += 1;
         }
     }
     Ok(())
 }
 
-/// Sends `messages` numbered messages.
+/// Sends `messages` numbered messages, [`SEND_BATCH`] at a time.
 fn send_all(publisher: &PubChannel<Bytes>, size: u64, messages: u64) -> Result<(), String> {
     let mut payloads = Payloads::new(size);
-    for _ in 0..messages {
+    let mut left = messages;
+    while left > 0 {
+        let count = left.min(SEND_BATCH);
         publisher
-            .send_bytes(payloads.next())
+            .send_bytes_batch((0..count).map(|_| payloads.next()))
             .map_err(|e| format!("cannot send: {e}"))?;
+        left -= count;
     }
     Ok(())
 }
