@@ -159,17 +159,41 @@ impl Backlog {
     }
 }
 
+/// What travels on a lane: one package, or a batch the context handed over
+/// in one go (one channel operation for all of them).
+#[derive(Debug)]
+enum Parcel {
+    One(Package),
+    Many(Vec<Package>),
+}
+
+impl Parcel {
+    fn len(&self) -> usize {
+        match self {
+            Parcel::One(_) => 1,
+            Parcel::Many(packages) => packages.len(),
+        }
+    }
+
+    fn append_to(self, batch: &mut Vec<Package>) {
+        match self {
+            Parcel::One(package) => batch.push(package),
+            Parcel::Many(mut packages) => batch.append(&mut packages),
+        }
+    }
+}
+
 /// The sending side of one direction of a link.
 #[derive(Debug, Clone)]
 struct LaneTx {
-    tx: Sender<Package>,
+    tx: Sender<Parcel>,
     backlog: Arc<Backlog>,
 }
 
 /// The receiving side of one direction of a link.
 #[derive(Debug)]
 struct LaneRx {
-    rx: Receiver<Package>,
+    rx: Receiver<Parcel>,
     backlog: Arc<Backlog>,
 }
 
@@ -187,9 +211,14 @@ fn lane() -> (LaneTx, LaneRx) {
 
 impl LaneTx {
     fn send(&self, package: Package) -> bool {
-        self.backlog.queued.fetch_add(1, Ordering::AcqRel);
-        if self.tx.send(package).is_err() {
-            self.backlog.taken(1);
+        self.send_parcel(Parcel::One(package))
+    }
+
+    fn send_parcel(&self, parcel: Parcel) -> bool {
+        let count = parcel.len();
+        self.backlog.queued.fetch_add(count, Ordering::AcqRel);
+        if self.tx.send(parcel).is_err() {
+            self.backlog.taken(count);
             return false;
         }
         true
@@ -197,12 +226,13 @@ impl LaneTx {
 }
 
 impl LaneRx {
-    /// Takes what is there, up to `max`, into `batch`.
+    /// Takes what is there into `batch`, until it holds at least `max`
+    /// packages (a parcel is never split).
     fn drain_into(&self, batch: &mut Vec<Package>, max: usize) {
         let before = batch.len();
         while batch.len() < max {
             match self.rx.try_recv() {
-                Ok(p) => batch.push(p),
+                Ok(parcel) => parcel.append_to(batch),
                 Err(_) => break,
             }
         }
@@ -329,6 +359,8 @@ impl Transport for InprocTransport {
 pub struct RawPeer {
     to_host: LaneTx,
     inbox: LaneRx,
+    /// Packages of a batch from the host not yet returned.
+    received: Mutex<VecDeque<Package>>,
     _alive: Sender<()>,
 }
 
@@ -351,6 +383,7 @@ impl RawPeer {
         let peer = RawPeer {
             to_host,
             inbox,
+            received: Mutex::new(VecDeque::new()),
             _alive: alive,
         };
         if !host.start(to_peer, host_inbox, alive_rx, true, info) {
@@ -377,9 +410,19 @@ impl RawPeer {
     /// The next package from the host (heartbeats included), or `None`
     /// when nothing comes within `timeout` or the host is gone.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Package> {
-        let package = self.inbox.rx.recv_timeout(timeout).ok()?;
-        self.inbox.backlog.taken(1);
-        Some(package)
+        let mut received = lock(&self.received);
+        if let Some(package) = received.pop_front() {
+            return Some(package);
+        }
+        let parcel = self.inbox.rx.recv_timeout(timeout).ok()?;
+        self.inbox.backlog.taken(parcel.len());
+        match parcel {
+            Parcel::One(package) => Some(package),
+            Parcel::Many(packages) => {
+                received.extend(packages);
+                received.pop_front()
+            }
+        }
     }
 }
 
@@ -518,11 +561,11 @@ impl InprocConnection {
                 .min(TICK)
                 .max(Duration::from_millis(1));
             crossbeam_channel::select! {
-                recv(inbox.rx) -> package => match package {
-                    Ok(package) => {
+                recv(inbox.rx) -> parcel => match parcel {
+                    Ok(parcel) => {
                         self.core.on_bytes_received(Instant::now());
-                        inbox.backlog.taken(1);
-                        batch.push(package);
+                        inbox.backlog.taken(parcel.len());
+                        parcel.append_to(&mut batch);
                         inbox.drain_into(&mut batch, BATCH);
                         if !self.core.receive(&mut batch) {
                             return;
@@ -569,6 +612,28 @@ impl Connection for InprocConnection {
             }
         }
         self.push(package.clone())
+    }
+
+    fn send_packages(&self, packages: &[Package]) -> Result<()> {
+        if self.shut.load(Ordering::Acquire) {
+            return Err(self.closed_error());
+        }
+        if !self.linked.load(Ordering::Acquire) {
+            let mut waiting = lock(&self.waiting);
+            if let Some(queue) = waiting.as_mut() {
+                queue.extend(packages.iter().cloned());
+                return Ok(());
+            }
+        }
+        let Some(link) = self.link.get() else {
+            return Err(Error::NotConnected);
+        };
+        self.sent.store(true, Ordering::Relaxed);
+        if link.send_parcel(Parcel::Many(packages.to_vec())) {
+            Ok(())
+        } else {
+            Err(self.peer_gone_error())
+        }
     }
 
     fn wait_for_room(&self) -> Result<()> {
