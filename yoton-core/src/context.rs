@@ -539,7 +539,9 @@ impl Context {
     /// once per message. Empty messages are skipped.
     ///
     /// Blocks while a connection's queue is full (backpressure), once for
-    /// the whole batch.
+    /// the whole batch: the batch is queued whole, so a connection's queue
+    /// may exceed its bound by up to one batch. Keep batches of large
+    /// messages small.
     ///
     /// ```
     /// use yoton_core::{Context, Slot};

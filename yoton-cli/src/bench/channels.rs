@@ -24,9 +24,11 @@ const SLAB: usize = 64 * 1024;
 /// How many large message buffers are kept for reuse.
 const RING: usize = 32;
 
-/// How many messages a one-way run hands to the publisher per call
-/// (`PubChannel::send_bytes_batch`), as a program streaming messages would.
+/// How many messages (and at most how many bytes of them) a one-way run
+/// hands to the publisher per call (`PubChannel::send_bytes_batch`), as a
+/// program streaming messages would.
 const SEND_BATCH: u64 = 256;
+const SEND_BATCH_BYTES: u64 = 64 * 1024;
 
 /// The subscriber's queue may hold this many bytes of messages, so that a
 /// reader that falls behind for a moment does not drop any.
@@ -115,12 +117,15 @@ fn receive_all(
     Ok(())
 }
 
-/// Sends `messages` numbered messages, [`SEND_BATCH`] at a time.
+/// Sends `messages` numbered messages in batches.
 fn send_all(publisher: &PubChannel<Bytes>, size: u64, messages: u64) -> Result<(), String> {
     let mut payloads = Payloads::new(size);
+    // Large messages go one by one: a batch is not held to the queue bound
+    // until it is queued whole.
+    let per_batch = (SEND_BATCH_BYTES / size).clamp(1, SEND_BATCH);
     let mut left = messages;
     while left > 0 {
-        let count = left.min(SEND_BATCH);
+        let count = left.min(per_batch);
         publisher
             .send_bytes_batch((0..count).map(|_| payloads.next()))
             .map_err(|e| format!("cannot send: {e}"))?;
