@@ -195,14 +195,17 @@ impl TcpConnection {
         {
             return;
         }
+        // Stop listening before answering: once the peer hears back, the
+        // port can be bound again.
+        self.stop_listening();
         let _ = socket.set_write_timeout(Some(self.options.handshake_timeout()));
         if let Err(e) = write_all_two(&socket, reply.as_bytes(), &[]) {
+            // The peer went away after a valid line: as with a peer that
+            // leaves right after the handshake, the connection is lost.
             tracing::debug!(?from, error = %e, "handshake reply not sent");
-            self.claimed.store(false, Ordering::Release);
+            self.core().close_on_problem(&crate::io::failure_reason(&e));
             return;
         }
-        // The port can be bound again once the listening socket is closed.
-        self.stop_listening();
         let rest = reader.take_rest();
         match self.start(socket, peer, &rest, true) {
             Ok(true) => {}
