@@ -203,9 +203,33 @@ fn rust_state_reaches_python_and_is_sent_again_when_python_joins() {
     // is sent again when Python announces itself (NEW_CONNECTION), as the
     // reference does (the recorded session shows `busy` twice too).
     status.send("busy").unwrap();
-    let (mut peer, _conn) = python_connects(&ctx, &["state:interop-status:txt"]);
-    assert_eq!(python_state_package(&mut peer, "interop-status"), "busy");
-    assert_eq!(python_state_package(&mut peer, "interop-status"), "busy");
+    let bound = ctx.bind("localhost:0").unwrap();
+    let address = format!("localhost:{}", bound.port1());
+    let args = [
+        "--role",
+        "connect",
+        "--address",
+        &address,
+        "--channel",
+        "state:interop-status:txt",
+    ];
+    let mut peer = PyPeer::spawn(SCRIPT, &args, PEER_LIFE).unwrap();
+    // The queued state may arrive before Python's connect() returns, so
+    // before or after its CONNECTED line: read both, in any order.
+    let mut connected = false;
+    let mut states = Vec::new();
+    while !connected || states.len() < 2 {
+        let line = peer.next_line(SOON).unwrap();
+        let mut words = line.split(' ');
+        match (words.next(), words.next(), words.next()) {
+            (Some("CONNECTED"), _, _) => connected = true,
+            (Some("STATE_PKG"), Some("interop-status"), Some(data)) => {
+                states.push(String::from_utf8(unhex(data)).unwrap());
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(states, ["busy", "busy"]);
     // The same value is not sent again; a new one is.
     status.send("busy").unwrap();
     status.send("idle").unwrap();
