@@ -7,8 +7,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{SOON, context, pub_slot, subscribe};
 use yoton_core::{Address, BindOptions, Connection, Context, Error, reason};
@@ -33,11 +32,27 @@ fn unique_name(tag: &str) -> String {
 }
 
 fn wait_connected(conn: &Arc<dyn Connection>) {
-    let deadline = Instant::now() + SOON;
-    while !conn.is_connected() {
-        assert!(Instant::now() < deadline, "the Python peer never arrived");
-        thread::yield_now();
-    }
+    conn.wait_connected(SOON).expect("the Python peer arrives");
+}
+
+/// A Python peer with one pub or sub channel, binding or connecting.
+fn channel_peer(role: &str, address: &str, name: &str, kind: &str, mode: &str) -> PyPeer {
+    PyPeer::peer(
+        &[
+            "--role",
+            role,
+            "--address",
+            address,
+            "--channel",
+            name,
+            "--type",
+            kind,
+            "--mode",
+            mode,
+        ],
+        PEER_LIFE,
+    )
+    .unwrap()
 }
 
 /// Checks the Python peer's CONNECTED line against the Rust side.
@@ -109,22 +124,7 @@ fn rust_binds_python_connects_and_publishes_text() {
     let rx = subscribe(&ctx, &name, "txt");
     let bound = ctx.bind("localhost:0").unwrap();
     let address = format!("localhost:{}", bound.port1());
-    let mut peer = PyPeer::peer(
-        &[
-            "--role",
-            "connect",
-            "--address",
-            &address,
-            "--channel",
-            &name,
-            "--type",
-            "txt",
-            "--mode",
-            "pub",
-        ],
-        PEER_LIFE,
-    )
-    .unwrap();
+    let mut peer = channel_peer("connect", &address, &name, "txt", "pub");
     let words = peer.expect("CONNECTED", SOON).unwrap();
     wait_connected(&bound);
     check_connected(&words, &ctx, &bound, &peer);
@@ -137,22 +137,7 @@ fn rust_binds_python_connects_and_subscribes_binary() {
     let name = unique_name("sub-bin");
     let bound = ctx.bind("localhost:0").unwrap();
     let address = format!("localhost:{}", bound.port1());
-    let mut peer = PyPeer::peer(
-        &[
-            "--role",
-            "connect",
-            "--address",
-            &address,
-            "--channel",
-            &name,
-            "--type",
-            "bin",
-            "--mode",
-            "sub",
-        ],
-        PEER_LIFE,
-    )
-    .unwrap();
+    let mut peer = channel_peer("connect", &address, &name, "bin", "sub");
     let words = peer.expect("CONNECTED", SOON).unwrap();
     wait_connected(&bound);
     check_connected(&words, &ctx, &bound, &peer);
@@ -164,22 +149,7 @@ fn python_binds_rust_connects_and_python_publishes_binary() {
     let ctx = context();
     let name = unique_name("pub-bin");
     let rx = subscribe(&ctx, &name, "bin");
-    let mut peer = PyPeer::peer(
-        &[
-            "--role",
-            "bind",
-            "--address",
-            "localhost:0",
-            "--channel",
-            &name,
-            "--type",
-            "bin",
-            "--mode",
-            "pub",
-        ],
-        PEER_LIFE,
-    )
-    .unwrap();
+    let mut peer = channel_peer("bind", "localhost:0", &name, "bin", "pub");
     let port = &peer.expect("BOUND", SOON).unwrap()[0];
     let conn = ctx.connect(&format!("localhost:{port}")).unwrap();
     let words = peer.expect("CONNECTED", SOON).unwrap();
@@ -191,22 +161,7 @@ fn python_binds_rust_connects_and_python_publishes_binary() {
 fn python_binds_rust_connects_and_publishes_text() {
     let ctx = context();
     let name = unique_name("sub-txt");
-    let mut peer = PyPeer::peer(
-        &[
-            "--role",
-            "bind",
-            "--address",
-            "localhost:0",
-            "--channel",
-            &name,
-            "--type",
-            "txt",
-            "--mode",
-            "sub",
-        ],
-        PEER_LIFE,
-    )
-    .unwrap();
+    let mut peer = channel_peer("bind", "localhost:0", &name, "txt", "sub");
     let port = &peer.expect("BOUND", SOON).unwrap()[0];
     let conn = ctx.connect(&format!("localhost:{port}")).unwrap();
     let words = peer.expect("CONNECTED", SOON).unwrap();
