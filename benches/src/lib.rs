@@ -79,9 +79,9 @@ impl ChannelPair {
         );
         let bound = sender.bind(address).expect("bind");
         let peer = if address.starts_with("inproc") {
-            format!("inproc://{}", bound.hostname1())
+            format!("inproc://{}", bound.local_host())
         } else {
-            format!("tcp://127.0.0.1:{}", bound.port1())
+            format!("tcp://127.0.0.1:{}", bound.local_port())
         };
         receiver.connect(&peer).expect("connect");
         bound.wait_connected(DEADLINE).expect("a peer");

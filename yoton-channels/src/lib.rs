@@ -14,7 +14,7 @@
 //! let client = Context::new();
 //! client.register_transport(Arc::new(InprocTransport::new()));
 //! let bound = host.bind("inproc://").unwrap();
-//! client.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+//! client.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 //!
 //! // Publish/subscribe: every sub channel of the slot gets every message.
 //! let news = PubChannel::<String>::new(&host, "news").unwrap();

@@ -63,7 +63,7 @@ static NEXT_SUB_ID: AtomicU64 = AtomicU64::new(1);
 /// a.register_transport(Arc::new(InprocTransport::new()));
 /// b.register_transport(Arc::new(InprocTransport::new()));
 /// let bound = a.bind("inproc://").unwrap();
-/// b.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+/// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 ///
 /// let news = PubChannel::<String>::new(&a, "news").unwrap();
 /// let reader = SubChannel::<String>::new(&b, "news").unwrap();
@@ -535,7 +535,7 @@ impl SubOptions {
 /// a.register_transport(Arc::new(InprocTransport::new()));
 /// b.register_transport(Arc::new(InprocTransport::new()));
 /// let bound = a.bind("inproc://").unwrap();
-/// b.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+/// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 ///
 /// let out = PubChannel::<String>::new(&a, "numbers").unwrap();
 /// let sub = SubChannel::<String>::new(&b, "numbers").unwrap();
@@ -888,7 +888,7 @@ impl<M: MessageType> SubChannel<M> {
     /// a.register_transport(Arc::new(InprocTransport::new()));
     /// b.register_transport(Arc::new(InprocTransport::new()));
     /// let bound = a.bind("inproc://").unwrap();
-    /// b.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+    /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
     /// let out = PubChannel::<String>::new(&a, "recv-doc").unwrap();
     /// let sub = SubChannel::<String>::new(&b, "recv-doc").unwrap();
     /// out.send("one").unwrap();
@@ -1011,7 +1011,7 @@ impl<M: MessageType> SubChannel<M> {
     /// a.register_transport(Arc::new(InprocTransport::new()));
     /// b.register_transport(Arc::new(InprocTransport::new()));
     /// let bound = a.bind("inproc://").unwrap();
-    /// b.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+    /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
     /// let out = PubChannel::<String>::new(&a, "batch-doc").unwrap();
     /// let sub = SubChannel::<String>::new(&b, "batch-doc").unwrap();
     /// for word in ["one", "two", "three"] {
@@ -1180,7 +1180,7 @@ impl<M: MessageType> SubChannel<M> {
     /// a.register_transport(Arc::new(InprocTransport::new()));
     /// b.register_transport(Arc::new(InprocTransport::new()));
     /// let bound = a.bind("inproc://").unwrap();
-    /// b.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+    /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
     /// let out = PubChannel::<String>::new(&a, "signal-doc").unwrap();
     /// let sub = SubChannel::<String>::new(&b, "signal-doc").unwrap();
     /// let arrivals = sub.received().subscribe();
@@ -1547,7 +1547,7 @@ impl Selection {
 /// a.register_transport(Arc::new(InprocTransport::new()));
 /// b.register_transport(Arc::new(InprocTransport::new()));
 /// let bound = a.bind("inproc://").unwrap();
-/// b.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+/// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 /// let (p1, p2) = (
 ///     PubChannel::<String>::new(&a, "left").unwrap(),
 ///     PubChannel::<String>::new(&a, "right").unwrap(),

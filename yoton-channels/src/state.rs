@@ -45,7 +45,7 @@ use crate::slot::{Registration, STATE, SlotName};
 ///
 /// status_a.send("busy").unwrap(); // before connecting: queued
 /// let bound = a.bind("inproc://").unwrap();
-/// b.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
+/// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 /// changes.recv_timeout(Duration::from_secs(10)).unwrap();
 /// assert_eq!(status_b.recv().as_deref(), Some("busy"));
 /// assert_eq!(status_a.recv().as_deref(), Some("busy"));

@@ -26,11 +26,11 @@ fn context() -> Context {
 fn link(a: &Context, b: &Context, protocol: &str) {
     if protocol == "inproc" {
         let bound = a.bind("inproc://").unwrap();
-        b.connect(&format!("inproc://{}", bound.hostname1()))
+        b.connect(&format!("inproc://{}", bound.local_host()))
             .unwrap();
     } else {
         let bound = a.bind("tcp://127.0.0.1:0").unwrap();
-        b.connect(&format!("tcp://127.0.0.1:{}", bound.port1()))
+        b.connect(&format!("tcp://127.0.0.1:{}", bound.local_port()))
             .unwrap();
         bound.wait_connected(DEADLINE).unwrap();
     }

@@ -234,7 +234,7 @@ mod inproc {
     const BIND_ADDRESS: &str = "inproc://";
 
     fn connect_address(bound: &Arc<dyn Connection>) -> String {
-        format!("inproc://{}", bound.hostname1())
+        format!("inproc://{}", bound.local_host())
     }
 
     include!("channels/connected.rs");
@@ -253,7 +253,7 @@ mod inproc {
         // NEW_CONNECTION and watches the state slot.
         let bound = a.bind("inproc://").unwrap();
         let id = yoton_core::ContextId::new(0x5eed).unwrap();
-        let peer = yoton_inproc::RawPeer::connect(&bound.hostname1(), id, DEADLINE).unwrap();
+        let peer = yoton_inproc::RawPeer::connect(&bound.local_host(), id, DEADLINE).unwrap();
         let mut hello = yoton_core::Package::new(Slot::CONTEXT, yoton_core::NEW_CONNECTION);
         hello.source_id = id.get();
         hello.source_seq = 1;
@@ -289,7 +289,7 @@ mod tcp {
     }
 
     fn connect_address(bound: &Arc<dyn Connection>) -> String {
-        format!("localhost:{}", bound.port1())
+        format!("localhost:{}", bound.local_port())
     }
 
     include!("channels/connected.rs");

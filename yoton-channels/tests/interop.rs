@@ -50,7 +50,7 @@ fn unhex(s: &str) -> Vec<u8> {
 /// A Python peer that connects to `ctx`, which binds.
 fn python_connects(ctx: &Context, channels: &[&str]) -> (PyPeer, Arc<dyn Connection>) {
     let bound = ctx.bind("localhost:0").unwrap();
-    let address = format!("localhost:{}", bound.port1());
+    let address = format!("localhost:{}", bound.local_port());
     let mut args = vec!["--role", "connect", "--address", &address];
     for c in channels {
         args.extend(["--channel", c]);
@@ -204,7 +204,7 @@ fn rust_state_reaches_python_and_is_sent_again_when_python_joins() {
     // reference does (the recorded session shows `busy` twice too).
     status.send("busy").unwrap();
     let bound = ctx.bind("localhost:0").unwrap();
-    let address = format!("localhost:{}", bound.port1());
+    let address = format!("localhost:{}", bound.local_port());
     let args = [
         "--role",
         "connect",
@@ -270,7 +270,7 @@ fn python_state_reaches_rust_and_python_sends_it_again_when_a_context_joins() {
     let status = StateChannel::<String>::new(&rust, "interop-pstate").unwrap();
     let changes = status.received().subscribe();
     let (mut peer, conn) = python_binds(&rust, &["state:interop-pstate:txt"]);
-    let python_id = conn.id2().unwrap().get();
+    let python_id = conn.peer_id().unwrap().get();
     command(
         &mut peer,
         &format!("setstate interop-pstate {}", hex(b"ready")),
@@ -284,7 +284,7 @@ fn python_state_reaches_rust_and_python_sends_it_again_when_a_context_joins() {
     let wire = listen(&newcomer, SlotName::new("interop-pstate", "txt", "state"));
     let bound = rust.bind("localhost:0").unwrap();
     newcomer
-        .connect(&format!("localhost:{}", bound.port1()))
+        .connect(&format!("localhost:{}", bound.local_port()))
         .unwrap();
     let deadline = Instant::now() + SOON;
     let mut from_python = 0;

@@ -54,11 +54,11 @@ pub(crate) fn run() -> Result<(), Failure> {
     say(&format!(
         "Alice binds on localhost port 0, so the system picks a free port: she \
          waits on tcp://{}:{}.",
-        hosting.hostname1(),
-        hosting.port1()
+        hosting.local_host(),
+        hosting.local_port()
     ));
     let host_closed = hosting.closed().subscribe();
-    let connection = bob.connect(&format!("localhost:{}", hosting.port1()))?;
+    let connection = bob.connect(&format!("localhost:{}", hosting.local_port()))?;
     let bob_closed = connection.closed().subscribe();
     let timeouts = connection.timedout().subscribe();
     say("Bob connects to that port. The handshake exchanges context ids and process ids.");
@@ -68,17 +68,17 @@ pub(crate) fn run() -> Result<(), Failure> {
         "state {:?}; this end {}:{}, the other end {}:{}; id1 {} (bob), id2 {} (alice); \
          pid1 {}, pid2 {}; timeout {:?} (after this much silence it emits `timedout`).",
         connection.state(),
-        connection.hostname1(),
-        connection.port1(),
-        connection.hostname2(),
-        connection.port2(),
-        connection.id1(),
+        connection.local_host(),
+        connection.local_port(),
+        connection.peer_host(),
+        connection.peer_port(),
+        connection.local_id(),
         connection
-            .id2()
+            .peer_id()
             .map_or_else(|| "?".to_owned(), |id| id.to_string()),
-        connection.pid1(),
+        connection.local_pid(),
         connection
-            .pid2()
+            .peer_pid()
             .map_or_else(|| "?".to_owned(), |pid| pid.to_string()),
         connection.timeout(),
     ));
@@ -94,8 +94,8 @@ pub(crate) fn run() -> Result<(), Failure> {
         "On alice's side the same link is {:?}: she hosts the connection, bob is connected to \
          it. Her end sees bob at {}:{}.",
         hosting.state(),
-        hosting.hostname2(),
-        hosting.port2()
+        hosting.peer_host(),
+        hosting.peer_port()
     ));
 
     step("5. Publish and subscribe");

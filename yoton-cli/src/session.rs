@@ -47,18 +47,18 @@ pub(crate) fn open(
 
 /// Says on stderr where a bound connection waits.
 pub(crate) fn announce_waiting(connection: &Arc<dyn Connection>, protocol: &str) {
-    let local = Address::new(protocol, &connection.hostname1(), connection.port1());
+    let local = Address::new(protocol, &connection.local_host(), connection.local_port());
     note(&format!("waiting for a peer on {local}"));
 }
 
 /// Says on stderr who the peer is.
 pub(crate) fn announce_connected(connection: &Arc<dyn Connection>, protocol: &str) {
-    let peer = Address::new(protocol, &connection.hostname2(), connection.port2());
+    let peer = Address::new(protocol, &connection.peer_host(), connection.peer_port());
     let id = connection
-        .id2()
+        .peer_id()
         .map_or_else(|| "unknown".to_owned(), |id| id.to_string());
     let pid = connection
-        .pid2()
+        .peer_pid()
         .map_or_else(|| "unknown".to_owned(), |pid| pid.to_string());
     note(&format!("connected to {peer} (context {id}, pid {pid})"));
 }

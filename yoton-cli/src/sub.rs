@@ -59,7 +59,7 @@ impl Link<'_> {
     /// it came and went between two looks).
     fn announce_peer(&mut self) {
         if let Some(connection) = &self.connection {
-            if !self.announced && connection.id2().is_some() {
+            if !self.announced && connection.peer_id().is_some() {
                 session::announce_connected(connection, &self.protocol);
                 self.announced = true;
             }
@@ -93,7 +93,11 @@ impl Link<'_> {
         self.connection = None;
         if self.args.endpoint.bind {
             // Bind where the peer found us, also when port 0 chose the port.
-            let again = Address::new(&self.protocol, &connection.hostname1(), connection.port1());
+            let again = Address::new(
+                &self.protocol,
+                &connection.local_host(),
+                connection.local_port(),
+            );
             let connection = self.context.bind(&again.to_string())?;
             session::announce_waiting(&connection, &self.protocol);
             self.watch(connection);

@@ -65,7 +65,7 @@ fn a_stopped_subscriber_bounds_the_publishers_memory() {
     let child = Command::new(env!("CARGO_BIN_EXE_yoton"))
         .args([
             "sub",
-            &format!("tcp://127.0.0.1:{}", bound.port1()),
+            &format!("tcp://127.0.0.1:{}", bound.local_port()),
             "stall",
             "--type",
             "bin",

@@ -72,17 +72,17 @@ pub struct ConnectionKey(u64);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerInfo {
     /// This end's host (for TCP, the socket's local address).
-    pub hostname1: String,
+    pub local_host: String,
     /// This end's port.
-    pub port1: u16,
+    pub local_port: u16,
     /// The other end's host.
-    pub hostname2: String,
+    pub peer_host: String,
     /// The other end's port.
-    pub port2: u16,
+    pub peer_port: u16,
     /// The other context's id.
-    pub id2: ContextId,
+    pub peer_id: ContextId,
     /// The other context's process id.
-    pub pid2: u32,
+    pub peer_pid: u32,
 }
 
 /// A link between two contexts: the full interface.
@@ -116,8 +116,8 @@ pub struct PeerInfo {
 ///
 /// let conn = client.connect("inproc://doc-connection").unwrap();
 /// assert!(conn.is_connected());
-/// assert_eq!(conn.id2(), Some(host.id()));
-/// assert_eq!(conn.pid2(), Some(std::process::id()));
+/// assert_eq!(conn.peer_id(), Some(host.id()));
+/// assert_eq!(conn.peer_pid(), Some(std::process::id()));
 ///
 /// conn.close(None);
 /// let event = closed.recv_timeout(Duration::from_secs(5)).unwrap();
@@ -171,45 +171,53 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     fn shutdown(&self);
 
     /// This end's host name, as the transport sees it.
-    fn hostname1(&self) -> String {
-        self.core().props().hostname1.clone()
+    #[doc(alias = "hostname1")]
+    fn local_host(&self) -> String {
+        self.core().props().local_host.clone()
     }
 
     /// The other end's host name; empty while not connected.
-    fn hostname2(&self) -> String {
-        self.core().props().hostname2.clone()
+    #[doc(alias = "hostname2")]
+    fn peer_host(&self) -> String {
+        self.core().props().peer_host.clone()
     }
 
     /// This end's port: when bound, the port to connect to (the real one,
     /// also when port 0 or `max_tries` chose it). 0 for transports without
     /// ports.
-    fn port1(&self) -> u16 {
-        self.core().props().port1
+    #[doc(alias = "port1")]
+    fn local_port(&self) -> u16 {
+        self.core().props().local_port
     }
 
     /// The other end's port; 0 while not connected.
-    fn port2(&self) -> u16 {
-        self.core().props().port2
+    #[doc(alias = "port2")]
+    fn peer_port(&self) -> u16 {
+        self.core().props().peer_port
     }
 
     /// The id of the context on this side.
-    fn id1(&self) -> ContextId {
+    #[doc(alias = "id1")]
+    fn local_id(&self) -> ContextId {
         self.core().context_id
     }
 
     /// The id of the context on the other side, once the handshake is done.
-    fn id2(&self) -> Option<ContextId> {
-        self.core().props().id2
+    #[doc(alias = "id2")]
+    fn peer_id(&self) -> Option<ContextId> {
+        self.core().props().peer_id
     }
 
     /// The process id of this side.
-    fn pid1(&self) -> u32 {
+    #[doc(alias = "pid1")]
+    fn local_pid(&self) -> u32 {
         std::process::id()
     }
 
     /// The process id of the other side, once the handshake is done.
-    fn pid2(&self) -> Option<u32> {
-        self.core().props().pid2
+    #[doc(alias = "pid2")]
+    fn peer_pid(&self) -> Option<u32> {
+        self.core().props().peer_pid
     }
 
     /// The current [`State`].
@@ -376,12 +384,12 @@ pub struct ConnectionCore {
 struct Props {
     state: State,
     name: String,
-    hostname1: String,
-    port1: u16,
-    hostname2: String,
-    port2: u16,
-    id2: Option<ContextId>,
-    pid2: Option<u32>,
+    local_host: String,
+    local_port: u16,
+    peer_host: String,
+    peer_port: u16,
+    peer_id: Option<ContextId>,
+    peer_pid: Option<u32>,
 }
 
 impl ConnectionCore {
@@ -396,12 +404,12 @@ impl ConnectionCore {
             props: Mutex::new(Props {
                 state: State::Closed,
                 name: name.to_owned(),
-                hostname1: String::new(),
-                port1: 0,
-                hostname2: String::new(),
-                port2: 0,
-                id2: None,
-                pid2: None,
+                local_host: String::new(),
+                local_port: 0,
+                peer_host: String::new(),
+                peer_port: 0,
+                peer_id: None,
+                peer_pid: None,
             }),
             state_now: AtomicU8::new(State::Closed as u8),
             liveness: Mutex::new(Liveness::new(MIN_TIMEOUT, Instant::now())),
@@ -486,10 +494,10 @@ impl ConnectionCore {
     }
 
     /// Marks a bound connection as waiting at its real local address.
-    pub fn set_waiting(&self, hostname1: &str, port1: u16) {
+    pub fn set_waiting(&self, local_host: &str, local_port: u16) {
         let mut props = self.props();
-        props.hostname1 = hostname1.to_owned();
-        props.port1 = port1;
+        props.local_host = local_host.to_owned();
+        props.local_port = local_port;
         self.put_state(&mut props, State::Waiting);
     }
 
@@ -501,12 +509,12 @@ impl ConnectionCore {
         if self.close_reason.get().is_some() || props.state == State::Closing {
             return false;
         }
-        props.hostname1 = peer.hostname1;
-        props.port1 = peer.port1;
-        props.hostname2 = peer.hostname2;
-        props.port2 = peer.port2;
-        props.id2 = Some(peer.id2);
-        props.pid2 = Some(peer.pid2);
+        props.local_host = peer.local_host;
+        props.local_port = peer.local_port;
+        props.peer_host = peer.peer_host;
+        props.peer_port = peer.peer_port;
+        props.peer_id = Some(peer.peer_id);
+        props.peer_pid = Some(peer.peer_pid);
         let state = if hosting {
             State::Hosting
         } else {
@@ -673,9 +681,12 @@ impl fmt::Debug for ConnectionCore {
             .field("name", &props.name)
             .field(
                 "local",
-                &format_args!("{}:{}", props.hostname1, props.port1),
+                &format_args!("{}:{}", props.local_host, props.local_port),
             )
-            .field("peer", &format_args!("{}:{}", props.hostname2, props.port2))
+            .field(
+                "peer",
+                &format_args!("{}:{}", props.peer_host, props.peer_port),
+            )
             .finish()
     }
 }

@@ -32,8 +32,8 @@ pub trait Transport: Send + Sync + fmt::Debug + 'static {
     /// The address protocol this transport serves, lowercase (`"tcp"`).
     fn protocol(&self) -> &str;
 
-    /// Whether port numbers mean something for this transport (`port1`,
-    /// `port2`, `max_tries`). Conformance tests ask this rather than guess.
+    /// Whether port numbers mean something for this transport (`local_port`,
+    /// `peer_port`, `max_tries`). Conformance tests ask this rather than guess.
     fn has_ports(&self) -> bool {
         true
     }
@@ -229,6 +229,8 @@ pub(crate) struct ContextShared {
     receiving: Mutex<ReceiveState>,
     endpoints: RwLock<Endpoints>,
     startup_dropped: AtomicU64,
+    /// Packages that arrived for a slot with no incoming endpoint here.
+    unrouted: AtomicU64,
 }
 
 struct SendState {
@@ -295,6 +297,7 @@ impl Context {
                 }),
                 endpoints: RwLock::new(Endpoints::default()),
                 startup_dropped: AtomicU64::new(0),
+                unrouted: AtomicU64::new(0),
             }),
         }
     }
@@ -573,6 +576,24 @@ impl Context {
         self.shared.startup_dropped.load(Ordering::Relaxed)
     }
 
+    /// How many packages arrived for a slot that no channel of this context
+    /// receives on. Two programs whose channels miss each other (a typo in
+    /// a name, a different message type, a different type name) show up
+    /// here instead of in silence. The first such batch is also reported
+    /// through `tracing` at the `warn` level, later ones at `debug`.
+    ///
+    /// Packages meant for other contexts and only passed on are not counted.
+    ///
+    /// ```
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// assert_eq!(ctx.unrouted_packages(), 0);
+    /// ```
+    pub fn unrouted_packages(&self) -> u64 {
+        self.shared.unrouted.load(Ordering::Relaxed)
+    }
+
     /// How many packages wait in the startup queue.
     pub fn startup_queued(&self) -> usize {
         lock(&self.shared.sending).startup.len()
@@ -831,7 +852,16 @@ impl ContextShared {
         let endpoint = self.endpoints_read().incoming.get(&slot).cloned();
         match endpoint {
             Some(endpoint) => endpoint.deliver(batch),
-            None => tracing::trace!(%slot, count = batch.len(), "no endpoint for slot"),
+            None => {
+                let before = self
+                    .unrouted
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                if before == 0 {
+                    tracing::warn!(%slot, count = batch.len(), "packages for a slot that no channel receives on (see Context::unrouted_packages)");
+                } else {
+                    tracing::debug!(%slot, count = batch.len(), "no endpoint for slot");
+                }
+            }
         }
         batch.clear();
     }
@@ -848,7 +878,7 @@ impl ContextShared {
             Ok("CLOSE_CONNECTION") => {
                 for connection in self.snapshot().iter() {
                     if connection.is_connected()
-                        && connection.id2().map(ContextId::get) == Some(package.source_id)
+                        && connection.peer_id().map(ContextId::get) == Some(package.source_id)
                     {
                         connection.close_on_problem(Some(reason::CLOSED_FROM_OTHER_END));
                     }

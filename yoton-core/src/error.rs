@@ -44,15 +44,19 @@ pub enum Error {
         /// The first port tried.
         start: u16,
     },
-    /// Connecting did not succeed within the connect timeout.
-    #[error("Cannot connect to {host} on {port}: {cause}")]
+    /// Connecting did not succeed within the connect timeout. `source`
+    /// is what the last attempt failed with, so that its
+    /// [`kind`](io::Error::kind) can be matched (for example
+    /// [`io::ErrorKind::ConnectionRefused`] when nobody is bound there).
+    #[error("Cannot connect to {host} on {port}: {source}")]
     Connect {
         /// The host connected to.
         host: String,
         /// The port connected to (0 for transports without ports).
         port: u16,
-        /// What the last attempt failed with.
-        cause: String,
+        /// The error of the last attempt.
+        #[source]
+        source: io::Error,
     },
     /// The handshake failed; the reason is one of the reference's texts.
     #[error("Could not connect: {reason}")]

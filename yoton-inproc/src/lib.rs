@@ -13,7 +13,7 @@
 //! which runs every case over this transport and over TCP alike.
 //!
 //! It skips framing: packages travel as they are, and ports mean nothing
-//! ([`Transport::has_ports`] is false; `port1` and `port2` are 0). An empty
+//! ([`Transport::has_ports`] is false; `local_port` and `peer_port` are 0). An empty
 //! name (`inproc://`) binds a fresh unique name, as port 0 does for TCP.
 //!
 //! ```
@@ -28,9 +28,9 @@
 //! client.register_transport(Arc::new(InprocTransport::new()));
 //!
 //! let bound = host.bind("inproc://").unwrap(); // a fresh name
-//! let address = format!("inproc://{}", bound.hostname1());
+//! let address = format!("inproc://{}", bound.local_host());
 //! let conn = client.connect(&address).unwrap();
-//! assert_eq!(conn.id2(), Some(host.id()));
+//! assert_eq!(conn.peer_id(), Some(host.id()));
 //! conn.flush(Duration::from_secs(1)).unwrap();
 //! conn.close(None);
 //! ```
@@ -118,7 +118,10 @@ fn claim_listener(
             return Err(Error::Connect {
                 host: name.to_owned(),
                 port: 0,
-                cause: "no connection is bound at this name".to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "no connection is bound at this name",
+                ),
             });
         }
         listeners = REGISTRY
@@ -296,15 +299,15 @@ impl Transport for InprocTransport {
         let (to_host, host_inbox) = lane();
         let (to_client, client_inbox) = lane();
         let peer_of_client = PeerInfo {
-            hostname1: name.clone(),
-            port1: 0,
-            hostname2: name.clone(),
-            port2: 0,
-            id2: host.core.context_id(),
-            pid2: std::process::id(),
+            local_host: name.clone(),
+            local_port: 0,
+            peer_host: name.clone(),
+            peer_port: 0,
+            peer_id: host.core.context_id(),
+            peer_pid: std::process::id(),
         };
         let peer_of_host = PeerInfo {
-            id2: client.core.context_id(),
+            peer_id: client.core.context_id(),
             ..peer_of_client.clone()
         };
         client.start(
@@ -325,7 +328,10 @@ impl Transport for InprocTransport {
             return Err(Error::Connect {
                 host: name,
                 port: 0,
-                cause: "the bound connection closed".to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "the bound connection closed",
+                ),
             });
         }
         Ok(client)
@@ -350,7 +356,7 @@ impl Transport for InprocTransport {
 /// let closed = bound.closed().subscribe();
 /// let id = ContextId::new(7).unwrap();
 /// let peer = RawPeer::connect("raw-peer-doc", id, Duration::from_secs(1)).unwrap();
-/// assert_eq!(bound.id2(), Some(id));
+/// assert_eq!(bound.peer_id(), Some(id));
 /// drop(peer); // dies without a close package
 /// let event = closed.recv_timeout(Duration::from_secs(5)).unwrap();
 /// assert_eq!(event.reason, reason::OTHER_END_DROPPED);
@@ -373,12 +379,12 @@ impl RawPeer {
         let (to_peer, inbox) = lane();
         let (alive, alive_rx) = crossbeam_channel::bounded(0);
         let info = PeerInfo {
-            hostname1: name.to_owned(),
-            port1: 0,
-            hostname2: name.to_owned(),
-            port2: 0,
-            id2: id,
-            pid2: std::process::id(),
+            local_host: name.to_owned(),
+            local_port: 0,
+            peer_host: name.to_owned(),
+            peer_port: 0,
+            peer_id: id,
+            peer_pid: std::process::id(),
         };
         let peer = RawPeer {
             to_host,
@@ -390,7 +396,10 @@ impl RawPeer {
             return Err(Error::Connect {
                 host: name.to_owned(),
                 port: 0,
-                cause: "the bound connection closed".to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "the bound connection closed",
+                ),
             });
         }
         Ok(peer)

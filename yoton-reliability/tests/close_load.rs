@@ -36,7 +36,7 @@ fn flush_then_close_delivers_100_000_queued_messages_before_the_close() {
     sender.register_transport(Arc::new(TcpTransport::with_options(options).unwrap()));
     let out = PubChannel::<Vec<u8>>::new(&sender, "load").unwrap();
     let conn = sender
-        .connect(&format!("localhost:{}", bound.port1()))
+        .connect(&format!("localhost:{}", bound.local_port()))
         .unwrap();
     let start = Instant::now();
     for i in 0..count {

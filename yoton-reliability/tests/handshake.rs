@@ -25,7 +25,7 @@ fn host() -> (Context, Arc<dyn Connection>) {
 }
 
 fn raw(bound: &Arc<dyn Connection>) -> TcpStream {
-    TcpStream::connect(("127.0.0.1", bound.port1())).unwrap()
+    TcpStream::connect(("127.0.0.1", bound.local_port())).unwrap()
 }
 
 /// Everything the host still sends until it drops the client, and how
@@ -52,7 +52,7 @@ fn real_peer_gets_through(host: &Context, bound: &Arc<dyn Connection>) {
     let start = Instant::now();
     let conn = client
         .connect_with(
-            &format!("localhost:{}", bound.port1()),
+            &format!("localhost:{}", bound.local_port()),
             &ConnectOptions::new().timeout(SOON),
         )
         .unwrap();
@@ -61,7 +61,7 @@ fn real_peer_gets_through(host: &Context, bound: &Arc<dyn Connection>) {
         "{:?}",
         start.elapsed()
     );
-    assert_eq!(conn.id2(), Some(host.id()));
+    assert_eq!(conn.peer_id(), Some(host.id()));
 }
 
 #[test]
@@ -199,10 +199,10 @@ fn stalled_clients_do_not_delay_a_real_peer() {
         let client = yoton::context();
         let start = Instant::now();
         let conn = client
-            .connect(&format!("localhost:{}", bound.port1()))
+            .connect(&format!("localhost:{}", bound.local_port()))
             .unwrap();
         times.push(start.elapsed());
-        assert_eq!(conn.id2(), Some(host.id()));
+        assert_eq!(conn.peer_id(), Some(host.id()));
     }
     let start = Instant::now();
     real_peer_gets_through(&host, &bound);

@@ -46,7 +46,7 @@ fn a_peer_killed_mid_package_is_reported_and_the_rest_goes_on() {
     let friend_news = PubChannel::<String>::new(&friend, "news").unwrap();
     let to_friend = ctx.bind("localhost:0").unwrap();
     friend
-        .connect(&format!("localhost:{}", to_friend.port1()))
+        .connect(&format!("localhost:{}", to_friend.local_port()))
         .unwrap();
     friend_news.send("before").unwrap();
     assert_eq!(news.recv_timeout(SOON).unwrap(), "before");
@@ -55,7 +55,7 @@ fn a_peer_killed_mid_package_is_reported_and_the_rest_goes_on() {
     // is killed.
     let bound = ctx.bind("localhost:0").unwrap();
     let closed = bound.closed().subscribe();
-    let port = bound.port1().to_string();
+    let port = bound.local_port().to_string();
     let size = (48u64 << 20).to_string();
     let sent = (20u64 << 20).to_string();
     let mut peer = PeerProcess::spawn(
@@ -102,7 +102,7 @@ fn a_peer_killed_mid_package_is_reported_and_the_rest_goes_on() {
     let newcomer = yoton::context();
     let newcomer_news = PubChannel::<String>::new(&newcomer, "news").unwrap();
     newcomer
-        .connect(&format!("localhost:{}", again.port1()))
+        .connect(&format!("localhost:{}", again.local_port()))
         .unwrap();
     newcomer_news.send("newcomer").unwrap();
     assert_eq!(news.recv_timeout(SOON).unwrap(), "newcomer");

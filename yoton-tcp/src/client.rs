@@ -1,6 +1,7 @@
 //! The connecting side: reach a bound peer, retrying until the timeout,
 //! and do the client side of the handshake.
 
+use std::io;
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::thread;
@@ -27,14 +28,14 @@ pub(crate) fn connect(
 ) -> Result<Arc<TcpConnection>> {
     let host = address.host().to_owned();
     let port = address.port();
-    let connect_error = |cause: String| Error::Connect {
+    let connect_error = |source: io::Error| Error::Connect {
         host: host.clone(),
         port,
-        cause,
+        source,
     };
     let timeout = timeout.max(MIN_CONNECT_TIMEOUT);
     let deadline = Instant::now() + timeout;
-    let targets = resolve(&host, port).map_err(|e| connect_error(e.to_string()))?;
+    let targets = resolve(&host, port).map_err(connect_error)?;
     // The pause between attempts, as the reference: a hundredth of the
     // timeout (within reason).
     let pause = (timeout / 100).clamp(Duration::from_millis(5), Duration::from_millis(50));
@@ -47,7 +48,7 @@ pub(crate) fn connect(
                 Type::STREAM,
                 Some(Protocol::TCP),
             )
-            .map_err(|e| connect_error(e.to_string()))?;
+            .map_err(connect_error)?;
             let left = deadline
                 .saturating_duration_since(now)
                 .max(Duration::from_millis(1));
@@ -58,8 +59,8 @@ pub(crate) fn connect(
         }
         let now = Instant::now();
         if now >= deadline {
-            let cause = last_error.map_or_else(|| "timed out".to_owned(), |e| e.to_string());
-            return Err(connect_error(cause));
+            let source = last_error.unwrap_or_else(|| io::ErrorKind::TimedOut.into());
+            return Err(connect_error(source));
         }
         thread::sleep(pause.min(deadline - now));
     };

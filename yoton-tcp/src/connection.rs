@@ -195,12 +195,12 @@ impl TcpConnection {
             return Ok(false);
         }
         let info = PeerInfo {
-            hostname1: local.ip().to_string(),
-            port1: local.port(),
-            hostname2: remote.ip().to_string(),
-            port2: remote.port(),
-            id2: peer.id,
-            pid2: peer.pid,
+            local_host: local.ip().to_string(),
+            local_port: local.port(),
+            peer_host: remote.ip().to_string(),
+            peer_port: remote.port(),
+            peer_id: peer.id,
+            peer_pid: peer.pid,
         };
         if !self.core.set_connected(info, hosting) {
             let _ = socket.shutdown(Shutdown::Both);

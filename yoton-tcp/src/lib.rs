@@ -31,9 +31,9 @@
 //!
 //! let bound = host.bind("tcp://127.0.0.1:0").unwrap(); // any free port
 //! let closed = bound.closed().subscribe();
-//! let conn = client.connect(&format!("127.0.0.1:{}", bound.port1())).unwrap();
-//! assert_eq!(conn.id2(), Some(host.id()));
-//! assert_eq!(conn.port2(), bound.port1());
+//! let conn = client.connect(&format!("127.0.0.1:{}", bound.local_port())).unwrap();
+//! assert_eq!(conn.peer_id(), Some(host.id()));
+//! assert_eq!(conn.peer_port(), bound.local_port());
 //!
 //! conn.close(None);
 //! let event = closed.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -67,7 +67,7 @@ pub use options::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, OptionsEr
 /// ctx.register_transport(Arc::new(TcpTransport::new()));
 /// let bound = ctx.bind("localhost:0").unwrap();
 /// assert!(bound.is_waiting());
-/// assert_ne!(bound.port1(), 0);
+/// assert_ne!(bound.local_port(), 0);
 /// bound.close(None); // stops waiting at once and frees the port
 /// ```
 #[derive(Clone, Debug, Default)]

@@ -65,13 +65,13 @@ fn check_connected(words: &[String], ctx: &Context, conn: &Arc<dyn Connection>, 
     assert_eq!(pid2, &std::process::id().to_string());
     assert_eq!(pid1, &peer.pid().to_string());
     assert_eq!(
-        conn.id2().map(|id| id.to_string()).as_deref(),
+        conn.peer_id().map(|id| id.to_string()).as_deref(),
         Some(id1.as_str())
     );
-    assert_eq!(conn.pid2(), Some(peer.pid()));
+    assert_eq!(conn.peer_pid(), Some(peer.pid()));
     // Both sides agree on the ports of the one socket.
-    assert_eq!(port1, &conn.port2().to_string());
-    assert_eq!(port2, &conn.port1().to_string());
+    assert_eq!(port1, &conn.peer_port().to_string());
+    assert_eq!(port2, &conn.local_port().to_string());
 }
 
 /// Python publishes, Rust receives: Rust compares each message with what
@@ -123,7 +123,7 @@ fn rust_binds_python_connects_and_publishes_text() {
     let name = unique_name("pub-txt");
     let rx = subscribe(&ctx, &name, "txt");
     let bound = ctx.bind("localhost:0").unwrap();
-    let address = format!("localhost:{}", bound.port1());
+    let address = format!("localhost:{}", bound.local_port());
     let mut peer = channel_peer("connect", &address, &name, "txt", "pub");
     let words = peer.expect("CONNECTED", SOON).unwrap();
     wait_connected(&bound);
@@ -136,7 +136,7 @@ fn rust_binds_python_connects_and_subscribes_binary() {
     let ctx = context();
     let name = unique_name("sub-bin");
     let bound = ctx.bind("localhost:0").unwrap();
-    let address = format!("localhost:{}", bound.port1());
+    let address = format!("localhost:{}", bound.local_port());
     let mut peer = channel_peer("connect", &address, &name, "bin", "sub");
     let words = peer.expect("CONNECTED", SOON).unwrap();
     wait_connected(&bound);
@@ -173,7 +173,7 @@ fn python_binds_rust_connects_and_publishes_text() {
 fn rust_closing_is_seen_by_python_as_closed_from_other_end() {
     let ctx = context();
     let bound = ctx.bind("localhost:0").unwrap();
-    let address = format!("localhost:{}", bound.port1());
+    let address = format!("localhost:{}", bound.local_port());
     let mut peer = PyPeer::peer(&["--role", "connect", "--address", &address], PEER_LIFE).unwrap();
     peer.expect("CONNECTED", SOON).unwrap();
     wait_connected(&bound);
@@ -219,7 +219,7 @@ fn named_ports_meet_on_both_sides() {
         let expected = Address::parse(&address).unwrap().port();
         assert_eq!(bound[0], expected.to_string());
         let conn = ctx.connect(&address).unwrap();
-        assert_eq!(conn.port2(), expected);
+        assert_eq!(conn.peer_port(), expected);
         let words = peer.expect("CONNECTED", SOON).unwrap();
         check_connected(&words, &ctx, &conn, &peer);
         met = true;
@@ -237,7 +237,7 @@ fn named_ports_meet_on_both_sides() {
             Err(Error::Bind { .. }) => continue,
             Err(e) => panic!("{e}"),
         };
-        assert_eq!(bound.port1(), Address::parse(&address).unwrap().port());
+        assert_eq!(bound.local_port(), Address::parse(&address).unwrap().port());
         let mut peer =
             PyPeer::peer(&["--role", "connect", "--address", &address], PEER_LIFE).unwrap();
         let words = peer.expect("CONNECTED", SOON).unwrap();

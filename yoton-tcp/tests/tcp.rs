@@ -60,7 +60,7 @@ fn connect_to_raw() -> (yoton_core::Context, Arc<dyn Connection>, TcpStream) {
         line,
         format!("YOTON!{}.{}\r\n", ctx.id(), std::process::id())
     );
-    assert_eq!(conn.id2(), ContextId::new(0xab));
+    assert_eq!(conn.peer_id(), ContextId::new(0xab));
     (ctx, conn, stream)
 }
 
@@ -79,23 +79,23 @@ fn connected_pair_knows_both_ends() {
     let client = context();
     let bound = host.bind("localhost:0").unwrap();
     assert!(bound.is_waiting());
-    assert_eq!(bound.hostname1(), "127.0.0.1");
-    let port = bound.port1();
+    assert_eq!(bound.local_host(), "127.0.0.1");
+    let port = bound.local_port();
     assert_ne!(port, 0);
     let conn = client.connect(&addr(port)).unwrap();
     assert!(conn.is_connected());
-    assert_eq!(conn.id2(), Some(host.id()));
-    assert_eq!(conn.pid2(), Some(std::process::id()));
-    assert_eq!(conn.port2(), port);
-    assert_eq!(conn.hostname2(), "127.0.0.1");
+    assert_eq!(conn.peer_id(), Some(host.id()));
+    assert_eq!(conn.peer_pid(), Some(std::process::id()));
+    assert_eq!(conn.peer_port(), port);
+    assert_eq!(conn.peer_host(), "127.0.0.1");
     let deadline = Instant::now() + SOON;
     while !bound.is_connected() {
         assert!(Instant::now() < deadline, "host never saw the peer");
         thread::yield_now();
     }
-    assert_eq!(bound.id2(), Some(client.id()));
-    assert_eq!(bound.port1(), port);
-    assert_eq!(bound.port2(), conn.port1());
+    assert_eq!(bound.peer_id(), Some(client.id()));
+    assert_eq!(bound.local_port(), port);
+    assert_eq!(bound.peer_port(), conn.local_port());
 
     let rx = subscribe(&host, "pair", "txt");
     client.send(pub_slot("pair", "txt"), "hello").unwrap();
@@ -106,32 +106,35 @@ fn connected_pair_knows_both_ends() {
 fn http_client_gets_the_reference_answer_and_the_port_keeps_waiting() {
     let host = context();
     let bound = host.bind("localhost:0").unwrap();
-    let mut http = TcpStream::connect(("127.0.0.1", bound.port1())).unwrap();
+    let mut http = TcpStream::connect(("127.0.0.1", bound.local_port())).unwrap();
     http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     assert_eq!(read_line(&mut http), "ERROR: this is Yoton.\r\n");
     assert!(bound.is_waiting());
 
-    let mut bad = TcpStream::connect(("127.0.0.1", bound.port1())).unwrap();
+    let mut bad = TcpStream::connect(("127.0.0.1", bound.local_port())).unwrap();
     bad.write_all(b"YOTON!xyz.12\r\n").unwrap();
     assert_eq!(read_line(&mut bad), "ERROR: could not parse id.\r\n");
     assert!(bound.is_waiting());
 
     let client = context();
-    let conn = client.connect(&addr(bound.port1())).unwrap();
-    assert_eq!(conn.id2(), Some(host.id()));
+    let conn = client.connect(&addr(bound.local_port())).unwrap();
+    assert_eq!(conn.peer_id(), Some(host.id()));
 }
 
 #[test]
 fn a_stalled_client_does_not_delay_a_real_peer() {
     let host = context();
     let bound = host.bind("localhost:0").unwrap();
-    let mut stalled = TcpStream::connect(("127.0.0.1", bound.port1())).unwrap();
+    let mut stalled = TcpStream::connect(("127.0.0.1", bound.local_port())).unwrap();
     stalled.write_all(b"YOTON!12").unwrap();
     let client = context();
     let start = Instant::now();
     let conn = client
-        .connect_with(&addr(bound.port1()), &ConnectOptions::new().timeout(SOON))
+        .connect_with(
+            &addr(bound.local_port()),
+            &ConnectOptions::new().timeout(SOON),
+        )
         .unwrap();
     // The reference makes the peer wait out the stalled client's 2 s.
     assert!(
@@ -139,7 +142,7 @@ fn a_stalled_client_does_not_delay_a_real_peer() {
         "{:?}",
         start.elapsed()
     );
-    assert_eq!(conn.id2(), Some(host.id()));
+    assert_eq!(conn.peer_id(), Some(host.id()));
     // The stalled client is dropped without a reply once its time is up.
     stalled.set_read_timeout(Some(SOON)).unwrap();
     let mut rest = Vec::new();
@@ -151,20 +154,20 @@ fn a_stalled_client_does_not_delay_a_real_peer() {
 fn a_context_cannot_connect_to_itself() {
     let ctx = context();
     let bound = ctx.bind("localhost:0").unwrap();
-    match ctx.connect(&addr(bound.port1())) {
+    match ctx.connect(&addr(bound.local_port())) {
         Err(Error::Handshake { reason }) => assert_eq!(reason, reason::HANDSHAKE_SELF),
         other => panic!("unexpected {other:?}"),
     }
     assert!(bound.is_waiting());
     let other = context();
-    other.connect(&addr(bound.port1())).unwrap();
+    other.connect(&addr(bound.local_port())).unwrap();
 }
 
 #[test]
 fn max_tries_steps_over_taken_ports() {
     let ctx = context();
     let first = ctx.bind("localhost:0").unwrap();
-    let port = first.port1();
+    let port = first.local_port();
     match ctx.bind(&addr(port)) {
         Err(Error::Bind { address, source }) => {
             assert!(address.contains(&port.to_string()), "{address}");
@@ -176,9 +179,9 @@ fn max_tries_steps_over_taken_ports() {
         .bind_with(&addr(port), &BindOptions::new().max_tries(5))
         .unwrap();
     let candidates: Vec<u16> = port_candidates(port, 5).collect();
-    assert!(second.port1() != port && candidates.contains(&second.port1()));
+    assert!(second.local_port() != port && candidates.contains(&second.local_port()));
     // With the next candidate taken too, two tries find nothing.
-    if second.port1() == port + 1 {
+    if second.local_port() == port + 1 {
         match ctx.bind_with(&addr(port), &BindOptions::new().max_tries(2)) {
             Err(Error::NoFreePort { tries, start }) => assert_eq!((tries, start), (2, port)),
             other => panic!("unexpected {other:?}"),
@@ -190,11 +193,11 @@ fn max_tries_steps_over_taken_ports() {
 fn the_port_is_free_again_once_hosting_and_once_closed() {
     let host = context();
     let bound = host.bind("localhost:0").unwrap();
-    let port = bound.port1();
+    let port = bound.local_port();
     let client = context();
     let _conn = client.connect(&addr(port)).unwrap();
     let again = host.bind(&addr(port)).unwrap();
-    assert_eq!(again.port1(), port);
+    assert_eq!(again.local_port(), port);
 
     let start = Instant::now();
     again.close(None);
@@ -215,7 +218,7 @@ fn the_port_is_free_again_once_hosting_and_once_closed() {
 fn connect_fails_after_its_timeout_naming_host_and_port() {
     let ctx = context();
     let bound = ctx.bind("localhost:0").unwrap();
-    let port = bound.port1();
+    let port = bound.local_port();
     bound.close(None);
     let start = Instant::now();
     let result = ctx.connect_with(
@@ -351,7 +354,7 @@ fn flush_then_close_delivers_everything_queued() {
     let bound = host.bind("localhost:0").unwrap();
     let closed = bound.closed().subscribe();
     let rx = subscribe(&host, "many", "bin");
-    let conn = client.connect(&addr(bound.port1())).unwrap();
+    let conn = client.connect(&addr(bound.local_port())).unwrap();
     let count = 20_000u32;
     for i in 0..count {
         client
@@ -374,7 +377,7 @@ fn a_16_mib_package_arrives_whole() {
     let client = context();
     let bound = host.bind("localhost:0").unwrap();
     let rx = subscribe(&host, "big", "bin");
-    client.connect(&addr(bound.port1())).unwrap();
+    client.connect(&addr(bound.local_port())).unwrap();
     let data: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     client.send(pub_slot("big", "bin"), data.clone()).unwrap();
     client.send(pub_slot("big", "bin"), &b"after"[..]).unwrap();
@@ -391,7 +394,7 @@ fn a_small_send_queue_applies_backpressure_without_loss() {
     let client = yoton_core::Context::new();
     let options = TcpOptions::new().with_send_queue_bytes(1024);
     client.register_transport(Arc::new(TcpTransport::with_options(options).unwrap()));
-    client.connect(&addr(bound.port1())).unwrap();
+    client.connect(&addr(bound.local_port())).unwrap();
     let count = 2000u32;
     let sender = thread::spawn(move || {
         for i in 0..count {

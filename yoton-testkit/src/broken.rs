@@ -50,8 +50,8 @@ impl Flaw {
 /// let client = Context::new();
 /// client.register_transport(Arc::new(BrokenTransport::new(Flaw::MisreportsPeer)));
 /// let bound = host.bind("inproc://").unwrap();
-/// let conn = client.connect(&format!("inproc://{}", bound.hostname1())).unwrap();
-/// assert_ne!(conn.id2(), Some(host.id())); // the flaw
+/// let conn = client.connect(&format!("inproc://{}", bound.local_host())).unwrap();
+/// assert_ne!(conn.peer_id(), Some(host.id())); // the flaw
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct BrokenTransport {
@@ -148,24 +148,24 @@ impl Connection for FlawedConnection {
         self.inner.shutdown();
     }
 
-    fn hostname2(&self) -> String {
+    fn peer_host(&self) -> String {
         match self.flaw {
-            Flaw::MisreportsPeer => self.inner.hostname1() + "-elsewhere",
-            _ => self.inner.hostname2(),
+            Flaw::MisreportsPeer => self.inner.local_host() + "-elsewhere",
+            _ => self.inner.peer_host(),
         }
     }
 
-    fn id2(&self) -> Option<ContextId> {
+    fn peer_id(&self) -> Option<ContextId> {
         match self.flaw {
-            Flaw::MisreportsPeer => Some(self.id1()),
-            _ => self.inner.id2(),
+            Flaw::MisreportsPeer => Some(self.local_id()),
+            _ => self.inner.peer_id(),
         }
     }
 
-    fn pid2(&self) -> Option<u32> {
+    fn peer_pid(&self) -> Option<u32> {
         match self.flaw {
-            Flaw::MisreportsPeer => self.inner.pid2().map(|p| p.wrapping_add(1)),
-            _ => self.inner.pid2(),
+            Flaw::MisreportsPeer => self.inner.peer_pid().map(|p| p.wrapping_add(1)),
+            _ => self.inner.peer_pid(),
         }
     }
 }

@@ -32,7 +32,7 @@ impl TransportUnderTest for InprocUnderTest {
     }
 
     fn connect_address(&self, bound: &dyn Connection) -> String {
-        format!("inproc://{}", bound.hostname1())
+        format!("inproc://{}", bound.local_host())
     }
 
     fn unbound_address(&self) -> String {
@@ -42,7 +42,7 @@ impl TransportUnderTest for InprocUnderTest {
     }
 
     fn scripted_peer(&self, bound: &dyn Connection, id: ContextId) -> Box<dyn ScriptedPeer> {
-        let peer = RawPeer::connect(&bound.hostname1(), id, STEP_DEADLINE)
+        let peer = RawPeer::connect(&bound.local_host(), id, STEP_DEADLINE)
             .unwrap_or_else(|e| panic!("scripted peer could not connect: {e}"));
         Box::new(InprocPeer(peer))
     }

@@ -87,7 +87,7 @@ pub trait TransportUnderTest: Send + Sync + fmt::Debug + 'static {
 
     /// The address a peer connects to in order to reach `bound`, a
     /// connection made with [`bind_address`](TransportUnderTest::bind_address)
-    /// (built from its `hostname1` and `port1`).
+    /// (built from its `local_host` and `local_port`).
     fn connect_address(&self, bound: &dyn Connection) -> String;
 
     /// An address where nothing is bound, for connects that must fail.

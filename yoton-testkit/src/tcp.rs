@@ -36,7 +36,7 @@ impl TransportUnderTest for TcpUnderTest {
     }
 
     fn connect_address(&self, bound: &dyn Connection) -> String {
-        format!("tcp://{}:{}", bound.hostname1(), bound.port1())
+        format!("tcp://{}:{}", bound.local_host(), bound.local_port())
     }
 
     fn unbound_address(&self) -> String {
@@ -47,11 +47,11 @@ impl TransportUnderTest for TcpUnderTest {
     }
 
     fn scripted_peer(&self, bound: &dyn Connection, id: ContextId) -> Box<dyn ScriptedPeer> {
-        let target: SocketAddr = (bound.hostname1().as_str(), bound.port1())
+        let target: SocketAddr = (bound.local_host().as_str(), bound.local_port())
             .to_socket_addrs()
             .ok()
             .and_then(|mut addrs| addrs.next())
-            .unwrap_or_else(|| panic!("cannot resolve {}", bound.hostname1()));
+            .unwrap_or_else(|| panic!("cannot resolve {}", bound.local_host()));
         match TcpPeer::connect(target, id) {
             Ok(peer) => Box::new(peer),
             Err(e) => panic!("scripted peer could not connect to {target}: {e}"),

@@ -61,9 +61,9 @@ fn chat(bind: bool, address: &str) -> Result<(), Box<dyn Error>> {
         let connection = context.bind(address)?;
         println!(
             "hosting on tcp://{}:{}; join with: chat join localhost:{}",
-            connection.hostname1(),
-            connection.port1(),
-            connection.port1()
+            connection.local_host(),
+            connection.local_port(),
+            connection.local_port()
         );
         connection
     } else {

@@ -40,11 +40,11 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     let bound = host.bind("localhost:0")?;
     let closed = bound.closed().subscribe();
     let peer = yoton::context();
-    let connection = peer.connect(&format!("localhost:{}", bound.port1()))?;
+    let connection = peer.connect(&format!("localhost:{}", bound.local_port()))?;
     println!(
         "a yoton peer (pid {}) connected to port {}",
-        connection.pid1(),
-        bound.port1()
+        connection.local_pid(),
+        bound.local_port()
     );
     connection.close(None);
     let event = closed.recv_timeout(DEADLINE)?;
@@ -56,7 +56,7 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     bound.set_timeout(Duration::from_millis(500))?;
     let timedout = bound.timedout().subscribe();
     let closed = bound.closed().subscribe();
-    let mut silent = TcpStream::connect(("127.0.0.1", bound.port1()))?;
+    let mut silent = TcpStream::connect(("127.0.0.1", bound.local_port()))?;
     let id = ContextId::generate();
     let line = HandshakeLine {
         id,

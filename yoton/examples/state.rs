@@ -29,13 +29,13 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     println!(
         "worker: status {:?}, waiting on port {}",
         status.recv(),
-        bound.port1()
+        bound.local_port()
     );
 
     let monitor = yoton::context();
     let watched = StateChannel::<String>::new(&monitor, "status")?;
     let updates = watched.received().subscribe();
-    monitor.connect(&format!("localhost:{}", bound.port1()))?;
+    monitor.connect(&format!("localhost:{}", bound.local_port()))?;
     // Connecting announces the newcomer; the worker's channel resends.
     let seen = wait_for(&watched, &updates, "idle")?;
     println!("monitor: joined late and sees {seen:?}");

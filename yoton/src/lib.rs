@@ -19,8 +19,8 @@
 //! // ...and another connects to it (in another process, usually).
 //! let client = yoton::context();
 //! let publisher = PubChannel::<String>::new(&client, "news")?;
-//! let connection = client.connect(&format!("localhost:{}", bound.port1()))?;
-//! assert_eq!(connection.id2(), Some(server.id()));
+//! let connection = client.connect(&format!("localhost:{}", bound.local_port()))?;
+//! assert_eq!(connection.peer_id(), Some(server.id()));
 //!
 //! publisher.send("hello from the client")?;
 //! assert_eq!(news.recv_timeout(Duration::from_secs(10))?, "hello from the client");
@@ -36,8 +36,8 @@
 //!   [`Connection`]s; contexts may form any network (a package is forwarded
 //!   and never delivered twice). It is a cheap, `Send + Sync` handle.
 //! - A [`Connection`] links two contexts. It reports its peer
-//!   ([`id2`](Connection::id2), [`pid2`](Connection::pid2),
-//!   [`hostname2`](Connection::hostname2), [`port2`](Connection::port2)) and
+//!   ([`peer_id`](Connection::peer_id), [`peer_pid`](Connection::peer_pid),
+//!   [`peer_host`](Connection::peer_host), [`peer_port`](Connection::peer_port)) and
 //!   its events: [`closed`](Connection::closed) with a reason, and
 //!   [`timedout`](Connection::timedout) when the peer goes silent and comes
 //!   back. Events are [`Signal`]s: connect a handler or subscribe a

@@ -222,7 +222,7 @@ pub(super) fn measure_tcp(case: &Case) -> Result<Measured, String> {
     let bound = context
         .bind("tcp://127.0.0.1:0")
         .map_err(|e| format!("cannot bind: {e}"))?;
-    let peer = Peer::start(case, &format!("tcp://127.0.0.1:{}", bound.port1()))?;
+    let peer = Peer::start(case, &format!("tcp://127.0.0.1:{}", bound.local_port()))?;
     peer.expect("ready", deadline)?;
     let measured = match (&echoes, case.pattern) {
         (Some(echoes), BenchPattern::Roundtrip) => Measured::Roundtrip(ping_all(
@@ -280,7 +280,7 @@ pub(super) fn measure_inproc(case: &Case) -> Result<Measured, String> {
         .bind("inproc://")
         .map_err(|e| format!("cannot bind: {e}"))?;
     receiver
-        .connect(&format!("inproc://{}", bound.hostname1()))
+        .connect(&format!("inproc://{}", bound.local_host()))
         .map_err(|e| format!("cannot connect: {e}"))?;
     let (size, messages) = (case.size, case.messages);
     let (done_tx, done) = crossbeam_channel::bounded(1);

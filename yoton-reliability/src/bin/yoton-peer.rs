@@ -101,7 +101,11 @@ fn victim(max_data_len: Option<u64>) {
             }
         })
         .unwrap_or_else(|e| fail(&e.to_string()));
-    say(&format!("PORTS {} {}", attacked.port1(), spare.port1()));
+    say(&format!(
+        "PORTS {} {}",
+        attacked.local_port(),
+        spare.local_port()
+    ));
     say(&format!("RSS {}", memory().hwm_kib));
     let event = attacked_closed
         .recv_timeout(WAIT)
@@ -149,7 +153,7 @@ fn hub(count: usize) {
             .bind("localhost:0")
             .unwrap_or_else(|e| fail(&e.to_string()));
         closed.push(conn.closed().subscribe());
-        ports.push(conn.port1().to_string());
+        ports.push(conn.local_port().to_string());
         bound.push(conn);
     }
     say(&format!("PORTS {}", ports.join(" ")));

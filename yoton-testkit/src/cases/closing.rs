@@ -225,12 +225,12 @@ pub fn a_bound_connection_hosts_exactly_one_peer(ut: &dyn TransportUnderTest) {
     let first = context(ut);
     let _c1 = connect(ut, &first, &bound);
     connect_fails_quickly(&context(ut), &address);
-    assert_eq!(bound.id2(), Some(first.id()), "still the first peer");
+    assert_eq!(bound.peer_id(), Some(first.id()), "still the first peer");
     let next = host.bind(&address).expect("bind the address again");
     assert!(next.is_waiting());
     let second = context(ut);
     let _c2 = connect(ut, &second, &next);
-    assert_eq!(next.id2(), Some(second.id()));
+    assert_eq!(next.peer_id(), Some(second.id()));
     assert_eq!(host.connection_count(), 2);
 }
 
@@ -266,7 +266,7 @@ pub fn a_closed_connection_is_not_reached_again(ut: &dyn TransportUnderTest) {
     p.bound.close(None);
     connect_fails_quickly(&context(ut), &address);
     assert_eq!(p.bound.state(), State::Closed);
-    assert_eq!(p.bound.id2(), Some(p.client.id()));
+    assert_eq!(p.bound.peer_id(), Some(p.client.id()));
 }
 
 /// Connections are used once, but contexts are not: the same two contexts

@@ -18,17 +18,17 @@ pub fn waiting_end_properties(ut: &dyn TransportUnderTest) {
     assert!(bound.is_waiting());
     assert!(bound.is_alive());
     assert!(!bound.is_connected());
-    assert_eq!(bound.id1(), host.id());
-    assert_eq!(bound.pid1(), std::process::id());
-    assert_eq!(bound.id2(), None);
-    assert_eq!(bound.pid2(), None);
-    assert_eq!(bound.hostname2(), "");
-    assert_eq!(bound.port2(), 0);
-    assert!(!bound.hostname1().is_empty(), "a waiting end has a host");
+    assert_eq!(bound.local_id(), host.id());
+    assert_eq!(bound.local_pid(), std::process::id());
+    assert_eq!(bound.peer_id(), None);
+    assert_eq!(bound.peer_pid(), None);
+    assert_eq!(bound.peer_host(), "");
+    assert_eq!(bound.peer_port(), 0);
+    assert!(!bound.local_host().is_empty(), "a waiting end has a host");
     if has_ports(ut) {
-        assert_ne!(bound.port1(), 0, "port 0 binds a real port");
+        assert_ne!(bound.local_port(), 0, "port 0 binds a real port");
     } else {
-        assert_eq!(bound.port1(), 0, "no ports, so port1 is 0");
+        assert_eq!(bound.local_port(), 0, "no ports, so port1 is 0");
     }
     assert_eq!(bound.close_reason(), None);
 }
@@ -41,10 +41,10 @@ pub fn connecting_end_properties(ut: &dyn TransportUnderTest) {
     assert!(conn.is_alive());
     assert!(conn.is_connected());
     assert!(!conn.is_waiting());
-    assert_eq!(conn.id1(), p.client.id());
-    assert_eq!(conn.id2(), Some(p.host.id()));
-    assert_eq!(conn.pid1(), std::process::id());
-    assert_eq!(conn.pid2(), Some(std::process::id()));
+    assert_eq!(conn.local_id(), p.client.id());
+    assert_eq!(conn.peer_id(), Some(p.host.id()));
+    assert_eq!(conn.local_pid(), std::process::id());
+    assert_eq!(conn.peer_pid(), Some(std::process::id()));
     assert_eq!(conn.close_reason(), None);
 }
 
@@ -56,10 +56,10 @@ pub fn hosting_end_properties(ut: &dyn TransportUnderTest) {
     assert!(bound.is_alive());
     assert!(bound.is_connected());
     assert!(!bound.is_waiting());
-    assert_eq!(bound.id1(), p.host.id());
-    assert_eq!(bound.id2(), Some(p.client.id()));
-    assert_eq!(bound.pid1(), std::process::id());
-    assert_eq!(bound.pid2(), Some(std::process::id()));
+    assert_eq!(bound.local_id(), p.host.id());
+    assert_eq!(bound.peer_id(), Some(p.client.id()));
+    assert_eq!(bound.local_pid(), std::process::id());
+    assert_eq!(bound.peer_pid(), Some(std::process::id()));
     assert_eq!(bound.close_reason(), None);
 }
 
@@ -68,26 +68,26 @@ pub fn hosting_end_properties(ut: &dyn TransportUnderTest) {
 pub fn hostnames_and_ports_agree_across_the_link(ut: &dyn TransportUnderTest) {
     let p = pair(ut);
     for c in [&p.bound, &p.conn] {
-        assert!(!c.hostname1().is_empty());
-        assert!(!c.hostname2().is_empty());
+        assert!(!c.local_host().is_empty());
+        assert!(!c.peer_host().is_empty());
     }
-    assert_eq!(p.conn.hostname2(), p.bound.hostname1());
-    assert_eq!(p.bound.hostname2(), p.conn.hostname1());
-    assert_eq!(p.conn.port2(), p.bound.port1());
-    assert_eq!(p.bound.port2(), p.conn.port1());
+    assert_eq!(p.conn.peer_host(), p.bound.local_host());
+    assert_eq!(p.bound.peer_host(), p.conn.local_host());
+    assert_eq!(p.conn.peer_port(), p.bound.local_port());
+    assert_eq!(p.bound.peer_port(), p.conn.local_port());
     if has_ports(ut) {
         for c in [&p.bound, &p.conn] {
-            assert_ne!(c.port1(), 0);
-            assert_ne!(c.port2(), 0);
+            assert_ne!(c.local_port(), 0);
+            assert_ne!(c.peer_port(), 0);
         }
         assert_ne!(
-            p.conn.port1(),
-            p.bound.port1(),
+            p.conn.local_port(),
+            p.bound.local_port(),
             "the client has its own port"
         );
     } else {
         for c in [&p.bound, &p.conn] {
-            assert_eq!((c.port1(), c.port2()), (0, 0));
+            assert_eq!((c.local_port(), c.peer_port()), (0, 0));
         }
     }
 }
@@ -97,11 +97,11 @@ pub fn hostnames_and_ports_agree_across_the_link(ut: &dyn TransportUnderTest) {
 pub fn bound_address_stays_when_a_peer_arrives(ut: &dyn TransportUnderTest) {
     let host = context(ut);
     let bound = bind(ut, &host);
-    let waiting_at = (bound.hostname1(), bound.port1());
+    let waiting_at = (bound.local_host(), bound.local_port());
     let address = ut.connect_address(&*bound);
     let client = context(ut);
     let _conn = connect(ut, &client, &bound);
-    assert_eq!((bound.hostname1(), bound.port1()), waiting_at);
+    assert_eq!((bound.local_host(), bound.local_port()), waiting_at);
     assert_eq!(ut.connect_address(&*bound), address);
 }
 
@@ -114,8 +114,8 @@ pub fn a_scripted_peer_is_seen_with_its_id_and_pid(ut: &dyn TransportUnderTest) 
     let _peer = ut.scripted_peer(&*bound, id);
     wait_connected("the bound end hosts the peer", &bound);
     assert_eq!(bound.state(), State::Hosting);
-    assert_eq!(bound.id2(), Some(id));
-    assert_eq!(bound.pid2(), Some(std::process::id()));
+    assert_eq!(bound.peer_id(), Some(id));
+    assert_eq!(bound.peer_pid(), Some(std::process::id()));
 }
 
 /// `wait_connected` times out while nobody comes, returns once a peer
@@ -162,12 +162,12 @@ pub fn closed_end_properties(ut: &dyn TransportUnderTest) {
         assert!(!c.is_connected());
         assert!(!c.is_waiting());
         assert!(c.close_reason().is_some());
-        assert_eq!(c.pid1(), std::process::id());
+        assert_eq!(c.local_pid(), std::process::id());
     }
-    assert_eq!(p.conn.id1(), p.client.id());
-    assert_eq!(p.conn.id2(), Some(p.host.id()));
-    assert_eq!(p.bound.id1(), p.host.id());
-    assert_eq!(p.bound.id2(), Some(p.client.id()));
+    assert_eq!(p.conn.local_id(), p.client.id());
+    assert_eq!(p.conn.peer_id(), Some(p.host.id()));
+    assert_eq!(p.bound.local_id(), p.host.id());
+    assert_eq!(p.bound.peer_id(), Some(p.client.id()));
 }
 
 /// Binding where a connection already waits fails with a bind error.
@@ -216,6 +216,6 @@ pub fn connecting_to_self_is_refused_and_the_host_keeps_waiting(ut: &dyn Transpo
     assert!(bound.is_waiting(), "still waiting after the refused peer");
     let other = context(ut);
     let conn = connect(ut, &other, &bound);
-    assert_eq!(conn.id2(), Some(ctx.id()));
-    assert_eq!(bound.id2(), Some(other.id()));
+    assert_eq!(conn.peer_id(), Some(ctx.id()));
+    assert_eq!(bound.peer_id(), Some(other.id()));
 }

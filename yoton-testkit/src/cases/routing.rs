@@ -262,6 +262,8 @@ pub fn packages_for_unregistered_slots_are_dropped_quietly(ut: &dyn TransportUnd
     p.client.send(SLOT, "heard").expect("send");
     assert_eq!(texts(&rx, 1), ["heard"]);
     assert!(p.conn.is_connected() && p.bound.is_connected());
+    assert_eq!(p.host.unrouted_packages(), 100);
+    assert_eq!(p.client.unrouted_packages(), 0);
 }
 
 /// Four threads send through one context at once: everything arrives,
@@ -321,6 +323,6 @@ pub fn one_context_hosts_many_peers(ut: &dyn TransportUnderTest) {
         assert_quiet(rx, "duplicate");
     }
     for (bound, _) in &links {
-        assert_eq!(bound.id1(), host.id());
+        assert_eq!(bound.local_id(), host.id());
     }
 }

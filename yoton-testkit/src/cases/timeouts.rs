@@ -63,7 +63,7 @@ pub fn timedout_true_when_the_peer_is_silent_then_false_when_it_speaks(
     assert!(peer.send(&Package::heartbeat()));
     let event = events.recv_timeout(STEP_DEADLINE).expect("timedout(false)");
     assert!(!event.timed_out, "the peer spoke again");
-    assert_eq!(event.connection.id2(), Some(id));
+    assert_eq!(event.connection.peer_id(), Some(id));
 }
 
 /// `timedout` follows each silence and each recovery, once each.
