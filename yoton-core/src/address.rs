@@ -43,6 +43,8 @@ pub struct Address {
     protocol: String,
     host: String,
     port: u16,
+    /// The host is a name or path, shown without a port.
+    named: bool,
 }
 
 /// Why an address could not be parsed.
@@ -111,6 +113,49 @@ impl Address {
             protocol: protocol.to_lowercase(),
             host: host.to_owned(),
             port,
+            named: false,
+        }
+    }
+
+    /// An address whose tail is a name or a path, kept verbatim, with port
+    /// 0: what transports such as `inproc` and `ipc` make in their
+    /// [`Transport::parse_address`](crate::Transport::parse_address).
+    ///
+    /// ```
+    /// use yoton_core::Address;
+    ///
+    /// let a = Address::named("ipc", "/run/user/1000/kernel.sock");
+    /// assert_eq!(a.host(), "/run/user/1000/kernel.sock");
+    /// assert_eq!(a.to_string(), "ipc:///run/user/1000/kernel.sock");
+    /// ```
+    pub fn named(protocol: &str, name: &str) -> Address {
+        Address {
+            named: true,
+            ..Address::new(protocol, name, 0)
+        }
+    }
+
+    /// The protocol an address text names, in lower case: the part before
+    /// its first `://` when that is a protocol name, otherwise `tcp`. This
+    /// is what picks the transport, which then reads the rest.
+    ///
+    /// ```
+    /// use yoton_core::Address;
+    ///
+    /// assert_eq!(Address::protocol_of("IPC:///tmp/x"), "ipc");
+    /// assert_eq!(Address::protocol_of("localhost:8000"), "tcp");
+    /// ```
+    pub fn protocol_of(text: &str) -> String {
+        match text.split_once("://") {
+            Some((protocol, _))
+                if !protocol.is_empty()
+                    && protocol
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+            {
+                protocol.to_ascii_lowercase()
+            }
+            _ => DEFAULT_PROTOCOL.to_owned(),
         }
     }
 
@@ -128,11 +173,7 @@ impl Address {
     ///   with port 0; an empty name asks for any free name.
     pub fn parse(s: &str) -> Result<Address, AddressError> {
         if let Some(name) = strip_prefix_ignore_ascii_case(s, "inproc://") {
-            return Ok(Address {
-                protocol: INPROC.to_owned(),
-                host: name.to_owned(),
-                port: 0,
-            });
+            return Ok(Address::named(INPROC, name));
         }
 
         // The reference splits at the last "://", like `str.rpartition`.
@@ -153,6 +194,7 @@ impl Address {
             protocol,
             host,
             port,
+            named: false,
         })
     }
 
@@ -190,7 +232,7 @@ impl FromStr for Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.protocol == INPROC {
+        if self.named {
             write!(f, "{}://{}", self.protocol, self.host)
         } else if self.host.contains(':') {
             write!(f, "{}://[{}]:{}", self.protocol, self.host, self.port)

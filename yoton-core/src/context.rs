@@ -38,6 +38,21 @@ pub trait Transport: Send + Sync + fmt::Debug + 'static {
         true
     }
 
+    /// Parses an address of this transport's protocol, as given to `bind`
+    /// or `connect` (the protocol prefix included). The default reads
+    /// `[protocol://]host:port` as the reference does
+    /// ([`Address::parse`]); transports whose addresses are names or paths
+    /// (`inproc://name`, `ipc:///path`) read their own tail, with
+    /// [`Address::named`].
+    ///
+    /// # Errors
+    ///
+    /// [`AddressError`](crate::AddressError) when the text is not an
+    /// address of this transport.
+    fn parse_address(&self, text: &str) -> std::result::Result<Address, crate::AddressError> {
+        Address::parse(text)
+    }
+
     /// Binds at `address` and returns a connection that is
     /// [`Waiting`](crate::State::Waiting) for exactly one peer (trying up to
     /// `max_tries` ports where ports apply). The transport must call
@@ -334,6 +349,25 @@ impl Context {
         }
     }
 
+    /// Parses `address` as `bind` and `connect` would: the transport
+    /// registered for its protocol reads it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownProtocol`] when no transport serves the protocol,
+    /// [`Error::InvalidAddress`] when the transport cannot read the rest.
+    ///
+    /// ```
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// assert!(ctx.parse_address("nothing://here").is_err());
+    /// ```
+    pub fn parse_address(&self, address: &str) -> Result<Address> {
+        let transport = self.transport(&Address::protocol_of(address))?;
+        Ok(transport.parse_address(address)?)
+    }
+
     /// This context's id.
     pub fn id(&self) -> ContextId {
         self.shared.id
@@ -351,8 +385,8 @@ impl Context {
     /// are queued on it. A connection hosts exactly one peer: bind again for
     /// another.
     pub fn bind_with(&self, address: &str, options: &BindOptions) -> Result<Arc<dyn Connection>> {
-        let address = Address::parse(address)?;
-        let transport = self.transport(address.protocol())?;
+        let transport = self.transport(&Address::protocol_of(address))?;
+        let address = transport.parse_address(address)?;
         let core = ConnectionCore::new(&self.shared, &options.name);
         let connection = transport.bind(&address, options.max_tries, core)?;
         self.shared.add_connection(&connection);
@@ -373,8 +407,8 @@ impl Context {
         address: &str,
         options: &ConnectOptions,
     ) -> Result<Arc<dyn Connection>> {
-        let address = Address::parse(address)?;
-        let transport = self.transport(address.protocol())?;
+        let transport = self.transport(&Address::protocol_of(address))?;
+        let address = transport.parse_address(address)?;
         let core = ConnectionCore::new(&self.shared, &options.name);
         let connection = transport.connect(&address, options.timeout, core)?;
         self.shared.add_connection(&connection);

@@ -3,11 +3,14 @@
 //! with the Python yoton shipped in `pyzo`.
 //!
 //! Register a [`TcpTransport`] on a [`Context`](yoton_core::Context) and use
-//! `tcp://host:port` addresses (`tcp://` may be left off). Each connection
-//! has three threads at most: `yoton-tcp-accept` while a bound connection
-//! waits for its peer (with a short-lived `yoton-tcp-handshake` thread per
-//! client, so that a client that stalls never delays a real peer), then
-//! `yoton-tcp-send` and `yoton-tcp-recv`.
+//! `tcp://host:port` addresses (`tcp://` may be left off). The connection
+//! itself is the shared stream transport of `yoton-stream`; this crate is
+//! what is TCP's own: resolving hosts, the `max_tries` port search,
+//! `TCP_NODELAY`, and `TCP_QUICKACK` while a package is incomplete. Each
+//! connection has three threads at most: `yoton-tcp-accept` while a bound
+//! connection waits for its peer (with a short-lived `yoton-tcp-handshake`
+//! thread per client, so that a client that stalls never delays a real
+//! peer), then `yoton-tcp-send` and `yoton-tcp-recv`.
 //!
 //! - The sending thread drains a bounded queue (backpressure: producers wait
 //!   when it is full, nothing is dropped), batches what is queued into as
@@ -15,7 +18,7 @@
 //!   sends a heartbeat after 0.25 s of silence. `TCP_NODELAY` is on.
 //! - The receiving thread decodes straight from the socket with the core
 //!   decoder, reports `timedout`, and hands packages to the context.
-//! - A header announcing more than [`TcpOptions::max_data_len`] bytes
+//! - A header announcing more than [`StreamOptions::max_data_len`] bytes
 //!   closes the connection with a clear reason, without allocating that much.
 //!
 //! ```
@@ -41,19 +44,22 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod client;
-mod connection;
-mod host;
-mod io;
-mod options;
-
+use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use yoton_core::{Address, Connection, ConnectionCore, Result, Transport};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use yoton_core::address::port_candidates;
+use yoton_core::{Address, AddressError, Connection, ConnectionCore, Error, Result, Transport};
+use yoton_stream::{Ends, Listening, StreamFamily, StreamTransport, resolve};
 
-pub use connection::TcpConnection;
-pub use options::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, OptionsError, TcpOptions};
+pub use yoton_stream::{
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, OptionsError, StreamOptions,
+};
+
+/// The settings of a [`TcpTransport`]: those of the shared stream transport.
+pub type TcpOptions = StreamOptions;
 
 /// The TCP transport; register it on a [`yoton_core::Context`] for the
 /// `tcp` protocol.
@@ -70,9 +76,17 @@ pub use options::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, OptionsEr
 /// assert_ne!(bound.local_port(), 0);
 /// bound.close(None); // stops waiting at once and frees the port
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TcpTransport {
-    options: TcpOptions,
+    stream: StreamTransport,
+}
+
+impl Default for TcpTransport {
+    fn default() -> Self {
+        TcpTransport {
+            stream: StreamTransport::new(Arc::new(Tcp)),
+        }
+    }
 }
 
 impl TcpTransport {
@@ -82,20 +96,38 @@ impl TcpTransport {
     }
 
     /// The transport with the given options, once they are checked.
-    pub fn with_options(options: TcpOptions) -> Result<Self, OptionsError> {
-        options.validate()?;
-        Ok(TcpTransport { options })
+    ///
+    /// # Errors
+    ///
+    /// [`OptionsError`] naming the first option out of range.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use yoton_tcp::{TcpOptions, TcpTransport};
+    ///
+    /// let options = TcpOptions::new().with_handshake_timeout(Duration::from_secs(5));
+    /// assert!(TcpTransport::with_options(options).is_ok());
+    /// assert!(TcpTransport::with_options(TcpOptions::new().with_send_queue_bytes(0)).is_err());
+    /// ```
+    pub fn with_options(options: TcpOptions) -> std::result::Result<Self, OptionsError> {
+        Ok(TcpTransport {
+            stream: StreamTransport::with_options(Arc::new(Tcp), options)?,
+        })
     }
 
     /// The options in force.
     pub fn options(&self) -> &TcpOptions {
-        &self.options
+        self.stream.options()
     }
 }
 
 impl Transport for TcpTransport {
     fn protocol(&self) -> &str {
-        "tcp"
+        self.stream.protocol()
+    }
+
+    fn parse_address(&self, text: &str) -> std::result::Result<Address, AddressError> {
+        self.stream.parse_address(text)
     }
 
     fn bind(
@@ -104,8 +136,7 @@ impl Transport for TcpTransport {
         max_tries: u32,
         core: ConnectionCore,
     ) -> Result<Arc<dyn Connection>> {
-        let connection = host::bind(address, max_tries, core, &self.options)?;
-        Ok(connection)
+        self.stream.bind(address, max_tries, core)
     }
 
     fn connect(
@@ -114,14 +145,107 @@ impl Transport for TcpTransport {
         timeout: Duration,
         core: ConnectionCore,
     ) -> Result<Arc<dyn Connection>> {
-        let connection = client::connect(address, timeout, core, &self.options)?;
-        Ok(connection)
+        self.stream.connect(address, timeout, core)
     }
+}
+
+/// What is TCP's own in the stream transport.
+#[derive(Debug)]
+struct Tcp;
+
+impl StreamFamily for Tcp {
+    fn protocol(&self) -> &'static str {
+        "tcp"
+    }
+
+    fn has_ports(&self) -> bool {
+        true
+    }
+
+    fn listen(&self, address: &Address, max_tries: u32) -> Result<Listening> {
+        let bind_error = |source: io::Error| Error::Bind {
+            address: address.to_string(),
+            source,
+        };
+        let base = resolve(address.host(), address.port())
+            .map_err(bind_error)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| bind_error(io::ErrorKind::NotFound.into()))?;
+        for port in port_candidates(address.port(), max_tries) {
+            match listen_at(base.ip(), port) {
+                Ok(listening) => return Ok(listening),
+                Err(e) if max_tries == 1 => return Err(bind_error(e)),
+                Err(e) => tracing::trace!(port, error = %e, "port not free"),
+            }
+        }
+        Err(Error::NoFreePort {
+            tries: max_tries,
+            start: address.port(),
+        })
+    }
+
+    fn dial_targets(&self, address: &Address) -> io::Result<Vec<SockAddr>> {
+        let targets = resolve(address.host(), address.port())?;
+        Ok(targets.into_iter().map(SockAddr::from).collect())
+    }
+
+    fn socket_for(&self, target: &SockAddr) -> io::Result<Socket> {
+        Socket::new(target.domain(), Type::STREAM, Some(Protocol::TCP))
+    }
+
+    fn prepare(&self, socket: &Socket) -> io::Result<()> {
+        socket.set_tcp_nodelay(true)
+    }
+
+    fn ends(&self, socket: &Socket) -> io::Result<Ends> {
+        let ip = |addr: SockAddr| {
+            addr.as_socket()
+                .ok_or_else(|| io::Error::other("not an IP socket"))
+        };
+        let local = ip(socket.local_addr()?)?;
+        let peer = ip(socket.peer_addr()?)?;
+        Ok(Ends {
+            local_host: local.ip().to_string(),
+            local_port: local.port(),
+            peer_host: peer.ip().to_string(),
+            peer_port: peer.port(),
+        })
+    }
+
+    fn on_partial_package(&self, socket: &Socket) {
+        // Linux resets the setting after each acknowledgement, so it is
+        // set again per read.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let _ = socket.set_tcp_quickack(true);
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = socket;
+    }
+}
+
+fn listen_at(ip: IpAddr, port: u16) -> io::Result<Listening> {
+    let addr = SocketAddr::new(ip, port);
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // Lets a port be bound again while connections accepted on it live on
+    // (Windows has that without the option, and something else with it).
+    #[cfg(not(windows))]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(16)?;
+    let local = socket
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| io::Error::other("not an IP socket"))?;
+    Ok(Listening {
+        socket,
+        local: local.into(),
+        host: local.ip().to_string(),
+        port: local.port(),
+    })
 }
 
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<TcpTransport>();
-    assert_send_sync::<TcpConnection>();
     assert_send_sync::<TcpOptions>();
 };

@@ -28,6 +28,7 @@
 //! ```text
 //! yoton_testkit::conformance_suite!(inproc, InprocUnderTest);
 //! yoton_testkit::conformance_suite!(tcp, TcpUnderTest);
+//! yoton_testkit::conformance_suite!(ipc, IpcUnderTest);
 //! yoton_testkit::conformance_suite!(quic, QuicUnderTest); // the new one
 //! ```
 //!
@@ -63,11 +64,15 @@ pub mod broken;
 pub mod cases;
 mod harness;
 mod inproc;
+#[cfg(unix)]
+mod ipc;
 mod suite;
 mod tcp;
 
 pub use harness::{CASE_DEADLINE, STEP_DEADLINE, run_case, run_case_on};
 pub use inproc::InprocUnderTest;
+#[cfg(unix)]
+pub use ipc::IpcUnderTest;
 pub use suite::{CASES, Case};
 pub use tcp::TcpUnderTest;
 

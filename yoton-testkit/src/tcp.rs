@@ -1,5 +1,6 @@
 //! The TCP transport under test.
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
@@ -52,30 +53,51 @@ impl TransportUnderTest for TcpUnderTest {
             .ok()
             .and_then(|mut addrs| addrs.next())
             .unwrap_or_else(|| panic!("cannot resolve {}", bound.local_host()));
-        match TcpPeer::connect(target, id) {
+        let connected = TcpStream::connect_timeout(&target, STEP_DEADLINE)
+            .and_then(|stream| stream.set_nodelay(true).map(|()| stream))
+            .and_then(|stream| StreamPeer::handshake(stream, id));
+        match connected {
             Ok(peer) => Box::new(peer),
             Err(e) => panic!("scripted peer could not connect to {target}: {e}"),
         }
     }
 }
 
-/// A raw socket that did the client handshake.
+/// A byte stream a [`StreamPeer`] can drive: TCP or Unix sockets.
+pub(crate) trait PeerStream: Read + Write + Send + fmt::Debug {
+    /// As the socket's own `set_read_timeout`.
+    fn read_timeout(&mut self, timeout: Duration) -> io::Result<()>;
+}
+
+impl PeerStream for TcpStream {
+    fn read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(timeout))
+    }
+}
+
+#[cfg(unix)]
+impl PeerStream for std::os::unix::net::UnixStream {
+    fn read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(timeout))
+    }
+}
+
+/// A raw stream socket that did the client handshake by hand.
 #[derive(Debug)]
-struct TcpPeer {
-    stream: TcpStream,
+pub(crate) struct StreamPeer<S> {
+    stream: S,
     decoder: Decoder,
 }
 
-impl TcpPeer {
-    fn connect(target: SocketAddr, id: ContextId) -> io::Result<TcpPeer> {
-        let mut stream = TcpStream::connect_timeout(&target, STEP_DEADLINE)?;
-        stream.set_nodelay(true)?;
+impl<S: PeerStream> StreamPeer<S> {
+    /// Does the client side of the handshake on a connected stream.
+    pub(crate) fn handshake(mut stream: S, id: ContextId) -> io::Result<StreamPeer<S>> {
         let own = HandshakeLine {
             id,
             pid: std::process::id(),
         };
         stream.write_all(own.encode().as_bytes())?;
-        stream.set_read_timeout(Some(STEP_DEADLINE))?;
+        stream.read_timeout(STEP_DEADLINE)?;
         let mut reader = LineReader::new();
         let mut buf = [0u8; 1024];
         let line = loop {
@@ -90,11 +112,11 @@ impl TcpPeer {
         client_decide(&own, &line).map_err(|e| io::Error::other(e.to_string()))?;
         let mut decoder = Decoder::new();
         decoder.feed(&reader.take_rest());
-        Ok(TcpPeer { stream, decoder })
+        Ok(StreamPeer { stream, decoder })
     }
 }
 
-impl ScriptedPeer for TcpPeer {
+impl<S: PeerStream> ScriptedPeer for StreamPeer<S> {
     fn send(&mut self, package: &Package) -> bool {
         self.stream.write_all(&package.to_bytes()).is_ok()
     }
@@ -113,7 +135,7 @@ impl ScriptedPeer for TcpPeer {
                 Err(_) => return None,
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+            if left.is_zero() || self.stream.read_timeout(left).is_err() {
                 return None;
             }
             match self.stream.read(&mut buf) {

@@ -1,4 +1,4 @@
-//! The settings of a [`TcpTransport`](crate::TcpTransport), checked once
+//! The settings of a [`StreamTransport`](crate::StreamTransport), checked once
 //! when the transport is made.
 
 use std::time::Duration;
@@ -12,35 +12,35 @@ pub const DEFAULT_SEND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// How long a handshake may take by default: 2 seconds, as in the reference.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Settings of the TCP transport.
+/// Settings of a stream transport (TCP, IPC).
 ///
-/// Start from [`TcpOptions::new`] (the defaults) and change what is needed
-/// with the chainable `with_*` setters; the values are checked by
-/// [`TcpTransport::with_options`](crate::TcpTransport::with_options).
+/// Start from [`StreamOptions::new`] (the defaults) and change what is needed
+/// with the chainable `with_*` setters; the values are checked once, by
+/// [`validate`](StreamOptions::validate), when a transport is made with
+/// them ([`StreamTransport::with_options`](crate::StreamTransport::with_options)).
 ///
 /// ```
 /// use std::time::Duration;
-/// use yoton_tcp::{TcpOptions, TcpTransport};
+/// use yoton_stream::StreamOptions;
 ///
-/// let options = TcpOptions::new()
+/// let options = StreamOptions::new()
 ///     .with_max_data_len(1 << 20)
 ///     .with_send_queue_bytes(256 * 1024)
 ///     .with_handshake_timeout(Duration::from_secs(5));
 /// assert_eq!(options.max_data_len(), 1 << 20);
-/// let transport = TcpTransport::with_options(options).unwrap();
-/// assert!(TcpTransport::with_options(TcpOptions::new().with_send_queue_bytes(0)).is_err());
-/// # drop(transport);
+/// assert!(options.validate().is_ok());
+/// assert!(StreamOptions::new().with_send_queue_bytes(0).validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TcpOptions {
+pub struct StreamOptions {
     max_data_len: u64,
     send_queue_bytes: usize,
     handshake_timeout: Duration,
 }
 
-/// A [`TcpOptions`] value that cannot be used.
+/// A [`StreamOptions`] value that cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid TCP option {option}: {message}")]
+#[error("invalid transport option {option}: {message}")]
 pub struct OptionsError {
     /// The setting that is wrong, for example `send_queue_bytes`.
     pub option: &'static str,
@@ -48,9 +48,9 @@ pub struct OptionsError {
     pub message: String,
 }
 
-impl Default for TcpOptions {
+impl Default for StreamOptions {
     fn default() -> Self {
-        TcpOptions {
+        StreamOptions {
             max_data_len: DEFAULT_MAX_DATA_LEN,
             send_queue_bytes: DEFAULT_SEND_QUEUE_BYTES,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
@@ -58,10 +58,10 @@ impl Default for TcpOptions {
     }
 }
 
-impl TcpOptions {
+impl StreamOptions {
     /// The defaults: 64 MiB packages, an 8 MiB send queue, a 2 s handshake.
     pub fn new() -> Self {
-        TcpOptions::default()
+        StreamOptions::default()
     }
 
     /// The largest package data accepted from a peer. A header announcing

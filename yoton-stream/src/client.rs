@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use socket2::{Domain, Protocol, Socket, Type};
 use yoton_core::handshake::{LineReader, client_decide};
 use yoton_core::{Address, Connection as _, ConnectionCore, Error, Result, reason};
 
-use crate::connection::TcpConnection;
-use crate::io::{failure_reason, prepare, read_line, resolve, write_all_two};
-use crate::options::TcpOptions;
+use crate::StreamFamily;
+use crate::connection::StreamConnection;
+use crate::io::{failure_reason, prepare, read_line, write_all_two};
+use crate::options::StreamOptions;
 
 /// The shortest connect timeout, as in the reference.
 const MIN_CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
@@ -21,11 +21,12 @@ const MIN_CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
 /// Connects to `address`, retrying refused attempts until `timeout`, then
 /// shakes hands.
 pub(crate) fn connect(
+    family: &Arc<dyn StreamFamily>,
     address: &Address,
     timeout: Duration,
     core: ConnectionCore,
-    options: &TcpOptions,
-) -> Result<Arc<TcpConnection>> {
+    options: &StreamOptions,
+) -> Result<Arc<StreamConnection>> {
     let host = address.host().to_owned();
     let port = address.port();
     let connect_error = |source: io::Error| Error::Connect {
@@ -35,7 +36,7 @@ pub(crate) fn connect(
     };
     let timeout = timeout.max(MIN_CONNECT_TIMEOUT);
     let deadline = Instant::now() + timeout;
-    let targets = resolve(&host, port).map_err(connect_error)?;
+    let targets = family.dial_targets(address).map_err(connect_error)?;
     // The pause between attempts, as the reference: a hundredth of the
     // timeout (within reason).
     let pause = (timeout / 100).clamp(Duration::from_millis(5), Duration::from_millis(50));
@@ -43,16 +44,11 @@ pub(crate) fn connect(
         let mut last_error = None;
         for target in &targets {
             let now = Instant::now();
-            let socket = Socket::new(
-                Domain::for_address(*target),
-                Type::STREAM,
-                Some(Protocol::TCP),
-            )
-            .map_err(connect_error)?;
+            let socket = family.socket_for(target).map_err(connect_error)?;
             let left = deadline
                 .saturating_duration_since(now)
                 .max(Duration::from_millis(1));
-            match socket.connect_timeout(&(*target).into(), left) {
+            match socket.connect_timeout(target, left) {
                 Ok(()) => break 'attempts socket,
                 Err(e) => last_error = Some(e),
             }
@@ -66,7 +62,7 @@ pub(crate) fn connect(
     };
     prepare(&socket);
 
-    let connection = TcpConnection::new(core, options);
+    let connection = StreamConnection::new(family, core, options);
     let _guard = connection.span.enter();
     let own = connection.own_line();
     let handshake_deadline = Instant::now() + options.handshake_timeout();

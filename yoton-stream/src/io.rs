@@ -126,8 +126,9 @@ pub(crate) fn read_line(
     }
 }
 
-/// Whether a read or write error is a socket timeout.
-pub(crate) fn is_timeout(e: &io::Error) -> bool {
+/// Whether a read or write error is a socket timeout (`WouldBlock` or
+/// `TimedOut`, depending on the platform).
+pub fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
@@ -148,7 +149,11 @@ pub(crate) fn failure_reason(e: &io::Error) -> String {
 }
 
 /// The socket addresses of a host and port (IP text is not looked up).
-pub(crate) fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+///
+/// # Errors
+///
+/// The resolver's error, or [`io::ErrorKind::NotFound`] for no address.
+pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
     if addrs.is_empty() {
         return Err(io::Error::new(

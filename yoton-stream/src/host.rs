@@ -1,22 +1,22 @@
-//! The hosting side: bind a port, wait for one peer, and do the host side
+//! The hosting side: listen, wait for one peer, and do the host side
 //! of the handshake for each client on its own thread, so that a client
 //! that stalls never delays a real peer.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use socket2::{Domain, Protocol, Socket, Type};
-use yoton_core::address::port_candidates;
+use socket2::{SockAddr, Socket};
 use yoton_core::handshake::{HostDecision, LineReader, host_decide};
-use yoton_core::{Address, Connection as _, ConnectionCore, Error, Result};
+use yoton_core::{Address, Connection as _, ConnectionCore, Result};
 
-use crate::connection::{TcpConnection, lock};
-use crate::io::{is_timeout, prepare, read_line, resolve, write_all_two};
-use crate::options::TcpOptions;
+use crate::StreamFamily;
+use crate::connection::{StreamConnection, lock};
+use crate::io::{is_timeout, prepare, read_line, write_all_two};
+use crate::options::StreamOptions;
 
 /// The most handshakes in progress at once; clients beyond this are
 /// dropped at once, so a flood of idle clients cannot exhaust threads.
@@ -26,91 +26,63 @@ const MAX_PENDING_HANDSHAKES: usize = 32;
 /// the listening socket does not wake it.
 const ACCEPT_POLL: Duration = Duration::from_millis(250);
 
-/// Binds at `address`, trying `max_tries` ports, and starts waiting.
+/// Listens at `address` (trying `max_tries` places where that applies) and
+/// starts waiting.
 pub(crate) fn bind(
+    family: &Arc<dyn StreamFamily>,
     address: &Address,
     max_tries: u32,
     core: ConnectionCore,
-    options: &TcpOptions,
-) -> Result<Arc<TcpConnection>> {
-    let bind_error = |source: io::Error| Error::Bind {
+    options: &StreamOptions,
+) -> Result<Arc<StreamConnection>> {
+    let listening = family.listen(address, max_tries.max(1))?;
+    let bind_error = |source: io::Error| yoton_core::Error::Bind {
         address: address.to_string(),
         source,
     };
-    let base = resolve(address.host(), address.port())
-        .map_err(bind_error)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| bind_error(io::ErrorKind::NotFound.into()))?;
-    let max_tries = max_tries.max(1);
-    let mut bound = None;
-    for port in port_candidates(address.port(), max_tries) {
-        match listen_at(base.ip(), port) {
-            Ok(found) => {
-                bound = Some(found);
-                break;
-            }
-            Err(e) if max_tries == 1 => return Err(bind_error(e)),
-            Err(e) => tracing::trace!(port, error = %e, "port not free"),
-        }
-    }
-    let Some((socket, local)) = bound else {
-        return Err(Error::NoFreePort {
-            tries: max_tries,
-            start: address.port(),
-        });
-    };
-
-    let connection = TcpConnection::new(core, options);
+    listening
+        .socket
+        .set_read_timeout(Some(ACCEPT_POLL))
+        .map_err(bind_error)?;
+    let connection = StreamConnection::new(family, core, options);
     connection
         .core()
-        .set_waiting(&local.ip().to_string(), local.port());
+        .set_waiting(&listening.host, listening.port);
+    let shown = format!("{}:{}", listening.host, listening.port);
     connection
         .span
-        .record("local", tracing::field::display(local));
-    let socket = Arc::new(socket);
-    *lock(&connection.listener) = Some((Arc::clone(&socket), local));
+        .record("local", tracing::field::display(shown));
+    let listening = Arc::new(listening);
+    *lock(&connection.listener) = Some(Arc::clone(&listening));
     let this = Arc::clone(&connection);
     let handle = thread::Builder::new()
-        .name("yoton-tcp-accept".to_owned())
-        .spawn(move || this.accept_loop(&socket))
+        .name(connection.thread_name("accept"))
+        .spawn(move || this.accept_loop(&listening.socket))
         .map_err(bind_error)?;
     *lock(&connection.accept_thread) = Some(handle);
     tracing::debug!(parent: &connection.span, "waiting for a peer");
     Ok(connection)
 }
 
-fn listen_at(ip: std::net::IpAddr, port: u16) -> io::Result<(Socket, SocketAddr)> {
-    let addr = SocketAddr::new(ip, port);
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    // Lets a port be bound again while connections accepted on it live on
-    // (Windows has that without the option, and something else with it).
-    #[cfg(not(windows))]
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(16)?;
-    socket.set_read_timeout(Some(ACCEPT_POLL))?;
-    let local = socket
-        .local_addr()?
-        .as_socket()
-        .ok_or_else(|| io::Error::other("not an IP socket"))?;
-    Ok((socket, local))
-}
-
 /// Wakes an accept blocked on the listening socket at `local`, where
 /// shutting that socket down does not.
-pub(crate) fn wake_accept(local: SocketAddr) {
-    let mut target = local;
-    if target.ip().is_unspecified() {
-        target.set_ip(match target {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
+pub(crate) fn wake_accept(family: &Arc<dyn StreamFamily>, local: &SockAddr) {
+    let mut target = local.clone();
+    if let Some(mut ip) = local.as_socket() {
+        if ip.ip().is_unspecified() {
+            ip.set_ip(match ip {
+                std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+            target = ip.into();
+        }
     }
-    let _ = std::net::TcpStream::connect_timeout(&target, Duration::from_millis(100));
+    if let Ok(socket) = family.socket_for(&target) {
+        let _ = socket.connect_timeout(&target, Duration::from_millis(100));
+    }
 }
 
-impl TcpConnection {
+impl StreamConnection {
     fn should_stop_accepting(&self) -> bool {
         self.is_shut() || self.claimed.load(Ordering::Acquire)
     }
@@ -123,17 +95,17 @@ impl TcpConnection {
                     if self.should_stop_accepting() {
                         return;
                     }
-                    let from = from.as_socket();
+                    let from = describe(&from);
                     if self.pending_handshakes.fetch_add(1, Ordering::AcqRel)
                         >= MAX_PENDING_HANDSHAKES
                     {
                         self.pending_handshakes.fetch_sub(1, Ordering::AcqRel);
-                        tracing::warn!(?from, "too many handshakes in progress: client dropped");
+                        tracing::warn!(%from, "too many handshakes in progress: client dropped");
                         continue;
                     }
                     let this = Arc::clone(&self);
                     let spawned = thread::Builder::new()
-                        .name("yoton-tcp-handshake".to_owned())
+                        .name(self.thread_name("handshake"))
                         .spawn(move || {
                             this.host_handshake(socket, from);
                             this.pending_handshakes.fetch_sub(1, Ordering::AcqRel);
@@ -160,7 +132,7 @@ impl TcpConnection {
     /// The host side of one client's handshake. The first valid peer wins
     /// the connection; others are answered as the reference answers them
     /// and dropped.
-    fn host_handshake(self: &Arc<Self>, socket: Socket, from: Option<SocketAddr>) {
+    fn host_handshake(self: &Arc<Self>, socket: Socket, from: String) {
         let _guard = self.span.enter();
         prepare(&socket);
         let deadline = Instant::now() + self.options.handshake_timeout();
@@ -168,7 +140,7 @@ impl TcpConnection {
         let line = match read_line(&socket, deadline, &mut reader) {
             Ok(line) => line,
             Err(e) => {
-                tracing::debug!(?from, error = %e, "handshake failed");
+                tracing::debug!(%from, error = %e, "handshake failed");
                 return;
             }
         };
@@ -180,7 +152,7 @@ impl TcpConnection {
                     let _ = socket.set_write_timeout(Some(self.options.handshake_timeout()));
                     let _ = write_all_two(&socket, reply.as_bytes(), &[]);
                 }
-                tracing::debug!(?from, error = %error, "client refused");
+                tracing::debug!(%from, error = %error, "client refused");
                 let _ = socket.shutdown(Shutdown::Both);
                 return;
             }
@@ -202,7 +174,7 @@ impl TcpConnection {
         if let Err(e) = write_all_two(&socket, reply.as_bytes(), &[]) {
             // The peer went away after a valid line: as with a peer that
             // leaves right after the handshake, the connection is lost.
-            tracing::debug!(?from, error = %e, "handshake reply not sent");
+            tracing::debug!(%from, error = %e, "handshake reply not sent");
             self.core().close_on_problem(&crate::io::failure_reason(&e));
             return;
         }
@@ -215,5 +187,14 @@ impl TcpConnection {
                 self.core().close_on_problem(&crate::io::failure_reason(&e));
             }
         }
+    }
+}
+
+/// A client's address for diagnostics.
+fn describe(from: &SockAddr) -> String {
+    match (from.as_socket(), from.as_pathname()) {
+        (Some(ip), _) => ip.to_string(),
+        (None, Some(path)) => path.display().to_string(),
+        (None, None) => "an unnamed socket".to_owned(),
     }
 }

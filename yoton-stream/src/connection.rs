@@ -1,9 +1,9 @@
-//! [`TcpConnection`]: one socket between two contexts, its send queue and
-//! its sending and receiving threads.
+//! [`StreamConnection`]: one stream socket between two contexts, its send
+//! queue and its sending and receiving threads.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, JoinHandle};
@@ -16,7 +16,8 @@ use yoton_core::liveness::HeartbeatClock;
 use yoton_core::{Connection, ConnectionCore, Error, Package, PeerInfo, Result, reason};
 
 use crate::io::{failure_reason, is_timeout, try_write_two, write_all_two};
-use crate::options::TcpOptions;
+use crate::options::StreamOptions;
+use crate::{Listening, StreamFamily};
 
 /// Data at least this long is written straight from the package (header
 /// and data in one vectored write) instead of being copied into the batch
@@ -56,17 +57,18 @@ const MIN_READ_WAIT: Duration = Duration::from_millis(5);
 /// close package.
 const LINGER: Duration = Duration::from_secs(1);
 
-/// A yoton connection over TCP. Made by
-/// [`TcpTransport`](crate::TcpTransport) through
+/// A yoton connection over a stream socket. Made by
+/// [`StreamTransport`](crate::StreamTransport) through
 /// [`Context::bind`](yoton_core::Context::bind) and
 /// [`Context::connect`](yoton_core::Context::connect), and used through the
 /// [`Connection`] trait.
 ///
 /// It is `Send` and `Sync`: the user, the context and the connection's own
 /// threads share it. No lock is held while a thread blocks on the socket.
-pub struct TcpConnection {
+pub struct StreamConnection {
     core: ConnectionCore,
-    pub(crate) options: TcpOptions,
+    pub(crate) family: Arc<dyn StreamFamily>,
+    pub(crate) options: StreamOptions,
     pub(crate) span: tracing::Span,
     send: Mutex<SendState>,
     /// A copy of `SendState::queued_bytes`, written with it under the lock,
@@ -80,7 +82,7 @@ pub struct TcpConnection {
     /// The connected socket, once the handshake is done.
     socket: OnceLock<Arc<Socket>>,
     /// While waiting: the listening socket and its address.
-    pub(crate) listener: Mutex<Option<(Arc<Socket>, SocketAddr)>>,
+    pub(crate) listener: Mutex<Option<Arc<Listening>>>,
     pub(crate) accept_thread: Mutex<Option<JoinHandle<()>>>,
     /// Set by the handshake that wins the bound connection.
     pub(crate) claimed: AtomicBool,
@@ -119,16 +121,22 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl TcpConnection {
-    pub(crate) fn new(core: ConnectionCore, options: &TcpOptions) -> Arc<Self> {
+impl StreamConnection {
+    pub(crate) fn new(
+        family: &Arc<dyn StreamFamily>,
+        core: ConnectionCore,
+        options: &StreamOptions,
+    ) -> Arc<Self> {
         let span = tracing::debug_span!(
-            "yoton_tcp",
+            "yoton_stream",
+            protocol = family.protocol(),
             id1 = %core.context_id(),
             local = tracing::field::Empty,
             peer = tracing::field::Empty,
         );
-        let connection = Arc::new(TcpConnection {
+        let connection = Arc::new(StreamConnection {
             core,
+            family: Arc::clone(family),
             options: options.clone(),
             span,
             send: Mutex::new(SendState::default()),
@@ -152,6 +160,11 @@ impl TcpConnection {
 
     pub(crate) fn is_shut(&self) -> bool {
         self.shut.load(Ordering::Acquire)
+    }
+
+    /// The name of one of this connection's threads: `yoton-tcp-send`.
+    pub(crate) fn thread_name(&self, role: &str) -> String {
+        format!("yoton-{}-{role}", self.family.protocol())
     }
 
     /// This side's handshake line.
@@ -183,22 +196,20 @@ impl TcpConnection {
     ) -> io::Result<bool> {
         socket.set_read_timeout(None)?;
         socket.set_write_timeout(None)?;
-        socket.set_tcp_nodelay(true)?;
-        let local = socket.local_addr()?.as_socket();
-        let remote = socket.peer_addr()?.as_socket();
-        let (Some(local), Some(remote)) = (local, remote) else {
-            return Err(io::Error::other("not an IP socket"));
-        };
+        self.family.prepare(&socket)?;
+        let ends = self.family.ends(&socket)?;
         let socket = Arc::new(socket);
         if self.socket.set(Arc::clone(&socket)).is_err() || self.is_shut() {
             let _ = socket.shutdown(Shutdown::Both);
             return Ok(false);
         }
+        let local = format!("{}:{}", ends.local_host, ends.local_port);
+        let remote = format!("{}:{}", ends.peer_host, ends.peer_port);
         let info = PeerInfo {
-            local_host: local.ip().to_string(),
-            local_port: local.port(),
-            peer_host: remote.ip().to_string(),
-            peer_port: remote.port(),
+            local_host: ends.local_host,
+            local_port: ends.local_port,
+            peer_host: ends.peer_host,
+            peer_port: ends.peer_port,
             peer_id: peer.id,
             peer_pid: peer.pid,
         };
@@ -215,7 +226,7 @@ impl TcpConnection {
         let this = Arc::clone(self);
         let reading = Arc::clone(&socket);
         let spawned = thread::Builder::new()
-            .name("yoton-tcp-recv".to_owned())
+            .name(self.thread_name("recv"))
             .spawn(move || {
                 let _ = this.receiving_thread.set(thread::current().id());
                 this.receive_loop(&reading, decoder);
@@ -225,7 +236,7 @@ impl TcpConnection {
             .and_then(|_| {
                 let this = Arc::clone(self);
                 thread::Builder::new()
-                    .name("yoton-tcp-send".to_owned())
+                    .name(this.thread_name("send"))
                     .spawn(move || this.send_loop(&socket))
             });
         if let Err(e) = spawned {
@@ -430,7 +441,7 @@ impl TcpConnection {
                         return;
                     }
                     if decoder.is_mid_package() {
-                        ack_now(socket);
+                        self.family.on_partial_package(socket);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -513,11 +524,12 @@ impl TcpConnection {
     /// again when this returns (unless called from that thread).
     pub(crate) fn stop_listening(&self) {
         let listener = lock(&self.listener).take();
-        if let Some((socket, local)) = listener {
-            // On Linux this wakes a blocked accept; elsewhere a connection
-            // of our own does.
-            if socket.shutdown(Shutdown::Both).is_err() {
-                crate::host::wake_accept(local);
+        if let Some(listening) = &listener {
+            // On Linux this wakes a blocked accept of a TCP socket; elsewhere
+            // a connection of our own does, and the accept's own timeout at
+            // the latest.
+            if listening.socket.shutdown(Shutdown::Both).is_err() {
+                crate::host::wake_accept(&self.family, &listening.local);
             }
         }
         let handle = lock(&self.accept_thread).take();
@@ -526,19 +538,10 @@ impl TcpConnection {
                 let _ = handle.join();
             }
         }
+        if let Some(listening) = listener {
+            self.family.unlisten(&listening);
+        }
     }
-}
-
-/// Acknowledges received bytes at once while a package is incomplete. A
-/// peer with Nagle's algorithm on and a small send buffer (the reference
-/// uses 10 KiB) otherwise waits for each delayed acknowledgement, and a
-/// 16 MiB package takes seconds instead of milliseconds. Linux resets the
-/// setting after each acknowledgement, so it is set again per read.
-fn ack_now(socket: &Socket) {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let _ = socket.set_tcp_quickack(true);
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let _ = socket;
 }
 
 /// Takes in and drops what a peer still sends after our close package,
@@ -586,7 +589,7 @@ fn write_batch(socket: &Socket, batch: &[Package], buf: &mut Vec<u8>) -> io::Res
     result
 }
 
-impl Connection for TcpConnection {
+impl Connection for StreamConnection {
     fn core(&self) -> &ConnectionCore {
         &self.core
     }
@@ -718,9 +721,9 @@ impl Connection for TcpConnection {
     }
 }
 
-impl std::fmt::Debug for TcpConnection {
+impl std::fmt::Debug for StreamConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TcpConnection")
+        f.debug_struct("StreamConnection")
             .field("core", &self.core)
             .field("shut", &self.is_shut())
             .finish()
