@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::id::ContextId;
 use crate::package::{Package, Slot};
 use crate::reason;
+use crate::routing::Router;
 
 /// The context message a connecting context sends after `connect`; every
 /// context that receives it makes its state channels resend their state.
@@ -241,7 +242,7 @@ pub(crate) struct ContextShared {
     /// that `send` refreshes its copy only then instead of locking the list
     /// for every package.
     connections_version: AtomicU64,
-    receiving: Mutex<ReceiveState>,
+    receiving: Mutex<Router>,
     endpoints: RwLock<Endpoints>,
     startup_dropped: AtomicU64,
     /// Packages that arrived for a slot with no incoming endpoint here.
@@ -255,11 +256,6 @@ struct SendState {
     /// The connection list as of `connections_version == version`.
     connections: Arc<Vec<Arc<dyn Connection>>>,
     version: u64,
-}
-
-struct ReceiveState {
-    last_seq: HashMap<u64, u64>,
-    recv_seq: u64,
 }
 
 #[derive(Default)]
@@ -306,10 +302,7 @@ impl Context {
                 }),
                 connections: Mutex::new(Arc::new(Vec::new())),
                 connections_version: AtomicU64::new(0),
-                receiving: Mutex::new(ReceiveState {
-                    last_seq: HashMap::new(),
-                    recv_seq: 0,
-                }),
+                receiving: Mutex::new(Router::new(id.get())),
                 endpoints: RwLock::new(Endpoints::default()),
                 startup_dropped: AtomicU64::new(0),
                 unrouted: AtomicU64::new(0),
@@ -782,7 +775,6 @@ impl ContextShared {
 
     /// Routes packages that arrived on the connection `from`.
     pub(crate) fn receive_from(&self, from: ConnectionKey, packages: &mut Vec<Package>) {
-        let own = self.id.get();
         // Passing packages on only matters when another connection is alive;
         // with a single connection (the usual case) nothing is cloned.
         let others: Vec<Arc<dyn Connection>> = self
@@ -794,47 +786,19 @@ impl ContextShared {
         let mut here: Vec<Delivery> = Vec::with_capacity(packages.len());
         let mut forward: Vec<Package> = Vec::new();
         {
-            let mut state = lock(&self.receiving);
-            let ReceiveState { last_seq, recv_seq } = &mut *state;
-            // Packages come in long runs from one source: its last sequence
-            // number is looked up once per run, not once per package.
-            let mut run: Option<(u64, u64)> = None;
+            let mut router = lock(&self.receiving);
             for package in packages.drain(..) {
-                let source = package.source_id;
-                if source == own {
-                    continue;
-                }
-                let last = match run {
-                    Some((current, last)) if current == source => last,
-                    _ => {
-                        if let Some((previous, last)) = run {
-                            last_seq.insert(previous, last);
+                let route = router.route(&package, !others.is_empty());
+                match route.deliver {
+                    Some(recv_seq) => {
+                        if route.forward {
+                            forward.push(package.clone());
                         }
-                        last_seq.get(&source).copied().unwrap_or(0)
+                        here.push(Delivery { package, recv_seq });
                     }
-                };
-                if package.source_seq <= last {
-                    run = Some((source, last));
-                    continue;
+                    None if route.forward => forward.push(package),
+                    None => {}
                 }
-                run = Some((source, package.source_seq));
-                let deliver = package.dest_id == 0 || package.dest_id == own;
-                let pass_on = package.dest_id != own && !others.is_empty();
-                if deliver {
-                    *recv_seq += 1;
-                    if pass_on {
-                        forward.push(package.clone());
-                    }
-                    here.push(Delivery {
-                        package,
-                        recv_seq: *recv_seq,
-                    });
-                } else if pass_on {
-                    forward.push(package);
-                }
-            }
-            if let Some((source, last)) = run {
-                last_seq.insert(source, last);
             }
         }
         if !forward.is_empty() {

@@ -13,7 +13,8 @@
 //!
 //! The protocol rules are IO-free and fed bytes and instants:
 //! [`decoder::Decoder`] (framing), [`handshake`] (the handshake lines),
-//! [`liveness`] (heartbeats and timeouts), [`hash`] and [`address`].
+//! [`liveness`] (heartbeats and timeouts), [`routing`] (de-duplication and
+//! routing decisions), [`hash`] and [`address`].
 #![forbid(unsafe_code)]
 
 pub mod address;
@@ -27,6 +28,7 @@ pub mod id;
 pub mod liveness;
 pub mod package;
 pub mod reason;
+pub mod routing;
 pub mod signal;
 
 pub use address::{Address, AddressError};
