@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use crate::context::ContextShared;
 use crate::error::{Error, Result};
 use crate::id::ContextId;
+use crate::lifecycle::{Lifecycle, take_until_close};
 use crate::liveness::{Liveness, MIN_TIMEOUT};
-use crate::package::{Package, PackageKind};
+use crate::package::Package;
 use crate::reason;
 use crate::signal::Signal;
 
@@ -347,7 +348,7 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
                 core.finish_close(reason.unwrap_or(reason::UNSPECIFIED_PROBLEM));
             }
             None => {
-                core.set_state(State::Closed);
+                core.cut_short();
                 self.shutdown();
             }
         }
@@ -377,12 +378,13 @@ pub struct ConnectionCore {
     liveness: Mutex<Liveness>,
     closed: Signal<ClosedEvent>,
     timedout: Signal<TimedOutEvent>,
+    /// A copy of the lifecycle's reason, set with it, for lock-free readers.
     close_reason: OnceLock<String>,
 }
 
 #[derive(Debug)]
 struct Props {
-    state: State,
+    life: Lifecycle,
     name: String,
     local_host: String,
     local_port: u16,
@@ -402,7 +404,7 @@ impl ConnectionCore {
             this: OnceLock::new(),
             state_changed: Condvar::new(),
             props: Mutex::new(Props {
-                state: State::Closed,
+                life: Lifecycle::new(),
                 name: name.to_owned(),
                 local_host: String::new(),
                 local_port: 0,
@@ -423,14 +425,11 @@ impl ConnectionCore {
         self.props.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sets the state; the caller holds the `props` lock.
-    fn put_state(&self, props: &mut Props, state: State) {
-        props.state = state;
-        self.state_now.store(state as u8, Ordering::Release);
-    }
-
-    fn set_state(&self, state: State) {
-        self.put_state(&mut self.props(), state);
+    /// Publishes the lifecycle's state (the caller holds the `props` lock
+    /// and changed it) for lock-free readers and waiters.
+    fn publish_state(&self, props: &Props) {
+        self.state_now
+            .store(props.life.state() as u8, Ordering::Release);
         self.state_changed.notify_all();
     }
 
@@ -439,7 +438,7 @@ impl ConnectionCore {
     fn wait_connected(&self, deadline: Instant, timeout: Duration) -> Result<()> {
         let mut props = self.props();
         loop {
-            match props.state {
+            match props.life.state() {
                 State::Hosting | State::Connected => return Ok(()),
                 State::Closed => {
                     drop(props);
@@ -498,7 +497,8 @@ impl ConnectionCore {
         let mut props = self.props();
         props.local_host = local_host.to_owned();
         props.local_port = local_port;
-        self.put_state(&mut props, State::Waiting);
+        props.life.waiting();
+        self.publish_state(&props);
     }
 
     /// Records a completed handshake: `hosting` for a bound connection,
@@ -506,7 +506,7 @@ impl ConnectionCore {
     /// connection was closed meanwhile; the transport then drops the link.
     pub fn set_connected(&self, peer: PeerInfo, hosting: bool) -> bool {
         let mut props = self.props();
-        if self.close_reason.get().is_some() || props.state == State::Closing {
+        if !props.life.connected(hosting) {
             return false;
         }
         props.local_host = peer.local_host;
@@ -515,14 +515,8 @@ impl ConnectionCore {
         props.peer_port = peer.peer_port;
         props.peer_id = Some(peer.peer_id);
         props.peer_pid = Some(peer.peer_pid);
-        let state = if hosting {
-            State::Hosting
-        } else {
-            State::Connected
-        };
-        self.put_state(&mut props, state);
+        self.publish_state(&props);
         drop(props);
-        self.state_changed.notify_all();
         self.liveness().on_receive(Instant::now());
         true
     }
@@ -582,11 +576,7 @@ impl ConnectionCore {
     /// Returns `false` when the connection is to stop receiving (closed).
     /// The vector is left empty for reuse.
     pub fn receive(&self, packages: &mut Vec<Package>) -> bool {
-        let close_at = packages.iter().position(|p| p.kind() == PackageKind::Close);
-        if let Some(pos) = close_at {
-            packages.truncate(pos);
-        }
-        packages.retain(|p| p.kind() == PackageKind::Data);
+        let closing = take_until_close(packages);
         if !packages.is_empty() {
             match self.context.upgrade() {
                 Some(context) => context.receive_from(self.key, packages),
@@ -594,7 +584,7 @@ impl ConnectionCore {
             }
         }
         packages.clear();
-        if close_at.is_some() {
+        if closing {
             self.close_on_problem(reason::CLOSED_FROM_OTHER_END);
             return false;
         }
@@ -608,31 +598,45 @@ impl ConnectionCore {
         match self.this() {
             Some(connection) => connection.close_on_problem(Some(reason)),
             None => {
-                let _ = self.close_reason.set(reason.to_owned());
-                self.set_state(State::Closed);
+                let mut props = self.props();
+                if props.life.finish_close(reason) {
+                    let _ = self.close_reason.set(reason.to_owned());
+                }
+                self.publish_state(&props);
             }
         }
+    }
+
+    /// A failure while a close flushes: closed at once, and the close
+    /// under way reports its own reason.
+    fn cut_short(&self) {
+        let mut props = self.props();
+        props.life.cut_short();
+        self.publish_state(&props);
     }
 
     /// The state transition that starts closing: returns the previous state,
     /// or `None` when already closing or closed (nothing to do).
     fn begin_close(&self) -> Option<State> {
         let mut props = self.props();
-        match props.state {
-            State::Closed | State::Closing => None,
-            previous => {
-                self.put_state(&mut props, State::Closing);
-                drop(props);
-                self.state_changed.notify_all();
-                Some(previous)
-            }
+        let previous = props.life.begin_close();
+        if previous.is_some() {
+            self.publish_state(&props);
         }
+        previous
     }
 
     /// Ends closing: the state becomes closed and `closed` is emitted once.
     fn finish_close(&self, reason: &str) {
-        let first = self.close_reason.set(reason.to_owned()).is_ok();
-        self.set_state(State::Closed);
+        let first = {
+            let mut props = self.props();
+            let first = props.life.finish_close(reason);
+            if first {
+                let _ = self.close_reason.set(reason.to_owned());
+            }
+            self.publish_state(&props);
+            first
+        };
         if !first {
             return;
         }
@@ -677,7 +681,7 @@ impl fmt::Debug for ConnectionCore {
         f.debug_struct("ConnectionCore")
             .field("key", &self.key.0)
             .field("id1", &self.context_id)
-            .field("state", &props.state)
+            .field("state", &props.life.state())
             .field("name", &props.name)
             .field(
                 "local",

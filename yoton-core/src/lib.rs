@@ -13,7 +13,8 @@
 //!
 //! The protocol rules are IO-free and fed bytes and instants:
 //! [`decoder::Decoder`] (framing), [`handshake`] (the handshake lines),
-//! [`liveness`] (heartbeats and timeouts), [`routing`] (de-duplication and
+//! [`liveness`] (heartbeats and timeouts), [`lifecycle`] (states and the
+//! close protocol), [`routing`] (de-duplication and
 //! routing decisions), [`hash`] and [`address`].
 #![forbid(unsafe_code)]
 
@@ -25,6 +26,7 @@ pub mod error;
 pub mod handshake;
 pub mod hash;
 pub mod id;
+pub mod lifecycle;
 pub mod liveness;
 pub mod package;
 pub mod reason;
