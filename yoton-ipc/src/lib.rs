@@ -46,12 +46,11 @@ use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use socket2::{Domain, SockAddr, Socket, Type};
-use yoton_core::{Address, AddressError, Connection, ConnectionCore, Error, Result, Transport};
+use yoton_core::{Address, AddressError, Error, Result};
 use yoton_stream::{Ends, Listening, StreamFamily, StreamTransport};
 
 pub use yoton_stream::{OptionsError, StreamOptions};
@@ -59,7 +58,8 @@ pub use yoton_stream::{OptionsError, StreamOptions};
 /// The address protocol of this transport.
 const PROTOCOL: &str = "ipc";
 
-/// The `ipc` transport; register it on a [`yoton_core::Context`].
+/// The `ipc` transport; register it on a [`yoton_core::Context`]. Make it
+/// with `IpcTransport::new()`, or `IpcTransport::with_options(options)`.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -73,73 +73,7 @@ const PROTOCOL: &str = "ipc";
 /// bound.close(None); // stops waiting and removes the socket file
 /// assert!(!std::path::Path::new(&bound.local_host()).exists());
 /// ```
-#[derive(Clone, Debug)]
-pub struct IpcTransport {
-    stream: StreamTransport,
-}
-
-impl Default for IpcTransport {
-    fn default() -> Self {
-        IpcTransport {
-            stream: StreamTransport::new(Arc::new(Ipc::default())),
-        }
-    }
-}
-
-impl IpcTransport {
-    /// The transport with the default [`StreamOptions`].
-    pub fn new() -> Self {
-        IpcTransport::default()
-    }
-
-    /// The transport with the given options, once they are checked.
-    ///
-    /// # Errors
-    ///
-    /// [`OptionsError`] naming the first option out of range.
-    pub fn with_options(options: StreamOptions) -> std::result::Result<Self, OptionsError> {
-        Ok(IpcTransport {
-            stream: StreamTransport::with_options(Arc::new(Ipc::default()), options)?,
-        })
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &StreamOptions {
-        self.stream.options()
-    }
-}
-
-impl Transport for IpcTransport {
-    fn protocol(&self) -> &str {
-        PROTOCOL
-    }
-
-    fn has_ports(&self) -> bool {
-        false
-    }
-
-    fn parse_address(&self, text: &str) -> std::result::Result<Address, AddressError> {
-        self.stream.parse_address(text)
-    }
-
-    fn bind(
-        &self,
-        address: &Address,
-        max_tries: u32,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
-        self.stream.bind(address, max_tries, core)
-    }
-
-    fn connect(
-        &self,
-        address: &Address,
-        timeout: Duration,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
-        self.stream.connect(address, timeout, core)
-    }
-}
+pub type IpcTransport = StreamTransport<IpcFamily>;
 
 /// The path of `ipc://name`: `yoton-name.sock` in the runtime directory.
 ///
@@ -154,9 +88,10 @@ pub fn path_of_name(name: &str) -> PathBuf {
     dir.join(format!("yoton-{name}.sock"))
 }
 
-/// What is this transport's own in the stream transport: socket paths.
+/// What is this transport's own in the stream transport: socket paths,
+/// stale socket files, the socket's mode.
 #[derive(Debug, Default)]
-struct Ipc {
+pub struct IpcFamily {
     /// The device and inode of each socket file this process listens at,
     /// so that only our own file is removed.
     listening: Mutex<HashMap<String, (u64, u64)>>,
@@ -165,7 +100,7 @@ struct Ipc {
 /// Numbers the fresh paths of `ipc://` in this process.
 static NEXT_FRESH: AtomicU64 = AtomicU64::new(0);
 
-impl StreamFamily for Ipc {
+impl StreamFamily for IpcFamily {
     fn protocol(&self) -> &'static str {
         PROTOCOL
     }

@@ -14,7 +14,7 @@
 //! while a package is incomplete, removing a Unix socket file).
 //!
 //! A new stream transport is a [`StreamFamily`] and a line that registers
-//! `StreamTransport::new(family)` on a context; `yoton-tcp` and
+//! `StreamTransport::<YourFamily>::new()` on a context; `yoton-tcp` and
 //! `yoton-ipc` are examples, each a file of their own.
 //!
 //! Threads per connection: `yoton-<protocol>-accept` while a bound
@@ -149,34 +149,58 @@ pub trait StreamFamily: Send + Sync + fmt::Debug + 'static {
     }
 }
 
-/// The stream transport over one [`StreamFamily`]; register it on a
-/// [`yoton_core::Context`].
-#[derive(Clone, Debug)]
-pub struct StreamTransport {
-    family: Arc<dyn StreamFamily>,
+/// The stream transport over one [`StreamFamily`] `F`; register it on a
+/// [`yoton_core::Context`]. `yoton_tcp::TcpTransport` is
+/// `StreamTransport<TcpFamily>`, `yoton_ipc::IpcTransport` is
+/// `StreamTransport<IpcFamily>`.
+#[derive(Debug)]
+pub struct StreamTransport<F> {
+    family: Arc<F>,
     options: StreamOptions,
 }
 
-impl StreamTransport {
-    /// The transport over `family`, with the default [`StreamOptions`].
-    pub fn new(family: Arc<dyn StreamFamily>) -> Self {
+impl<F> Clone for StreamTransport<F> {
+    fn clone(&self) -> Self {
         StreamTransport {
-            family,
-            options: StreamOptions::default(),
+            family: Arc::clone(&self.family),
+            options: self.options.clone(),
         }
     }
+}
 
-    /// The transport over `family` with the given options, once checked.
+impl<F: StreamFamily + Default> Default for StreamTransport<F> {
+    fn default() -> Self {
+        StreamTransport::with_family(F::default())
+    }
+}
+
+impl<F: StreamFamily + Default> StreamTransport<F> {
+    /// The transport with the default [`StreamOptions`].
+    pub fn new() -> Self {
+        StreamTransport::default()
+    }
+
+    /// The transport with the given options, once they are checked.
     ///
     /// # Errors
     ///
     /// [`OptionsError`] naming the first option out of range.
-    pub fn with_options(
-        family: Arc<dyn StreamFamily>,
-        options: StreamOptions,
-    ) -> std::result::Result<Self, OptionsError> {
+    pub fn with_options(options: StreamOptions) -> std::result::Result<Self, OptionsError> {
         options.validate()?;
-        Ok(StreamTransport { family, options })
+        Ok(StreamTransport {
+            family: Arc::new(F::default()),
+            options,
+        })
+    }
+}
+
+impl<F: StreamFamily> StreamTransport<F> {
+    /// The transport over `family`, with the default [`StreamOptions`].
+    pub fn with_family(family: F) -> Self {
+        StreamTransport {
+            family: Arc::new(family),
+            options: StreamOptions::default(),
+        }
     }
 
     /// The options in force.
@@ -185,12 +209,16 @@ impl StreamTransport {
     }
 
     /// The family this transport serves.
-    pub fn family(&self) -> &Arc<dyn StreamFamily> {
+    pub fn family(&self) -> &F {
         &self.family
+    }
+
+    fn dyn_family(&self) -> Arc<dyn StreamFamily> {
+        Arc::clone(&self.family) as Arc<dyn StreamFamily>
     }
 }
 
-impl Transport for StreamTransport {
+impl<F: StreamFamily> Transport for StreamTransport<F> {
     fn protocol(&self) -> &str {
         self.family.protocol()
     }
@@ -209,7 +237,8 @@ impl Transport for StreamTransport {
         max_tries: u32,
         core: ConnectionCore,
     ) -> Result<Arc<dyn Connection>> {
-        let connection = host::bind(&self.family, address, max_tries, core, &self.options)?;
+        let family = self.dyn_family();
+        let connection = host::bind(&family, address, max_tries, core, &self.options)?;
         Ok(connection)
     }
 
@@ -219,14 +248,14 @@ impl Transport for StreamTransport {
         timeout: Duration,
         core: ConnectionCore,
     ) -> Result<Arc<dyn Connection>> {
-        let connection = client::connect(&self.family, address, timeout, core, &self.options)?;
+        let family = self.dyn_family();
+        let connection = client::connect(&family, address, timeout, core, &self.options)?;
         Ok(connection)
     }
 }
 
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<StreamTransport>();
     assert_send_sync::<StreamConnection>();
     assert_send_sync::<StreamOptions>();
 };

@@ -46,12 +46,10 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use yoton_core::address::port_candidates;
-use yoton_core::{Address, AddressError, Connection, ConnectionCore, Error, Result, Transport};
+use yoton_core::{Address, Error, Result};
 use yoton_stream::{Ends, Listening, StreamFamily, StreamTransport, resolve};
 
 pub use yoton_stream::{
@@ -62,12 +60,14 @@ pub use yoton_stream::{
 pub type TcpOptions = StreamOptions;
 
 /// The TCP transport; register it on a [`yoton_core::Context`] for the
-/// `tcp` protocol.
+/// `tcp` protocol. Make it with `TcpTransport::new()`, or
+/// `TcpTransport::with_options(options)` (which checks them).
 ///
 /// ```
 /// use std::sync::Arc;
+/// use std::time::Duration;
 /// use yoton_core::{Connection, Context};
-/// use yoton_tcp::TcpTransport;
+/// use yoton_tcp::{TcpOptions, TcpTransport};
 ///
 /// let ctx = Context::new();
 /// ctx.register_transport(Arc::new(TcpTransport::new()));
@@ -75,85 +75,20 @@ pub type TcpOptions = StreamOptions;
 /// assert!(bound.is_waiting());
 /// assert_ne!(bound.local_port(), 0);
 /// bound.close(None); // stops waiting at once and frees the port
+///
+/// let options = TcpOptions::new().with_handshake_timeout(Duration::from_secs(5));
+/// assert!(TcpTransport::with_options(options).is_ok());
+/// assert!(TcpTransport::with_options(TcpOptions::new().with_send_queue_bytes(0)).is_err());
 /// ```
-#[derive(Clone, Debug)]
-pub struct TcpTransport {
-    stream: StreamTransport,
-}
+pub type TcpTransport = StreamTransport<TcpFamily>;
 
-impl Default for TcpTransport {
-    fn default() -> Self {
-        TcpTransport {
-            stream: StreamTransport::new(Arc::new(Tcp)),
-        }
-    }
-}
+/// What is TCP's own in the stream transport: resolving hosts, the
+/// `max_tries` port search, `TCP_NODELAY`, and `TCP_QUICKACK` while a
+/// package is incomplete.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TcpFamily;
 
-impl TcpTransport {
-    /// The transport with the default [`TcpOptions`].
-    pub fn new() -> Self {
-        TcpTransport::default()
-    }
-
-    /// The transport with the given options, once they are checked.
-    ///
-    /// # Errors
-    ///
-    /// [`OptionsError`] naming the first option out of range.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use yoton_tcp::{TcpOptions, TcpTransport};
-    ///
-    /// let options = TcpOptions::new().with_handshake_timeout(Duration::from_secs(5));
-    /// assert!(TcpTransport::with_options(options).is_ok());
-    /// assert!(TcpTransport::with_options(TcpOptions::new().with_send_queue_bytes(0)).is_err());
-    /// ```
-    pub fn with_options(options: TcpOptions) -> std::result::Result<Self, OptionsError> {
-        Ok(TcpTransport {
-            stream: StreamTransport::with_options(Arc::new(Tcp), options)?,
-        })
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &TcpOptions {
-        self.stream.options()
-    }
-}
-
-impl Transport for TcpTransport {
-    fn protocol(&self) -> &str {
-        self.stream.protocol()
-    }
-
-    fn parse_address(&self, text: &str) -> std::result::Result<Address, AddressError> {
-        self.stream.parse_address(text)
-    }
-
-    fn bind(
-        &self,
-        address: &Address,
-        max_tries: u32,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
-        self.stream.bind(address, max_tries, core)
-    }
-
-    fn connect(
-        &self,
-        address: &Address,
-        timeout: Duration,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
-        self.stream.connect(address, timeout, core)
-    }
-}
-
-/// What is TCP's own in the stream transport.
-#[derive(Debug)]
-struct Tcp;
-
-impl StreamFamily for Tcp {
+impl StreamFamily for TcpFamily {
     fn protocol(&self) -> &'static str {
         "tcp"
     }
