@@ -4,18 +4,21 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use crate::address::Address;
-use crate::connection::{Connection, ConnectionCore, ConnectionKey};
+use crate::connection::{Connection, ConnectionKey};
+use crate::core::ConnectionCore;
 use crate::error::{Error, Result};
 use crate::id::ContextId;
+use crate::link::Link;
 use crate::package::{Package, Slot};
 use crate::reason;
 use crate::routing::Router;
+use crate::sync::lock;
 
 /// The context message a connecting context sends after `connect`; every
 /// context that receives it makes its state channels resend their state.
@@ -54,26 +57,38 @@ pub trait Transport: Send + Sync + fmt::Debug + 'static {
         Address::parse(text)
     }
 
-    /// Binds at `address` and returns a connection that is
+    /// Binds at `address` and returns the [`Link`] of a connection that is
     /// [`Waiting`](crate::State::Waiting) for exactly one peer (trying up to
-    /// `max_tries` ports where ports apply). The transport must call
-    /// [`ConnectionCore::attach`] and [`ConnectionCore::set_waiting`] before
-    /// returning.
+    /// `max_tries` ports where ports apply). The transport keeps a weak
+    /// reference to `core` in its link, calls
+    /// [`ConnectionCore::set_waiting`] before returning, and reports what
+    /// happens on the link to `core` from then on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Bind`] or [`Error::NoFreePort`] when nothing can listen
+    /// there.
     fn bind(
         &self,
         address: &Address,
         max_tries: u32,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>>;
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>>;
 
     /// Connects to a bound peer at `address`, retrying until `timeout`, and
-    /// returns a [`Connected`](crate::State::Connected) connection.
+    /// returns the [`Link`] of a [`Connected`](crate::State::Connected)
+    /// connection (the transport called [`ConnectionCore::set_connected`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connect`] when nobody answers in time,
+    /// [`Error::Handshake`] when the peer's answer is not a yoton one.
     fn connect(
         &self,
         address: &Address,
         timeout: Duration,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>>;
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>>;
 }
 
 /// A received package on its way to an [`Endpoint`].
@@ -235,9 +250,11 @@ pub struct Context {
 
 pub(crate) struct ContextShared {
     pub(crate) id: ContextId,
+    #[cfg(feature = "test-util")]
+    pub(crate) flaws: crate::flaws::Flaws,
     transports: RwLock<HashMap<String, Arc<dyn Transport>>>,
     sending: Mutex<SendState>,
-    connections: Mutex<Arc<Vec<Arc<dyn Connection>>>>,
+    connections: Mutex<Arc<Vec<Arc<ConnectionCore>>>>,
     /// Bumped (under the `connections` lock) whenever the list changes, so
     /// that `send` refreshes its copy only then instead of locking the list
     /// for every package.
@@ -254,7 +271,7 @@ struct SendState {
     startup: VecDeque<Package>,
     startup_limit: usize,
     /// The connection list as of `connections_version == version`.
-    connections: Arc<Vec<Arc<dyn Connection>>>,
+    connections: Arc<Vec<Arc<ConnectionCore>>>,
     version: u64,
 }
 
@@ -262,12 +279,6 @@ struct SendState {
 struct Endpoints {
     incoming: HashMap<Slot, Arc<dyn Endpoint>>,
     outgoing: HashMap<Slot, Arc<dyn Endpoint>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Nothing panics while holding these locks; if something did, the data
-    // (counters and lists) is still consistent.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Default for Context {
@@ -292,6 +303,8 @@ impl Context {
         Context {
             shared: Arc::new(ContextShared {
                 id,
+                #[cfg(feature = "test-util")]
+                flaws: crate::flaws::Flaws::default(),
                 transports: RwLock::new(HashMap::new()),
                 sending: Mutex::new(SendState {
                     seq: 0,
@@ -361,6 +374,13 @@ impl Context {
         Ok(transport.parse_address(address)?)
     }
 
+    /// Switches a deliberate flaw on for this context (feature `test-util`):
+    /// for showing that the conformance suite notices it.
+    #[cfg(feature = "test-util")]
+    pub fn set_flaw(&self, flaw: crate::flaws::ContextFlaw) {
+        self.shared.flaws.set(flaw);
+    }
+
     /// This context's id.
     pub fn id(&self) -> ContextId {
         self.shared.id
@@ -381,9 +401,9 @@ impl Context {
         let transport = self.transport(&Address::protocol_of(address))?;
         let address = transport.parse_address(address)?;
         let core = ConnectionCore::new(&self.shared, &options.name);
-        let connection = transport.bind(&address, options.max_tries, core)?;
-        self.shared.add_connection(&connection);
-        Ok(connection)
+        core.attach_link(transport.bind(&address, options.max_tries, &core)?);
+        self.shared.add_connection(&core);
+        Ok(core)
     }
 
     /// Connects to a context bound at `address`, trying for one second. See
@@ -403,10 +423,10 @@ impl Context {
         let transport = self.transport(&Address::protocol_of(address))?;
         let address = transport.parse_address(address)?;
         let core = ConnectionCore::new(&self.shared, &options.name);
-        let connection = transport.connect(&address, options.timeout, core)?;
-        self.shared.add_connection(&connection);
+        core.attach_link(transport.connect(&address, options.timeout, &core)?);
+        self.shared.add_connection(&core);
         self.send(Slot::CONTEXT, NEW_CONNECTION)?;
-        Ok(connection)
+        Ok(core)
     }
 
     /// The connected connections (hosting or connected).
@@ -416,6 +436,7 @@ impl Context {
             .iter()
             .filter(|c| c.is_connected())
             .cloned()
+            .map(|c| c as Arc<dyn Connection>)
             .collect()
     }
 
@@ -426,6 +447,7 @@ impl Context {
             .iter()
             .filter(|c| c.is_alive())
             .cloned()
+            .map(|c| c as Arc<dyn Connection>)
             .collect()
     }
 
@@ -436,6 +458,7 @@ impl Context {
             .iter()
             .find(|c| c.is_alive() && c.name() == name)
             .cloned()
+            .map(|c| c as Arc<dyn Connection>)
     }
 
     /// How many connections are connected.
@@ -451,7 +474,8 @@ impl Context {
     /// written, or fails when `timeout` passes.
     pub fn flush(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        for connection in self.connections() {
+        let connections = self.shared.snapshot();
+        for connection in connections.iter().filter(|c| c.is_connected()) {
             match connection.wait_written(deadline) {
                 Ok(()) | Err(Error::Closed { .. }) => {}
                 Err(e) => return Err(e),
@@ -646,7 +670,7 @@ impl Endpoints {
 }
 
 impl ContextShared {
-    fn snapshot(&self) -> Arc<Vec<Arc<dyn Connection>>> {
+    fn snapshot(&self) -> Arc<Vec<Arc<ConnectionCore>>> {
         Arc::clone(&lock(&self.connections))
     }
 
@@ -660,7 +684,7 @@ impl ContextShared {
 
     /// Adds a new connection and hands it the startup queue, under the send
     /// lock so that no package numbered meanwhile overtakes the queue.
-    fn add_connection(&self, connection: &Arc<dyn Connection>) {
+    fn add_connection(&self, connection: &Arc<ConnectionCore>) {
         let mut sending = lock(&self.sending);
         if connection.is_alive() {
             for package in sending.startup.drain(..) {
@@ -670,7 +694,7 @@ impl ContextShared {
             }
         }
         let mut connections = lock(&self.connections);
-        let mut list: Vec<Arc<dyn Connection>> = connections
+        let mut list: Vec<Arc<ConnectionCore>> = connections
             .iter()
             .filter(|c| c.is_alive())
             .cloned()
@@ -683,10 +707,10 @@ impl ContextShared {
     /// Drops a closed connection from the list (called once it closed).
     pub(crate) fn forget_connection(&self, key: ConnectionKey) {
         let mut connections = lock(&self.connections);
-        if connections.iter().any(|c| c.core().key() == key) {
-            let list: Vec<Arc<dyn Connection>> = connections
+        if connections.iter().any(|c| c.key() == key) {
+            let list: Vec<Arc<ConnectionCore>> = connections
                 .iter()
-                .filter(|c| c.core().key() != key)
+                .filter(|c| c.key() != key)
                 .cloned()
                 .collect();
             *connections = Arc::new(list);
@@ -742,7 +766,7 @@ impl ContextShared {
     }
 
     /// The connection list, refreshed only when it changed.
-    fn current_connections(&self, sending: &mut SendState) -> Arc<Vec<Arc<dyn Connection>>> {
+    fn current_connections(&self, sending: &mut SendState) -> Arc<Vec<Arc<ConnectionCore>>> {
         let version = self.connections_version.load(Ordering::Acquire);
         if sending.version != version {
             sending.connections = self.snapshot();
@@ -765,7 +789,7 @@ impl ContextShared {
     /// Backpressure, outside the send lock: a slow peer holds up this
     /// sender, not the receiving threads that also send (state resends,
     /// sync words, forwarding).
-    fn wait_for_room(connections: &[Arc<dyn Connection>]) {
+    fn wait_for_room(connections: &[Arc<ConnectionCore>]) {
         for connection in connections {
             if let Err(e) = connection.wait_for_room() {
                 tracing::trace!(error = %e, "connection closed while waiting for room");
@@ -777,10 +801,10 @@ impl ContextShared {
     pub(crate) fn receive_from(&self, from: ConnectionKey, packages: &mut Vec<Package>) {
         // Passing packages on only matters when another connection is alive;
         // with a single connection (the usual case) nothing is cloned.
-        let others: Vec<Arc<dyn Connection>> = self
+        let others: Vec<Arc<ConnectionCore>> = self
             .snapshot()
             .iter()
-            .filter(|c| c.core().key() != from && c.is_alive())
+            .filter(|c| c.key() != from && c.is_alive())
             .cloned()
             .collect();
         let mut here: Vec<Delivery> = Vec::with_capacity(packages.len());
@@ -788,7 +812,10 @@ impl ContextShared {
         {
             let mut router = lock(&self.receiving);
             for package in packages.drain(..) {
+                #[cfg(not(feature = "test-util"))]
                 let route = router.route(&package, !others.is_empty());
+                #[cfg(feature = "test-util")]
+                let route = self.flawed_route(&mut router, &package, !others.is_empty());
                 match route.deliver {
                     Some(recv_seq) => {
                         if route.forward {
@@ -814,6 +841,34 @@ impl ContextShared {
         if !here.is_empty() {
             self.deliver(here);
         }
+    }
+
+    /// The route of a package with this context's deliberate flaws.
+    #[cfg(feature = "test-util")]
+    fn flawed_route(
+        &self,
+        router: &mut Router,
+        package: &Package,
+        has_others: bool,
+    ) -> crate::routing::Route {
+        use crate::flaws::ContextFlaw;
+        let own = self.id.get();
+        if self.flaws.has(ContextFlaw::ForgetsSeenPackages) {
+            let delivered = router.delivered();
+            *router = Router::new(own);
+            router.skip_deliveries(delivered);
+        }
+        if self.flaws.has(ContextFlaw::RedeliversOwnPackages) && package.source_id == own {
+            let mut other = package.clone();
+            other.source_id = !own;
+            return router.route(&other, false);
+        }
+        if self.flaws.has(ContextFlaw::IgnoresDestId) && package.dest_id != 0 {
+            let mut broadcast = package.clone();
+            broadcast.dest_id = 0;
+            return router.route(&broadcast, has_others);
+        }
+        router.route(package, has_others)
     }
 
     /// Hands accepted packages to their endpoints, grouping runs of the same

@@ -1,10 +1,11 @@
 //! The core of yoton: the protocol as plain code, the [`Connection`]
 //! interface, and the [`Context`] that routes packages.
 //!
-//! This crate has no sockets. Transports (`yoton-tcp`, `yoton-inproc`) move
-//! bytes or packages and implement a few low-level methods of
-//! [`Connection`]; everything a user can observe about a connection
-//! (states, signals, close reasons, timeouts) lives here once.
+//! This crate has no sockets. Transports (`yoton-stream` with `yoton-tcp`
+//! and `yoton-ipc`, `yoton-inproc`) move bytes or packages and implement
+//! [`Link`]; everything a user can observe about a connection (states,
+//! signals, close reasons, timeouts) lives here once, in
+//! [`ConnectionCore`], the one implementation of [`Connection`].
 //!
 //! How a message flows: a channel hands a message to its [`Context`]; the
 //! context numbers it and hands the [`Package`] to each connection; a
@@ -21,26 +22,31 @@
 pub mod address;
 pub mod connection;
 pub mod context;
+mod core;
 pub mod decoder;
 pub mod error;
+#[cfg(feature = "test-util")]
+pub mod flaws;
 pub mod handshake;
 pub mod hash;
 pub mod id;
 pub mod lifecycle;
+pub mod link;
 pub mod liveness;
 pub mod package;
 pub mod reason;
 pub mod routing;
 pub mod signal;
+pub mod sync;
 
 pub use address::{Address, AddressError};
-pub use connection::{
-    ClosedEvent, Connection, ConnectionCore, ConnectionKey, PeerInfo, State, TimedOutEvent,
-};
+pub use connection::{ClosedEvent, Connection, ConnectionKey, PeerInfo, State, TimedOutEvent};
 pub use context::{
     BindOptions, ConnectOptions, Context, Delivery, Direction, Endpoint, NEW_CONNECTION, Transport,
 };
+pub use core::ConnectionCore;
 pub use error::{Error, Result};
 pub use id::ContextId;
+pub use link::Link;
 pub use package::{Package, Slot};
 pub use signal::{HandlerId, Signal};

@@ -127,6 +127,13 @@ impl Router {
         self.recv_seq
     }
 
+    /// Continues the delivery count from `delivered` (for a router that
+    /// replaces another).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn skip_deliveries(&mut self, delivered: u64) {
+        self.recv_seq = delivered;
+    }
+
     fn end_run(&mut self) {
         if let Some((source, last)) = self.run.take() {
             self.last_seq.insert(source, last);

@@ -45,8 +45,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use yoton_core::liveness::HeartbeatClock;
 use yoton_core::{
-    Address, Connection, ConnectionCore, ContextId, Error, Package, PeerInfo, Result, State,
-    Transport, reason,
+    Address, Connection as _, ConnectionCore, ContextId, Error, Link, Package, PeerInfo, Result,
+    State, Transport, reason,
 };
 
 /// How many packages one direction of a link holds before senders wait
@@ -103,12 +103,12 @@ fn claim_listener(
     let mut listeners = lock(&REGISTRY.listeners);
     loop {
         if let Some(host) = listeners.get(name).and_then(Weak::upgrade) {
-            if Some(host.core.context_id()) == own {
+            if Some(host.context_id) == own {
                 return Err(Error::Handshake {
                     reason: reason::HANDSHAKE_SELF.to_owned(),
                 });
             }
-            if host.core.state() == State::Waiting {
+            if host.is_waiting() {
                 listeners.remove(name);
                 return Ok(host);
             }
@@ -256,8 +256,8 @@ impl Transport for InprocTransport {
         &self,
         address: &Address,
         _max_tries: u32,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>> {
         let mut listeners = lock(&REGISTRY.listeners);
         let name = if address.host().is_empty() {
             let n = REGISTRY.next_auto.fetch_add(1, Ordering::Relaxed);
@@ -268,7 +268,7 @@ impl Transport for InprocTransport {
         let taken = listeners
             .get(&name)
             .and_then(Weak::upgrade)
-            .is_some_and(|c| c.core.state() == State::Waiting);
+            .is_some_and(|c| c.is_waiting());
         if taken {
             return Err(Error::Bind {
                 address: format!("inproc://{name}"),
@@ -279,7 +279,7 @@ impl Transport for InprocTransport {
             });
         }
         let connection = InprocConnection::new(core, name.clone());
-        connection.core.set_waiting(&name, 0);
+        core.set_waiting(&name, 0);
         listeners.insert(name.clone(), Arc::downgrade(&connection));
         drop(listeners);
         REGISTRY.changed.notify_all();
@@ -291,8 +291,8 @@ impl Transport for InprocTransport {
         &self,
         address: &Address,
         timeout: Duration,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>> {
         let name = address.host().to_owned();
         let host = claim_listener(&name, Instant::now() + timeout, Some(core.context_id()))?;
         let client = InprocConnection::new(core, name.clone());
@@ -303,11 +303,11 @@ impl Transport for InprocTransport {
             local_port: 0,
             peer_host: name.clone(),
             peer_port: 0,
-            peer_id: host.core.context_id(),
+            peer_id: host.context_id,
             peer_pid: std::process::id(),
         };
         let peer_of_host = PeerInfo {
-            peer_id: client.core.context_id(),
+            peer_id: client.context_id,
             ..peer_of_client.clone()
         };
         client.start(
@@ -324,7 +324,7 @@ impl Transport for InprocTransport {
             true,
             peer_of_host,
         ) {
-            client.core.close_on_problem(reason::OTHER_END_DROPPED);
+            client.fail_with(reason::OTHER_END_DROPPED);
             return Err(Error::Connect {
                 host: name,
                 port: 0,
@@ -338,7 +338,8 @@ impl Transport for InprocTransport {
     }
 }
 
-/// A bare peer for tests: it connects to a bound name like a context
+#[cfg(feature = "test-util")]
+/// A bare peer for tests (feature `test-util`): it connects to a bound name like a context
 /// would, then sends and receives packages by hand, goes silent, or dies.
 ///
 /// This is to the in-process transport what a raw socket is to TCP: the
@@ -370,6 +371,7 @@ pub struct RawPeer {
     _alive: Sender<()>,
 }
 
+#[cfg(feature = "test-util")]
 impl RawPeer {
     /// Connects to the connection bound at `name` (without `inproc://`),
     /// presenting `id` as its context id, waiting up to `timeout`.
@@ -435,10 +437,24 @@ impl RawPeer {
     }
 }
 
+/// Whether a connection sends heartbeats: always, but for the deliberate
+/// flaw of the conformance suite's broken transport (feature `test-util`).
+fn sends_heartbeats(core: &ConnectionCore) -> bool {
+    #[cfg(feature = "test-util")]
+    return !core.has_flaw(yoton_core::flaws::ContextFlaw::SendsNoHeartbeats);
+    #[cfg(not(feature = "test-util"))]
+    {
+        let _ = core;
+        true
+    }
+}
+
 /// One end of an in-process link.
 #[derive(Debug)]
 struct InprocConnection {
-    core: ConnectionCore,
+    /// The connection this link is under (it owns the link).
+    core: Weak<ConnectionCore>,
+    context_id: ContextId,
     name: String,
     /// Set once connected: the lane into the peer's inbox.
     link: OnceLock<LaneTx>,
@@ -457,10 +473,11 @@ struct InprocConnection {
 }
 
 impl InprocConnection {
-    fn new(core: ConnectionCore, name: String) -> Arc<Self> {
+    fn new(core: &Arc<ConnectionCore>, name: String) -> Arc<Self> {
         let (alive_tx, alive_rx) = crossbeam_channel::bounded(0);
-        let connection = Arc::new(InprocConnection {
-            core,
+        Arc::new(InprocConnection {
+            core: Arc::downgrade(core),
+            context_id: core.context_id(),
             name,
             link: OnceLock::new(),
             linked: AtomicBool::new(false),
@@ -470,10 +487,25 @@ impl InprocConnection {
             alive_rx,
             sent: AtomicBool::new(false),
             shut: AtomicBool::new(false),
-        });
-        let as_dyn: Arc<dyn Connection> = connection.clone();
-        connection.core.attach(&as_dyn);
-        connection
+        })
+    }
+
+    fn core(&self) -> Option<Arc<ConnectionCore>> {
+        self.core.upgrade()
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.core()
+            .is_some_and(|core| core.state() == State::Waiting)
+    }
+
+    /// Reports a failure of the link to the connection above, which closes
+    /// and shuts this link down.
+    fn fail_with(&self, reason: &str) {
+        match self.core() {
+            Some(core) => core.link_failed(reason),
+            None => self.shutdown(),
+        }
     }
 
     fn alive_signal(&self) -> Receiver<()> {
@@ -483,8 +515,8 @@ impl InprocConnection {
     fn closed_error(&self) -> Error {
         Error::Closed {
             reason: self
-                .core
-                .close_reason()
+                .core()
+                .and_then(|core| core.close_reason())
                 .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
         }
     }
@@ -505,7 +537,10 @@ impl InprocConnection {
         hosting: bool,
         peer: PeerInfo,
     ) -> bool {
-        if !self.core.set_connected(peer, hosting) {
+        if !self
+            .core()
+            .is_some_and(|core| core.set_connected(peer, hosting))
+        {
             return false;
         }
         let _ = self.link.set(link.clone());
@@ -514,8 +549,7 @@ impl InprocConnection {
             .name("yoton-inproc-recv".to_owned())
             .spawn(move || this.receive_loop(inbox, peer_alive, link));
         if let Err(e) = spawned {
-            self.core
-                .close_on_problem(&format!("{} {e}", reason::SOCKET_ERROR));
+            self.fail_with(&format!("{} {e}", reason::SOCKET_ERROR));
             return false;
         }
         // Hand over what was queued while waiting, in order, before any
@@ -548,19 +582,23 @@ impl InprocConnection {
     }
 
     fn receive_loop(&self, inbox: LaneRx, peer_alive: Receiver<()>, link: LaneTx) {
-        let span =
-            tracing::debug_span!("yoton-inproc", name = %self.name, id = %self.core.context_id());
+        let span = tracing::debug_span!("yoton-inproc", name = %self.name, id = %self.context_id);
         let _guard = span.enter();
+        // The connection lives at least as long as this loop: it ends when
+        // the connection shuts this link down.
+        let Some(core) = self.core() else {
+            return;
+        };
         let mut batch: Vec<Package> = Vec::with_capacity(BATCH);
         let mut clock = HeartbeatClock::new(Instant::now());
         loop {
             let now = Instant::now();
-            let next_check = self.core.check_timeout(now);
+            let next_check = core.check_timeout(now);
             if self.sent.swap(false, Ordering::Relaxed) {
                 clock.on_send(now);
             } else if clock.is_due(now) {
                 // A peer that does not read hears from us when it does.
-                if !link.backlog.is_full() {
+                if !link.backlog.is_full() && sends_heartbeats(&core) {
                     link.send(Package::heartbeat());
                 }
                 clock.on_send(now);
@@ -572,16 +610,16 @@ impl InprocConnection {
             crossbeam_channel::select! {
                 recv(inbox.rx) -> parcel => match parcel {
                     Ok(parcel) => {
-                        self.core.on_bytes_received(Instant::now());
+                        core.on_bytes_received(Instant::now());
                         inbox.backlog.taken(parcel.len());
                         parcel.append_to(&mut batch);
                         inbox.drain_into(&mut batch, BATCH);
-                        if !self.core.receive(&mut batch) {
+                        if !core.receive(&mut batch) {
                             return;
                         }
                     }
                     Err(_) => {
-                        self.core.close_on_problem(reason::OTHER_END_DROPPED);
+                        core.link_failed(reason::OTHER_END_DROPPED);
                         return;
                     }
                 },
@@ -590,10 +628,10 @@ impl InprocConnection {
                     // and may end with its close package.
                     inbox.drain_into(&mut batch, usize::MAX);
                     if !batch.is_empty() {
-                        self.core.on_bytes_received(Instant::now());
+                        core.on_bytes_received(Instant::now());
                     }
-                    if self.core.receive(&mut batch) {
-                        self.core.close_on_problem(reason::OTHER_END_DROPPED);
+                    if core.receive(&mut batch) {
+                        core.link_failed(reason::OTHER_END_DROPPED);
                     }
                     return;
                 },
@@ -604,11 +642,7 @@ impl InprocConnection {
     }
 }
 
-impl Connection for InprocConnection {
-    fn core(&self) -> &ConnectionCore {
-        &self.core
-    }
-
+impl Link for InprocConnection {
     fn send_package(&self, package: &Package) -> Result<()> {
         if self.shut.load(Ordering::Acquire) {
             return Err(self.closed_error());

@@ -24,7 +24,7 @@ pub(crate) fn connect(
     family: &Arc<dyn StreamFamily>,
     address: &Address,
     timeout: Duration,
-    core: ConnectionCore,
+    core: &Arc<ConnectionCore>,
     options: &StreamOptions,
 ) -> Result<Arc<StreamConnection>> {
     let host = address.host().to_owned();
@@ -83,7 +83,7 @@ pub(crate) fn connect(
         Err(e) => {
             let _ = socket.shutdown(Shutdown::Both);
             tracing::debug!(error = %e, "handshake failed");
-            connection.core().close_on_problem(e.reason());
+            connection.fail_with(e.reason());
             return Err(Error::Handshake {
                 reason: e.reason().to_owned(),
             });
@@ -93,13 +93,12 @@ pub(crate) fn connect(
     match connection.start(socket, peer, &rest, false) {
         Ok(true) => Ok(Arc::clone(&connection)),
         Ok(false) => Err(Error::Closed {
-            reason: connection
-                .core()
+            reason: core
                 .close_reason()
                 .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
         }),
         Err(e) => {
-            connection.core().close_on_problem(&failure_reason(&e));
+            connection.fail_with(&failure_reason(&e));
             Err(Error::Io(e))
         }
     }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,9 @@ use socket2::Socket;
 use yoton_core::decoder::Decoder;
 use yoton_core::handshake::HandshakeLine;
 use yoton_core::liveness::HeartbeatClock;
-use yoton_core::{Connection, ConnectionCore, Error, Package, PeerInfo, Result, reason};
+use yoton_core::{
+    Connection as _, ConnectionCore, ContextId, Error, Link, Package, PeerInfo, Result, reason,
+};
 
 use crate::io::{failure_reason, is_timeout, try_write_two, write_all_two};
 use crate::options::StreamOptions;
@@ -57,16 +59,20 @@ const MIN_READ_WAIT: Duration = Duration::from_millis(5);
 /// close package.
 const LINGER: Duration = Duration::from_secs(1);
 
-/// A yoton connection over a stream socket. Made by
-/// [`StreamTransport`](crate::StreamTransport) through
-/// [`Context::bind`](yoton_core::Context::bind) and
-/// [`Context::connect`](yoton_core::Context::connect), and used through the
-/// [`Connection`] trait.
+/// The [`Link`] of a yoton connection over a stream socket: its send queue
+/// and its threads. Made by [`StreamTransport`](crate::StreamTransport)
+/// through [`Context::bind`](yoton_core::Context::bind) and
+/// [`Context::connect`](yoton_core::Context::connect), and owned by the
+/// connection's [`ConnectionCore`], which users reach as
+/// [`Connection`](yoton_core::Connection).
 ///
-/// It is `Send` and `Sync`: the user, the context and the connection's own
-/// threads share it. No lock is held while a thread blocks on the socket.
+/// It is `Send` and `Sync`: the context and the link's own threads share
+/// it. No lock is held while a thread blocks on the socket.
 pub struct StreamConnection {
-    core: ConnectionCore,
+    /// The connection this link is under; it owns the link, so the link
+    /// keeps only a weak reference (its threads upgrade it while they run).
+    core: Weak<ConnectionCore>,
+    context_id: ContextId,
     pub(crate) family: Arc<dyn StreamFamily>,
     pub(crate) options: StreamOptions,
     pub(crate) span: tracing::Span,
@@ -124,7 +130,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl StreamConnection {
     pub(crate) fn new(
         family: &Arc<dyn StreamFamily>,
-        core: ConnectionCore,
+        core: &Arc<ConnectionCore>,
         options: &StreamOptions,
     ) -> Arc<Self> {
         let span = tracing::debug_span!(
@@ -134,8 +140,9 @@ impl StreamConnection {
             local = tracing::field::Empty,
             peer = tracing::field::Empty,
         );
-        let connection = Arc::new(StreamConnection {
-            core,
+        Arc::new(StreamConnection {
+            core: Arc::downgrade(core),
+            context_id: core.context_id(),
             family: Arc::clone(family),
             options: options.clone(),
             span,
@@ -152,10 +159,21 @@ impl StreamConnection {
             receiving_done: Mutex::new(false),
             receiving_ended: Condvar::new(),
             receiving_thread: OnceLock::new(),
-        });
-        let as_dyn: Arc<dyn Connection> = connection.clone();
-        connection.core.attach(&as_dyn);
-        connection
+        })
+    }
+
+    /// The connection above, while it lives.
+    pub(crate) fn core(&self) -> Option<Arc<ConnectionCore>> {
+        self.core.upgrade()
+    }
+
+    /// Reports a failure of the link to the connection above, which closes
+    /// and shuts this link down.
+    pub(crate) fn fail_with(&self, reason: &str) {
+        match self.core() {
+            Some(core) => core.link_failed(reason),
+            None => self.shutdown(),
+        }
     }
 
     pub(crate) fn is_shut(&self) -> bool {
@@ -170,7 +188,7 @@ impl StreamConnection {
     /// This side's handshake line.
     pub(crate) fn own_line(&self) -> HandshakeLine {
         HandshakeLine {
-            id: self.core.context_id(),
+            id: self.context_id,
             pid: std::process::id(),
         }
     }
@@ -178,8 +196,8 @@ impl StreamConnection {
     fn closed_error(&self) -> Error {
         Error::Closed {
             reason: self
-                .core
-                .close_reason()
+                .core()
+                .and_then(|core| core.close_reason())
                 .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
         }
     }
@@ -213,7 +231,10 @@ impl StreamConnection {
             peer_id: peer.id,
             peer_pid: peer.pid,
         };
-        if !self.core.set_connected(info, hosting) {
+        let connected = self
+            .core()
+            .is_some_and(|core| core.set_connected(info, hosting));
+        if !connected {
             let _ = socket.shutdown(Shutdown::Both);
             return Ok(false);
         }
@@ -240,8 +261,7 @@ impl StreamConnection {
                     .spawn(move || this.send_loop(&socket))
             });
         if let Err(e) = spawned {
-            self.core
-                .close_on_problem(&format!("{} {e}", reason::SOCKET_ERROR));
+            self.fail_with(&format!("{} {e}", reason::SOCKET_ERROR));
         }
         Ok(true)
     }
@@ -327,7 +347,7 @@ impl StreamConnection {
                 Err(e) => {
                     if !self.is_shut() {
                         tracing::debug!(error = %e, "write failed");
-                        self.core.close_on_problem(&failure_reason(&e));
+                        self.fail_with(&failure_reason(&e));
                     }
                     return;
                 }
@@ -412,11 +432,17 @@ impl StreamConnection {
     /// packages to the context; reports `timedout` on silence.
     fn receive_loop(&self, socket: &Socket, mut decoder: Decoder) {
         let _guard = self.span.enter();
+        // The connection lives at least as long as this loop: it ends when
+        // the connection shuts this link down.
+        let Some(core) = self.core() else {
+            linger(socket);
+            return;
+        };
         let mut batch: Vec<Package> = Vec::with_capacity(256);
-        if decoder.buffered_len() > 0 && !self.take_packages(&mut decoder, &mut batch) {
+        if decoder.buffered_len() > 0 && !self.take_packages(&core, &mut decoder, &mut batch) {
             return;
         }
-        let mut wait = self.core.timeout().min(MAX_READ_WAIT);
+        let mut wait = core.timeout().min(MAX_READ_WAIT);
         if let Err(e) = socket.set_read_timeout(Some(wait)) {
             self.fail(&e);
             return;
@@ -430,14 +456,14 @@ impl StreamConnection {
             match decoder.read_with(|buf| reading.read(buf)) {
                 Ok(0) => {
                     if !self.is_shut() {
-                        self.core.close_on_problem(reason::OTHER_END_DROPPED);
+                        self.fail_with(reason::OTHER_END_DROPPED);
                     }
                     return;
                 }
                 Ok(_) if self.is_shut() => {}
                 Ok(_) => {
-                    self.core.on_bytes_received(Instant::now());
-                    if !self.take_packages(&mut decoder, &mut batch) {
+                    core.on_bytes_received(Instant::now());
+                    if !self.take_packages(&core, &mut decoder, &mut batch) {
                         return;
                     }
                     if decoder.is_mid_package() {
@@ -450,7 +476,7 @@ impl StreamConnection {
                         continue;
                     }
                     let now = Instant::now();
-                    let next = self.core.check_timeout(now);
+                    let next = core.check_timeout(now);
                     let want = next
                         .saturating_duration_since(now)
                         .clamp(MIN_READ_WAIT, MAX_READ_WAIT);
@@ -473,13 +499,18 @@ impl StreamConnection {
     fn fail(&self, e: &io::Error) {
         if !self.is_shut() {
             tracing::debug!(error = %e, "read failed");
-            self.core.close_on_problem(&failure_reason(e));
+            self.fail_with(&failure_reason(e));
         }
     }
 
     /// Takes every complete package out of the decoder and hands them to
     /// the context; false when the connection is to stop receiving.
-    fn take_packages(&self, decoder: &mut Decoder, batch: &mut Vec<Package>) -> bool {
+    fn take_packages(
+        &self,
+        core: &ConnectionCore,
+        decoder: &mut Decoder,
+        batch: &mut Vec<Package>,
+    ) -> bool {
         let failure = loop {
             match decoder.next_package() {
                 Ok(Some(package)) => batch.push(package),
@@ -487,11 +518,11 @@ impl StreamConnection {
                 Err(e) => break Some(e),
             }
         };
-        let keep_going = batch.is_empty() || self.core.receive(batch);
+        let keep_going = batch.is_empty() || core.receive(batch);
         match failure {
             Some(e) if keep_going => {
                 tracing::debug!(error = %e, "stream cannot be decoded");
-                self.core.close_on_problem(&e.reason());
+                self.fail_with(&e.reason());
                 false
             }
             _ => keep_going,
@@ -589,11 +620,7 @@ fn write_batch(socket: &Socket, batch: &[Package], buf: &mut Vec<u8>) -> io::Res
     result
 }
 
-impl Connection for StreamConnection {
-    fn core(&self) -> &ConnectionCore {
-        &self.core
-    }
-
+impl Link for StreamConnection {
     fn send_package(&self, package: &Package) -> Result<()> {
         let size = package.encoded_len();
         let state = lock(&self.send);
@@ -724,7 +751,7 @@ impl Connection for StreamConnection {
 impl std::fmt::Debug for StreamConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamConnection")
-            .field("core", &self.core)
+            .field("id1", &self.context_id)
             .field("shut", &self.is_shut())
             .finish()
     }

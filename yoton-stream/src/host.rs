@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
 use yoton_core::handshake::{HostDecision, LineReader, host_decide};
-use yoton_core::{Address, Connection as _, ConnectionCore, Result};
+use yoton_core::{Address, ConnectionCore, Result};
 
 use crate::StreamFamily;
 use crate::connection::{StreamConnection, lock};
@@ -32,7 +32,7 @@ pub(crate) fn bind(
     family: &Arc<dyn StreamFamily>,
     address: &Address,
     max_tries: u32,
-    core: ConnectionCore,
+    core: &Arc<ConnectionCore>,
     options: &StreamOptions,
 ) -> Result<Arc<StreamConnection>> {
     let listening = family.listen(address, max_tries.max(1))?;
@@ -45,9 +45,7 @@ pub(crate) fn bind(
         .set_read_timeout(Some(ACCEPT_POLL))
         .map_err(bind_error)?;
     let connection = StreamConnection::new(family, core, options);
-    connection
-        .core()
-        .set_waiting(&listening.host, listening.port);
+    core.set_waiting(&listening.host, listening.port);
     let shown = format!("{}:{}", listening.host, listening.port);
     connection
         .span
@@ -175,7 +173,7 @@ impl StreamConnection {
             // The peer went away after a valid line: as with a peer that
             // leaves right after the handshake, the connection is lost.
             tracing::debug!(%from, error = %e, "handshake reply not sent");
-            self.core().close_on_problem(&crate::io::failure_reason(&e));
+            self.fail_with(&crate::io::failure_reason(&e));
             return;
         }
         let rest = reader.take_rest();
@@ -184,7 +182,7 @@ impl StreamConnection {
             Ok(false) => tracing::debug!("closed while the handshake finished"),
             Err(e) => {
                 tracing::debug!(error = %e, "socket failed after the handshake");
-                self.core().close_on_problem(&crate::io::failure_reason(&e));
+                self.fail_with(&crate::io::failure_reason(&e));
             }
         }
     }

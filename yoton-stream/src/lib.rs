@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use socket2::{SockAddr, Socket};
-use yoton_core::{Address, AddressError, Connection, ConnectionCore, Result, Transport};
+use yoton_core::{Address, AddressError, ConnectionCore, Link, Result, Transport};
 
 pub use connection::StreamConnection;
 pub use io::{is_timeout, resolve};
@@ -235,8 +235,8 @@ impl<F: StreamFamily> Transport for StreamTransport<F> {
         &self,
         address: &Address,
         max_tries: u32,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>> {
         let family = self.dyn_family();
         let connection = host::bind(&family, address, max_tries, core, &self.options)?;
         Ok(connection)
@@ -246,8 +246,8 @@ impl<F: StreamFamily> Transport for StreamTransport<F> {
         &self,
         address: &Address,
         timeout: Duration,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>> {
         let family = self.dyn_family();
         let connection = client::connect(&family, address, timeout, core, &self.options)?;
         Ok(connection)

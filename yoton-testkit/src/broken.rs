@@ -1,23 +1,33 @@
-//! A deliberately broken transport, to show that the suite catches a
-//! transport that gets something wrong.
+//! A deliberately broken transport and a deliberately broken router, to
+//! show that the suite catches an implementation that gets something wrong.
 //!
 //! [`BrokenTransport`] wraps the in-process transport and gives every
-//! connection it makes one [`Flaw`]. Everything else is the real
-//! transport, so the cases that do not look at the flaw still pass; the
+//! connection it makes one [`Flaw`]: a flaw of the link (it drops the close
+//! package, loses, duplicates, reorders or corrupts packages, sends no
+//! heartbeats, misreports its peer) or of the context's routing (it ignores
+//! `dest_id`, delivers its own packages back, forgets what it has seen;
+//! switched on through `yoton-core`'s `test-util` flaws). Everything else is
+//! the real code, so the cases that do not look at the flaw still pass; the
 //! crate's `tests/broken.rs` checks that the matching cases fail.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use yoton_core::flaws::ContextFlaw;
 use yoton_core::package::PackageKind;
-use yoton_core::{Address, Connection, ConnectionCore, ContextId, Package, Result, Transport};
+use yoton_core::sync::lock;
+use yoton_core::{
+    Address, Connection, ConnectionCore, ContextId, Link, Package, Result, Transport,
+};
 use yoton_inproc::InprocTransport;
 
 use crate::{InprocUnderTest, ScriptedPeer, TransportUnderTest};
 
 /// What a [`BrokenTransport`] gets wrong.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Flaw {
     /// `close` never sends the close package (as the Python reference
     /// does): the other end sees its peer drop instead of
@@ -25,33 +35,61 @@ pub enum Flaw {
     DropsClosePackage,
     /// Every 50th data package sent on a connection is silently lost.
     LosesPackages,
+    /// Every 50th data package is sent twice.
+    DuplicatesPackages,
+    /// Every 50th data package swaps places with the one after it.
+    ReordersPackages,
+    /// One byte of every 50th data package is flipped.
+    CorruptsPackages,
+    /// The connections send no heartbeats.
+    SendsNoHeartbeats,
     /// The other end's id, pid and host are misreported.
     MisreportsPeer,
+    /// The context delivers packages meant for other contexts, and passes
+    /// on those meant for it alone.
+    IgnoresDestId,
+    /// The context delivers its own packages when they come back to it.
+    RedeliversOwnPackages,
+    /// The context forgets which packages it has seen.
+    ForgetsSeenPackages,
 }
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 3] = [
+    pub const ALL: [Flaw; 10] = [
         Flaw::DropsClosePackage,
         Flaw::LosesPackages,
+        Flaw::DuplicatesPackages,
+        Flaw::ReordersPackages,
+        Flaw::CorruptsPackages,
+        Flaw::SendsNoHeartbeats,
         Flaw::MisreportsPeer,
+        Flaw::IgnoresDestId,
+        Flaw::RedeliversOwnPackages,
+        Flaw::ForgetsSeenPackages,
     ];
+
+    /// The flaw of the context this flaw is, if it is one.
+    fn of_context(self) -> Option<ContextFlaw> {
+        match self {
+            Flaw::SendsNoHeartbeats => Some(ContextFlaw::SendsNoHeartbeats),
+            Flaw::MisreportsPeer => Some(ContextFlaw::MisreportsPeer),
+            Flaw::IgnoresDestId => Some(ContextFlaw::IgnoresDestId),
+            Flaw::RedeliversOwnPackages => Some(ContextFlaw::RedeliversOwnPackages),
+            Flaw::ForgetsSeenPackages => Some(ContextFlaw::ForgetsSeenPackages),
+            _ => None,
+        }
+    }
 }
 
-/// The in-process transport with a [`Flaw`] in every connection.
+/// The in-process transport with one [`Flaw`].
 ///
 /// ```
-/// use std::sync::Arc;
-/// use yoton_core::{Connection, Context};
+/// use yoton_core::Transport;
 /// use yoton_testkit::broken::{BrokenTransport, Flaw};
 ///
-/// let host = Context::new();
-/// host.register_transport(Arc::new(BrokenTransport::new(Flaw::MisreportsPeer)));
-/// let client = Context::new();
-/// client.register_transport(Arc::new(BrokenTransport::new(Flaw::MisreportsPeer)));
-/// let bound = host.bind("inproc://").unwrap();
-/// let conn = client.connect(&format!("inproc://{}", bound.local_host())).unwrap();
-/// assert_ne!(conn.peer_id(), Some(host.id())); // the flaw
+/// let broken = BrokenTransport::new(Flaw::LosesPackages);
+/// assert_eq!(broken.protocol(), "inproc");
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct BrokenTransport {
@@ -60,7 +98,7 @@ pub struct BrokenTransport {
 }
 
 impl BrokenTransport {
-    /// The in-process transport with `flaw`.
+    /// The in-process transport, broken in one way.
     pub fn new(flaw: Flaw) -> Self {
         BrokenTransport {
             inner: InprocTransport::new(),
@@ -68,12 +106,20 @@ impl BrokenTransport {
         }
     }
 
-    fn wrap(&self, inner: Arc<dyn Connection>) -> Arc<dyn Connection> {
-        Arc::new(FlawedConnection {
+    fn wrap(&self, core: &ConnectionCore, inner: Arc<dyn Link>) -> Arc<dyn Link> {
+        Arc::new(FlawedLink {
             inner,
             flaw: self.flaw,
             data_sent: AtomicU64::new(0),
+            held: std::sync::Mutex::new(None),
+            _id: core.context_id(),
         })
+    }
+
+    fn break_context(&self, core: &ConnectionCore) {
+        if let Some(flaw) = self.flaw.of_context() {
+            core.set_context_flaw(flaw);
+        }
     }
 }
 
@@ -86,48 +132,83 @@ impl Transport for BrokenTransport {
         self.inner.has_ports()
     }
 
+    fn parse_address(&self, text: &str) -> std::result::Result<Address, yoton_core::AddressError> {
+        self.inner.parse_address(text)
+    }
+
     fn bind(
         &self,
         address: &Address,
         max_tries: u32,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
-        Ok(self.wrap(self.inner.bind(address, max_tries, core)?))
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>> {
+        self.break_context(core);
+        Ok(self.wrap(core, self.inner.bind(address, max_tries, core)?))
     }
 
     fn connect(
         &self,
         address: &Address,
         timeout: Duration,
-        core: ConnectionCore,
-    ) -> Result<Arc<dyn Connection>> {
-        Ok(self.wrap(self.inner.connect(address, timeout, core)?))
+        core: &Arc<ConnectionCore>,
+    ) -> Result<Arc<dyn Link>> {
+        self.break_context(core);
+        Ok(self.wrap(core, self.inner.connect(address, timeout, core)?))
     }
 }
 
-/// A real in-process connection behind a flaw. Its core stays attached to
-/// the inner connection, so signals carry the inner one; cases compare
-/// connections by key, which both share.
+/// A link that passes everything to the real one but for its flaw.
 #[derive(Debug)]
-struct FlawedConnection {
-    inner: Arc<dyn Connection>,
+struct FlawedLink {
+    inner: Arc<dyn Link>,
     flaw: Flaw,
     data_sent: AtomicU64,
+    /// A package held back to be sent after the next one.
+    held: std::sync::Mutex<Option<Package>>,
+    _id: ContextId,
 }
 
-impl Connection for FlawedConnection {
-    fn core(&self) -> &ConnectionCore {
-        self.inner.core()
+impl FlawedLink {
+    /// Whether this data package is one of the flawed ones (every 50th).
+    fn strikes(&self, package: &Package) -> bool {
+        package.kind() == PackageKind::Data
+            && self.data_sent.fetch_add(1, Ordering::Relaxed) % 50 == 3
+    }
+}
+
+impl Link for FlawedLink {
+    fn send_package(&self, package: &Package) -> Result<()> {
+        if let Some(held) = lock(&self.held).take() {
+            self.inner.send_package(package)?;
+            return self.inner.send_package(&held);
+        }
+        if !self.strikes(package) {
+            return self.inner.send_package(package);
+        }
+        match self.flaw {
+            Flaw::LosesPackages => Ok(()),
+            Flaw::DuplicatesPackages => {
+                self.inner.send_package(package)?;
+                self.inner.send_package(package)
+            }
+            Flaw::ReordersPackages => {
+                *lock(&self.held) = Some(package.clone());
+                Ok(())
+            }
+            Flaw::CorruptsPackages => {
+                let mut data = package.data.to_vec();
+                let middle = data.len() / 2;
+                data[middle] ^= 0x20;
+                let mut corrupted = package.clone();
+                corrupted.data = Bytes::from(data);
+                self.inner.send_package(&corrupted)
+            }
+            _ => self.inner.send_package(package),
+        }
     }
 
-    fn send_package(&self, package: &Package) -> Result<()> {
-        if self.flaw == Flaw::LosesPackages && package.kind() == PackageKind::Data {
-            let n = self.data_sent.fetch_add(1, Ordering::Relaxed);
-            if n % 50 == 3 {
-                return Ok(());
-            }
-        }
-        self.inner.send_package(package)
+    fn send_packages(&self, packages: &[Package]) -> Result<()> {
+        packages.iter().try_for_each(|p| self.send_package(p))
     }
 
     fn wait_for_room(&self) -> Result<()> {
@@ -147,38 +228,17 @@ impl Connection for FlawedConnection {
     fn shutdown(&self) {
         self.inner.shutdown();
     }
-
-    fn peer_host(&self) -> String {
-        match self.flaw {
-            Flaw::MisreportsPeer => self.inner.local_host() + "-elsewhere",
-            _ => self.inner.peer_host(),
-        }
-    }
-
-    fn peer_id(&self) -> Option<ContextId> {
-        match self.flaw {
-            Flaw::MisreportsPeer => Some(self.local_id()),
-            _ => self.inner.peer_id(),
-        }
-    }
-
-    fn peer_pid(&self) -> Option<u32> {
-        match self.flaw {
-            Flaw::MisreportsPeer => self.inner.peer_pid().map(|p| p.wrapping_add(1)),
-            _ => self.inner.peer_pid(),
-        }
-    }
 }
 
-/// [`BrokenTransport`] under test: the in-process addresses and scripted
-/// peer, with the flaw in every connection a context makes.
+/// The in-process transport under test with one [`Flaw`]: what
+/// `tests/broken.rs` runs the cases on.
 #[derive(Debug, Clone, Copy)]
 pub struct BrokenUnderTest {
     flaw: Flaw,
 }
 
 impl BrokenUnderTest {
-    /// The broken transport with `flaw`, for [`run_case_on`](crate::run_case_on).
+    /// The broken transport under test.
     pub fn new(flaw: Flaw) -> Self {
         BrokenUnderTest { flaw }
     }

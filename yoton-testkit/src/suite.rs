@@ -76,6 +76,7 @@ macro_rules! __with_case_names {
             a_peer_that_dies_mid_package_is_reported,
             a_close_package_closes_and_what_follows_is_ignored,
             empty_packages_from_a_peer_are_discarded,
+            each_package_crosses_the_link_once,
             // Flush.
             flush_then_close_loses_nothing,
             close_alone_delivers_everything_sent_before,

@@ -115,3 +115,93 @@ fn a_transport_that_misreports_its_peer_fails_the_property_cases() {
         ],
     );
 }
+
+#[test]
+fn a_link_that_duplicates_packages_fails_the_wire_case() {
+    // The receiving context's de-duplication hides doubled packages from
+    // channels; the peer on the wire sees them.
+    caught(
+        Flaw::DuplicatesPackages,
+        &["each_package_crosses_the_link_once"],
+    );
+    unaffected(
+        Flaw::DuplicatesPackages,
+        &["many_messages_arrive_in_order", "routing_in_a_line"],
+    );
+}
+
+#[test]
+fn a_link_that_reorders_packages_fails_the_order_cases() {
+    caught(
+        Flaw::ReordersPackages,
+        &[
+            "each_package_crosses_the_link_once",
+            "many_messages_arrive_in_order",
+        ],
+    );
+    unaffected(Flaw::ReordersPackages, &["hosting_end_properties"]);
+}
+
+#[test]
+fn a_link_that_corrupts_packages_fails_the_content_cases() {
+    caught(
+        Flaw::CorruptsPackages,
+        &[
+            "each_package_crosses_the_link_once",
+            "many_messages_arrive_in_order",
+            "messages_of_many_sizes_arrive_intact",
+        ],
+    );
+    unaffected(
+        Flaw::CorruptsPackages,
+        &["close_is_seen_on_both_ends_with_its_reason"],
+    );
+}
+
+#[test]
+fn a_transport_without_heartbeats_fails_the_liveness_cases() {
+    caught(
+        Flaw::SendsNoHeartbeats,
+        &[
+            "a_connection_sends_heartbeats_to_a_silent_peer",
+            "a_live_link_never_times_out",
+        ],
+    );
+    unaffected(
+        Flaw::SendsNoHeartbeats,
+        &["many_messages_arrive_in_order", "dest_id_is_respected"],
+    );
+}
+
+#[test]
+fn a_context_that_ignores_dest_id_fails_the_dest_id_case() {
+    caught(Flaw::IgnoresDestId, &["dest_id_is_respected"]);
+    unaffected(
+        Flaw::IgnoresDestId,
+        &["many_messages_arrive_in_order", "routing_in_a_line"],
+    );
+}
+
+#[test]
+fn a_context_that_redelivers_its_own_packages_fails_the_triangle() {
+    caught(
+        Flaw::RedeliversOwnPackages,
+        &["routing_in_a_triangle_without_duplicates_or_loops"],
+    );
+    unaffected(
+        Flaw::RedeliversOwnPackages,
+        &["many_messages_arrive_in_order"],
+    );
+}
+
+#[test]
+fn a_context_that_forgets_what_it_saw_fails_the_triangle() {
+    caught(
+        Flaw::ForgetsSeenPackages,
+        &["routing_in_a_triangle_without_duplicates_or_loops"],
+    );
+    unaffected(
+        Flaw::ForgetsSeenPackages,
+        &["many_messages_arrive_in_order"],
+    );
+}

@@ -126,11 +126,11 @@ pub fn closed_handlers_run_with_the_connection(ut: &dyn TransportUnderTest) {
     let counted = Arc::clone(&calls);
     let _handler = p.bound.closed().connect(move |event: &ClosedEvent| {
         counted.fetch_add(1, Ordering::SeqCst);
-        let _ = tx.send((event.connection.core().key(), event.reason.clone()));
+        let _ = tx.send((event.connection.key(), event.reason.clone()));
     });
     p.conn.close(None);
     let (key, why) = rx.recv_timeout(STEP_DEADLINE).expect("the handler ran");
-    assert_eq!(key, p.bound.core().key());
+    assert_eq!(key, p.bound.key());
     assert_eq!(why, reason::CLOSED_FROM_OTHER_END);
     assert_quiet(&rx, "second handler call");
     assert_eq!(calls.load(Ordering::SeqCst), 1);

@@ -14,12 +14,12 @@ pub fn names_and_lookup_through_the_context(ut: &dyn TransportUnderTest) {
         .expect("bind");
     assert_eq!(bound.name(), "kernel");
     let found = host.connection("kernel").expect("found by name");
-    assert_eq!(found.core().key(), bound.core().key());
+    assert_eq!(found.key(), bound.key());
     bound.set_name("editor");
     assert_eq!(bound.name(), "editor");
     assert!(host.connection("kernel").is_none());
     let found = host.connection("editor").expect("found by its new name");
-    assert_eq!(found.core().key(), bound.core().key());
+    assert_eq!(found.key(), bound.key());
     // Still found once a peer arrived.
     let client = context(ut);
     let _conn = connect(ut, &client, &bound);
@@ -41,7 +41,7 @@ pub fn a_connecting_end_is_found_by_its_name(ut: &dyn TransportUnderTest) {
         .expect("connect");
     assert_eq!(conn.name(), "to-host");
     let found = client.connection("to-host").expect("found by name");
-    assert_eq!(found.core().key(), conn.core().key());
+    assert_eq!(found.key(), conn.key());
     assert!(
         host.connection("to-host").is_none(),
         "names are per context"
@@ -80,14 +80,11 @@ pub fn the_context_lists_connections_by_state(ut: &dyn TransportUnderTest) {
     let client = context(ut);
     let _conn = connect(ut, &client, &hosting);
     let keys = |list: Vec<std::sync::Arc<dyn Connection>>| {
-        let mut keys: Vec<_> = list
-            .iter()
-            .map(|c| format!("{:?}", c.core().key()))
-            .collect();
+        let mut keys: Vec<_> = list.iter().map(|c| format!("{:?}", c.key())).collect();
         keys.sort();
         keys
     };
-    let key = |c: &std::sync::Arc<dyn Connection>| format!("{:?}", c.core().key());
+    let key = |c: &std::sync::Arc<dyn Connection>| format!("{:?}", c.key());
     assert_eq!(host.connection_count(), 1);
     assert_eq!(keys(host.connections()), vec![key(&hosting)]);
     let mut all = vec![key(&waiting), key(&hosting)];

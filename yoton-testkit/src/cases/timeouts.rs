@@ -58,7 +58,7 @@ pub fn timedout_true_when_the_peer_is_silent_then_false_when_it_speaks(
     let mut peer = ut.scripted_peer(&*bound, id);
     let event = events.recv_timeout(STEP_DEADLINE).expect("timedout(true)");
     assert!(event.timed_out, "the first event says timed out");
-    assert_eq!(event.connection.core().key(), bound.core().key());
+    assert_eq!(event.connection.key(), bound.key());
     assert!(bound.is_connected(), "a timeout does not close");
     assert!(peer.send(&Package::heartbeat()));
     let event = events.recv_timeout(STEP_DEADLINE).expect("timedout(false)");
