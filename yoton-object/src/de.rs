@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::de::value::BorrowedStrDeserializer;
+use serde::de::value::{BorrowedStrDeserializer, U128Deserializer};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer as _, Visitor};
 use serde::{Deserialize, forward_to_deserialize_any};
 
@@ -19,8 +19,9 @@ const OBJECT_TOKEN: &str = "$yoton_object::Object";
 
 /// The one key of the map under which our deserializer hands a tuple to
 /// [`Object`]'s visitor (serde has no "tuple" in its data model on the way
-/// in, only sequences).
-const TUPLE_TOKEN: &str = "$yoton_object::Tuple";
+/// in, only sequences). It is a u128, which OBJECT data cannot hold, so no
+/// real dict can pass for a tuple.
+const TUPLE_TOKEN: u128 = u128::from_be_bytes(*b"yoton-obj-tuple!");
 
 /// Decodes OBJECT bytes into any `Deserialize` type, as leniently as the
 /// reference: empty data reads as `None`, and bytes after the first value
@@ -282,7 +283,7 @@ impl<'de> de::MapAccess<'de> for TupleMarker<'_, 'de> {
             return Ok(None);
         }
         self.given = true;
-        seed.deserialize(BorrowedStrDeserializer::new(TUPLE_TOKEN))
+        seed.deserialize(U128Deserializer::new(TUPLE_TOKEN))
             .map(Some)
     }
 
@@ -421,18 +422,90 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
-        let Some(first) = map.next_key::<Object>()? else {
-            return Ok(Object::dict());
+        let first = match map.next_key_seed(FirstKeySeed)? {
+            None => return Ok(Object::dict()),
+            Some(FirstKey::Tuple) => {
+                return Ok(Object::Tuple(map.next_value::<TupleItemsValue>()?.0));
+            }
+            Some(FirstKey::Key(key)) => key,
         };
-        if first.as_str() == Some(TUPLE_TOKEN) {
-            return Ok(Object::Tuple(map.next_value::<TupleItemsValue>()?.0));
-        }
         let mut pairs = Vec::with_capacity(wire::prealloc(map.size_hint().unwrap_or(0)));
         pairs.push((first, map.next_value()?));
         while let Some(pair) = map.next_entry()? {
             pairs.push(pair);
         }
         Ok(Object::Dict(Dict::from_pairs(pairs)))
+    }
+}
+
+/// The first key of a map: a real key, or the mark of a tuple.
+enum FirstKey {
+    Tuple,
+    Key(Object),
+}
+
+struct FirstKeySeed;
+
+impl<'de> DeserializeSeed<'de> for FirstKeySeed {
+    type Value = FirstKey;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<FirstKey, D::Error> {
+        d.deserialize_newtype_struct(OBJECT_TOKEN, FirstKeyVisitor)
+    }
+}
+
+struct FirstKeyVisitor;
+
+/// Forwards visits to [`ObjectVisitor`], wrapping its value as a key.
+macro_rules! forward_to_object_visitor {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<E: de::Error>(self, $($arg: $ty),*) -> Result<FirstKey, E> {
+            ObjectVisitor.$method($($arg),*).map(FirstKey::Key)
+        }
+    )*};
+}
+
+impl<'de> Visitor<'de> for FirstKeyVisitor {
+    type Value = FirstKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        ObjectVisitor.expecting(f)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<FirstKey, E> {
+        if v == TUPLE_TOKEN {
+            Ok(FirstKey::Tuple)
+        } else {
+            ObjectVisitor.visit_u128(v).map(FirstKey::Key)
+        }
+    }
+
+    forward_to_object_visitor! {
+        visit_unit();
+        visit_none();
+        visit_bool(v: bool);
+        visit_i64(v: i64);
+        visit_u64(v: u64);
+        visit_i128(v: i128);
+        visit_f64(v: f64);
+        visit_str(v: &str);
+        visit_string(v: String);
+        visit_bytes(v: &[u8]);
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<FirstKey, D::Error> {
+        ObjectVisitor.visit_some(d).map(FirstKey::Key)
+    }
+
+    fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> Result<FirstKey, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<FirstKey, A::Error> {
+        ObjectVisitor.visit_seq(seq).map(FirstKey::Key)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<FirstKey, A::Error> {
+        ObjectVisitor.visit_map(map).map(FirstKey::Key)
     }
 }
 

@@ -183,6 +183,28 @@ fn enums_are_tagged_as_serde_json_tags_them() {
 }
 
 #[test]
+fn no_dict_passes_for_a_tuple() {
+    // However its first key looks, a dict inside a typed value stays one.
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Holder {
+        value: Object,
+    }
+    for key in ["$yoton_object::Tuple", "yoton-obj-tuple!", ""] {
+        let mut dict = yoton_object::Dict::new();
+        dict.insert(key, Object::list([Object::Int(1)]));
+        let holder = Holder {
+            value: Object::Dict(dict),
+        };
+        let bytes = to_bytes(&holder).unwrap();
+        assert_eq!(from_bytes::<Holder>(&bytes).unwrap(), holder);
+    }
+    let holder = Holder {
+        value: Object::tuple([Object::Int(1)]),
+    };
+    check(&holder, "{'value': (1,)}");
+}
+
+#[test]
 fn strings_borrow_from_the_data() {
     #[derive(Deserialize)]
     struct Borrowed<'a> {
