@@ -41,7 +41,7 @@ const DEFAULT_SIZES: [u64; 3] = [8, 1024, 1024 * 1024];
 const ROUNDTRIP_SIZE: u64 = 8;
 
 /// The bytes a package takes on the wire besides its data.
-pub(crate) const HEADER_SIZE: u64 = 56;
+const HEADER_SIZE: u64 = yoton_cli::setups::wire::HEADER_SIZE as u64;
 
 /// The base name of the channels a bench uses.
 pub(crate) const CHANNEL: &str = "yoton-bench";
@@ -318,30 +318,6 @@ impl Progress {
     }
 }
 
-/// The sequence number a message carries in its first (up to 8) bytes.
-pub(crate) fn stamp(data: &mut [u8], seq: u64) {
-    let n = data.len().min(8);
-    data[..n].copy_from_slice(&seq.to_le_bytes()[..n]);
-}
-
-/// Checks that a received message is the one expected next.
-pub(crate) fn check(data: &[u8], size: u64, seq: u64) -> Result<(), String> {
-    if data.len() as u64 != size {
-        return Err(format!(
-            "message {seq} has {} bytes, not {size}",
-            data.len()
-        ));
-    }
-    let matches = match <[u8; 8]>::try_from(data.get(..8).unwrap_or(data)) {
-        Ok(word) => u64::from_le_bytes(word) == seq,
-        Err(_) => data[..] == seq.to_le_bytes()[..data.len()],
-    };
-    if !matches {
-        return Err(format!("expected message {seq}, got another"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,16 +385,5 @@ mod tests {
         assert_eq!(r.rtt_us_p50, Some(51.0));
         assert_eq!(r.rtt_us_p99, Some(99.0));
         assert_eq!(r.bytes_per_s, None);
-    }
-
-    #[test]
-    fn stamps_are_checked_even_in_short_messages() {
-        for size in [1usize, 8, 100] {
-            let mut data = vec![0u8; size];
-            stamp(&mut data, 0x0102_0304_0506_0708);
-            assert!(check(&data, size as u64, 0x0102_0304_0506_0708).is_ok());
-            assert!(check(&data, size as u64, 0x0102_0304_0506_0709).is_err());
-            assert!(check(&data, size as u64 + 1, 0x0102_0304_0506_0708).is_err());
-        }
     }
 }
