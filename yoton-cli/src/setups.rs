@@ -1,6 +1,8 @@
 //! What one end of a bench does, written once: the bytes of the baselines
-//! ([`wire`]), plain TCP sockets sending them ([`raw_tcp`]), and yoton
-//! channels sending numbered messages ([`channels`], [`payloads`]).
+//! ([`wire`]), plain TCP sockets sending them ([`raw_tcp`], and busy-polling
+//! in [`raw_tcp_spin`]), two threads spinning on crossbeam channels
+//! ([`raw_inproc`]), yoton channels sending numbered messages
+//! ([`channels`], [`payloads`]), and the CPU time it all costs ([`cpu`]).
 //!
 //! Every message carries its sequence number in its first bytes
 //! ([`wire::stamp`]), and the receiving or pinging end checks count, order
@@ -25,6 +27,9 @@
 //! ```
 
 pub mod channels;
+pub mod cpu;
 pub mod payloads;
+pub mod raw_inproc;
 pub mod raw_tcp;
+pub mod raw_tcp_spin;
 pub mod wire;

@@ -12,7 +12,7 @@ use yoton::{ConnectOptions, Context, PubChannel, SubChannel};
 use yoton_cli::setups::channels::{echo_all, ping_all, receive_all, send_all, sub_options};
 use yoton_cli::setups::payloads::Payloads;
 
-use super::peer::{Peer, say};
+use super::peer::{Peer, echo_timed, say, timed_roundtrips};
 use super::{CASE_DEADLINE, CHANNEL, Case, Measured};
 use crate::args::{BenchPattern, BenchPeerArgs};
 
@@ -65,14 +65,19 @@ pub(super) fn measure_tcp(case: &Case) -> Result<Measured, String> {
     let peer = Peer::start(case, &format!("tcp://127.0.0.1:{}", bound.local_port()))?;
     peer.expect("ready", deadline)?;
     let measured = match (&echoes, case.pattern) {
-        (Some(echoes), BenchPattern::Roundtrip) => Measured::Roundtrip(ping_all(
-            &publisher,
-            echoes,
-            &mut Payloads::new(case.size),
-            case.size,
-            case.messages,
-            deadline,
-        )?),
+        (Some(echoes), BenchPattern::Roundtrip) => {
+            timed_roundtrips(Some((&peer, deadline)), || {
+                let mut payloads = Payloads::new(case.size);
+                ping_all(
+                    &publisher,
+                    echoes,
+                    &mut payloads,
+                    case.size,
+                    case.messages,
+                    deadline,
+                )
+            })?
+        }
         _ => {
             let start = Instant::now();
             send_all(&publisher, case.size, case.messages)?;
@@ -98,9 +103,9 @@ pub(super) fn peer_tcp(args: &BenchPeerArgs, deadline: Instant) -> Result<(), St
         .map_err(|e| format!("cannot connect to {}: {e}", args.address))?;
     say("ready");
     match &back {
-        Some(back) => {
-            echo_all(&sub, back, Some(args.messages), deadline)?;
-        }
+        Some(back) => echo_timed(args.messages, |count| {
+            echo_all(&sub, back, Some(count), deadline).map(drop)
+        })?,
         None => receive_all(&sub, args.size, args.messages, deadline)?,
     }
     say("done");
@@ -139,11 +144,10 @@ pub(super) fn measure_inproc(case: &Case) -> Result<Measured, String> {
         .map_err(|e| format!("cannot start a thread: {e}"))?;
     let start = Instant::now();
     let measured = match &echoes {
-        Some(echoes) => {
+        Some(echoes) => timed_roundtrips(None, || {
             let mut payloads = Payloads::new(size);
             ping_all(&publisher, echoes, &mut payloads, size, messages, deadline)
-                .map(Measured::Roundtrip)
-        }
+        }),
         None => send_all(&publisher, size, messages).map(|()| Measured::Oneway(Default::default())),
     };
     let finished = done.recv_timeout(deadline.saturating_duration_since(Instant::now()));

@@ -1,15 +1,19 @@
-//! The `raw-tcp` baseline in two processes: the bench accepts the peer's
-//! socket and sends (or pings); the peer receives and checks (or echoes).
-//! The loops of both ends are [`yoton_cli::setups::raw_tcp`]'s.
+//! The baselines without yoton. `raw-tcp` and `raw-tcp-spin` run in two
+//! processes: the bench accepts the peer's socket and sends (or pings); the
+//! peer receives and checks (or echoes). `raw-inproc` is two threads of
+//! this process. The loops of both ends are [`yoton_cli::setups`]'s.
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use yoton_cli::setups::payloads::Payloads;
+use yoton_cli::setups::raw_inproc::InprocPingPong;
 use yoton_cli::setups::raw_tcp;
+use yoton_cli::setups::raw_tcp_spin::{self, SpinStream};
 
-use super::peer::{Peer, say};
+use super::peer::{Peer, echo_timed, say, timed_roundtrips};
 use super::{Case, Measured};
 use crate::args::{BenchPattern, BenchPeerArgs};
 
@@ -40,9 +44,11 @@ pub(super) fn measure(case: &Case) -> Result<Measured, String> {
                 .set_read_timeout(Some(super::CASE_DEADLINE))
                 .map_err(|e| format!("cannot set a timeout: {e}"))?;
             let mut reader = raw_tcp::reader(stream.try_clone().map_err(|e| e.to_string())?);
-            let rtts = raw_tcp::ping_all(&mut stream, &mut reader, 0, case.size, case.messages)?;
+            let measured = timed_roundtrips(Some((&peer, deadline)), || {
+                raw_tcp::ping_all(&mut stream, &mut reader, 0, case.size, case.messages)
+            })?;
             peer.expect("done", deadline)?;
-            Measured::Roundtrip(rtts)
+            measured
         }
     };
     drop(stream);
@@ -90,11 +96,70 @@ pub(super) fn peer(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String
     say("ready");
     match args.pattern {
         BenchPattern::Oneway => raw_tcp::receive_all(&mut reader, 0, args.size, args.messages)?,
-        BenchPattern::Roundtrip => {
-            raw_tcp::echo(&mut reader, &mut writer, Some(args.messages))
-                .map_err(|e| format!("cannot echo: {e}"))?;
-        }
+        BenchPattern::Roundtrip => echo_timed(args.messages, |count| {
+            raw_tcp::echo(&mut reader, &mut writer, Some(count))
+                .map(drop)
+                .map_err(|e| format!("cannot echo: {e}"))
+        })?,
     }
     say("done");
     Ok(())
+}
+
+/// Measures one `raw-tcp-spin` round-trip case against a peer process:
+/// both ends busy-poll non-blocking sockets.
+pub(super) fn measure_spin(case: &Case) -> Result<Measured, String> {
+    let deadline = Instant::now() + super::CASE_DEADLINE;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind: {e}"))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("no local address: {e}"))?
+        .to_string();
+    let peer = Peer::start(case, &address)?;
+    let stream = accept(&listener, Instant::now() + Duration::from_secs(20))?;
+    let mut stream =
+        SpinStream::new(stream, deadline).map_err(|e| format!("cannot set up the socket: {e}"))?;
+    peer.expect("ready", deadline)?;
+    let measured = timed_roundtrips(Some((&peer, deadline)), || {
+        raw_tcp_spin::ping_all(&mut stream, 0, case.size, case.messages)
+    })?;
+    peer.expect("done", deadline)?;
+    drop(stream);
+    peer.finish()?;
+    Ok(measured)
+}
+
+/// The peer's side of `raw-tcp-spin`: echo, busy-polling.
+pub(super) fn peer_spin(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
+    if args.pattern != BenchPattern::Roundtrip {
+        return Err("raw-tcp-spin measures round trips only".to_owned());
+    }
+    let stream = TcpStream::connect(&args.address)
+        .map_err(|e| format!("cannot connect to {}: {e}", args.address))?;
+    let mut stream =
+        SpinStream::new(stream, deadline).map_err(|e| format!("cannot set up the socket: {e}"))?;
+    say("ready");
+    echo_timed(args.messages, |count| {
+        raw_tcp_spin::echo(&mut stream, Some(count))
+            .map(drop)
+            .map_err(|e| format!("cannot echo: {e}"))
+    })?;
+    say("done");
+    Ok(())
+}
+
+/// Measures one `raw-inproc` round-trip case: two threads of this process
+/// spinning on crossbeam channels.
+pub(super) fn measure_inproc(case: &Case) -> Result<Measured, String> {
+    let deadline = Instant::now() + super::CASE_DEADLINE;
+    let pair = InprocPingPong::start().map_err(|e| format!("cannot start a thread: {e}"))?;
+    let mut payloads = Payloads::new(case.size);
+    let measured = timed_roundtrips(None, || {
+        pair.ping_all(&mut payloads, case.messages, deadline)
+    })?;
+    let echoed = pair.finish();
+    if echoed != case.messages {
+        return Err(format!("{echoed} echoes of {} messages", case.messages));
+    }
+    Ok(measured)
 }
