@@ -1,7 +1,9 @@
 //! The set-ups the benchmarks in `benches/` share: a publisher and a
 //! subscriber linked by yoton (in-process, or over TCP on loopback with two
 //! contexts in one process), and the baseline of the same bytes over a
-//! plain TCP socket pair. Each measures "send `count` messages one way
+//! plain TCP socket pair; for round trips also the floors: a socket pair
+//! busy-polled at both ends, and two threads spinning on crossbeam
+//! channels. Each measures "send `count` messages one way
 //! until all have arrived" and "`count` round trips one after the other",
 //! so that criterion compares the transports on the same cases.
 //!
@@ -12,13 +14,15 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use yoton_benches::{ChannelPair, Pattern, RawPair};
+//! use yoton_benches::{ChannelPair, InprocPair, Pattern, RawPair, SpinPair};
 //!
 //! let data = Bytes::from(vec![7u8; 8]);
 //! let pair = ChannelPair::inproc(Pattern::Oneway);
 //! assert!(pair.oneway(&data, 100) > std::time::Duration::ZERO);
 //! let raw = RawPair::new(Pattern::Roundtrip);
 //! assert!(raw.roundtrips(&data, 10) > std::time::Duration::ZERO);
+//! assert!(SpinPair::new().roundtrips(&data, 10) > std::time::Duration::ZERO);
+//! assert!(InprocPair::new().roundtrips(&data, 10) > std::time::Duration::ZERO);
 //! ```
 #![forbid(unsafe_code)]
 
@@ -31,6 +35,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use yoton::{Context, PubChannel, SubChannel, SubOptions};
 use yoton_cli::setups::payloads::Payloads;
+use yoton_cli::setups::raw_inproc::InprocPingPong;
+use yoton_cli::setups::raw_tcp_spin::{self, SpinStream};
 use yoton_cli::setups::{channels, raw_tcp};
 
 /// The channel messages go out on.
@@ -263,6 +269,106 @@ impl Drop for RawPair {
         if let Some(echo) = self.echo_thread.take() {
             let _ = echo.join();
         }
+    }
+}
+
+/// The loopback floor of a round trip: a TCP socket pair whose ends both
+/// busy-poll (non-blocking, spinning), one record each way: the loops of
+/// `yoton bench`'s `raw-tcp-spin` ([`raw_tcp_spin`]), with both ends in
+/// this process. The echoing thread spins for as long as the pair lives.
+#[derive(Debug)]
+pub struct SpinPair {
+    /// The pinging end and the sequence number of the next record.
+    stream: Mutex<(SpinStream, u64)>,
+    echo_thread: Option<JoinHandle<()>>,
+}
+
+impl SpinPair {
+    /// A connected socket pair, and a thread that echoes each record.
+    pub fn new() -> SpinPair {
+        let (connected, accepted) = socket_pair();
+        let far = Instant::now() + Duration::from_secs(1 << 30);
+        let mut echoing = SpinStream::new(accepted, far).expect("non-blocking");
+        let echo_thread = thread::spawn(move || {
+            // It ends when the pair's socket closes.
+            let _ = raw_tcp_spin::echo(&mut echoing, None);
+        });
+        let stream = SpinStream::new(connected, far).expect("non-blocking");
+        SpinPair {
+            stream: Mutex::new((stream, 0)),
+            echo_thread: Some(echo_thread),
+        }
+    }
+
+    /// Makes `count` round trips of `data.len()` bytes and returns their
+    /// total time.
+    pub fn roundtrips(&self, data: &Bytes, count: u64) -> Duration {
+        let mut guard = self.stream.lock().expect("stream");
+        let (stream, next_seq) = &mut *guard;
+        let first = *next_seq;
+        *next_seq += count;
+        raw_tcp_spin::ping_all(stream, first, data.len() as u64, count)
+            .expect("round trips")
+            .iter()
+            .sum()
+    }
+}
+
+impl Default for SpinPair {
+    fn default() -> Self {
+        SpinPair::new()
+    }
+}
+
+impl Drop for SpinPair {
+    fn drop(&mut self) {
+        let stream = self.stream.get_mut().map(|(s, _)| s);
+        if let Ok(stream) = stream {
+            let _ = stream.shutdown();
+        }
+        if let Some(echo) = self.echo_thread.take() {
+            let _ = echo.join();
+        }
+    }
+}
+
+/// The in-process floor of a round trip: two threads ping-ponging on
+/// crossbeam channels, both spinning on `try_recv` (`yoton bench`'s
+/// `raw-inproc`, [`InprocPingPong`]).
+#[derive(Debug)]
+pub struct InprocPair {
+    pair: InprocPingPong,
+    payloads: Mutex<Option<Payloads>>,
+}
+
+impl InprocPair {
+    /// Starts the echoing thread.
+    pub fn new() -> InprocPair {
+        InprocPair {
+            pair: InprocPingPong::start().expect("a thread"),
+            payloads: Mutex::new(None),
+        }
+    }
+
+    /// Makes `count` round trips of `data.len()` bytes (numbered, each
+    /// echo checked) and returns their total time.
+    pub fn roundtrips(&self, data: &Bytes, count: u64) -> Duration {
+        let size = data.len() as u64;
+        let mut guard = self.payloads.lock().expect("payloads");
+        let payloads = guard.get_or_insert_with(|| Payloads::new(size));
+        assert_eq!(payloads.size(), size, "one message size per pair");
+        let deadline = Instant::now() + DEADLINE;
+        self.pair
+            .ping_all(payloads, count, deadline)
+            .expect("round trips")
+            .iter()
+            .sum()
+    }
+}
+
+impl Default for InprocPair {
+    fn default() -> Self {
+        InprocPair::new()
     }
 }
 

@@ -44,6 +44,16 @@ impl SpinStream {
         })
     }
 
+    /// Shuts both directions of the socket down: the other end reads the
+    /// end of the stream.
+    ///
+    /// # Errors
+    ///
+    /// What the system says, for example when the peer already left.
+    pub fn shutdown(&self) -> io::Result<()> {
+        self.stream.shutdown(std::net::Shutdown::Both)
+    }
+
     fn check_deadline(&self) -> io::Result<()> {
         if Instant::now() >= self.deadline {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "past the deadline"));
