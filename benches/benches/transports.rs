@@ -1,6 +1,8 @@
 //! yoton in-process, yoton over TCP (two contexts in one process, on
 //! loopback) and plain TCP sockets on the same cases: 8 B, 1 KiB and 1 MiB
-//! messages one way, and the 8-byte round trip. Throughput is set so that
+//! messages one way, and the 8-byte round trip, next to its floors
+//! (`raw-tcp-spin`: sockets busy-polled at both ends; `raw-inproc`: two
+//! threads spinning on crossbeam channels). Throughput is set so that
 //! reports read in messages (8 B, round trips) or bytes per second.
 //!
 //! `yoton bench` measures the same over two processes; this is the
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use yoton_benches::{ChannelPair, Pattern, RawPair};
+use yoton_benches::{ChannelPair, InprocPair, Pattern, RawPair, SpinPair};
 
 fn oneway(c: &mut Criterion) {
     for (size, label) in [(8usize, "8B"), (1024, "1KiB"), (1 << 20, "1MiB")] {
@@ -64,6 +66,18 @@ fn roundtrip(c: &mut Criterion) {
     group.bench_function(BenchmarkId::from_parameter("raw-tcp"), |b| {
         b.iter_custom(|iters| raw.roundtrips(&data, iters))
     });
+    drop(raw);
+    // The floors spin a core at each end while they live: one at a time.
+    let spin = SpinPair::new();
+    group.bench_function(BenchmarkId::from_parameter("raw-tcp-spin"), |b| {
+        b.iter_custom(|iters| spin.roundtrips(&data, iters))
+    });
+    drop(spin);
+    let inproc = InprocPair::new();
+    group.bench_function(BenchmarkId::from_parameter("raw-inproc"), |b| {
+        b.iter_custom(|iters| inproc.roundtrips(&data, iters))
+    });
+    drop(inproc);
     group.finish();
 }
 

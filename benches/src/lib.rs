@@ -1,23 +1,32 @@
 //! The set-ups the benchmarks in `benches/` share: a publisher and a
 //! subscriber linked by yoton (in-process, or over TCP on loopback with two
 //! contexts in one process), and the baseline of the same bytes over a
-//! plain TCP socket pair. Each measures "send `count` messages one way
+//! plain TCP socket pair; for round trips also the floors: a socket pair
+//! busy-polled at both ends, and two threads spinning on crossbeam
+//! channels. Each measures "send `count` messages one way
 //! until all have arrived" and "`count` round trips one after the other",
 //! so that criterion compares the transports on the same cases.
 //!
+//! What each end does is written once, in `yoton_cli::setups`, for these
+//! benchmarks and for `yoton bench` alike; this crate only puts both ends
+//! in one process. (The one-way yoton loop is this crate's own: it sends
+//! message by message, where `yoton bench` sends in batches.)
+//!
 //! ```
 //! use bytes::Bytes;
-//! use yoton_benches::{ChannelPair, Pattern, RawPair};
+//! use yoton_benches::{ChannelPair, InprocPair, Pattern, RawPair, SpinPair};
 //!
 //! let data = Bytes::from(vec![7u8; 8]);
 //! let pair = ChannelPair::inproc(Pattern::Oneway);
 //! assert!(pair.oneway(&data, 100) > std::time::Duration::ZERO);
 //! let raw = RawPair::new(Pattern::Roundtrip);
 //! assert!(raw.roundtrips(&data, 10) > std::time::Duration::ZERO);
+//! assert!(SpinPair::new().roundtrips(&data, 10) > std::time::Duration::ZERO);
+//! assert!(InprocPair::new().roundtrips(&data, 10) > std::time::Duration::ZERO);
 //! ```
 #![forbid(unsafe_code)]
 
-use std::io::{BufReader, IoSlice, Read, Write};
+use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -25,6 +34,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use yoton::{Context, PubChannel, SubChannel, SubOptions};
+use yoton_cli::setups::payloads::Payloads;
+use yoton_cli::setups::raw_inproc::InprocPingPong;
+use yoton_cli::setups::raw_tcp_spin::{self, SpinStream};
+use yoton_cli::setups::{channels, raw_tcp};
 
 /// The channel messages go out on.
 const CHANNEL: &str = "bench";
@@ -46,7 +59,8 @@ pub enum Pattern {
 }
 
 /// Two contexts with a `PubChannel<Bytes>` on one and a `SubChannel<Bytes>`
-/// on the other; for round trips, a thread echoes each message back.
+/// on the other; for round trips, a thread echoes each message back (the
+/// loops of `yoton bench`, [`channels`]).
 #[derive(Debug)]
 pub struct ChannelPair {
     sender: Context,
@@ -54,6 +68,8 @@ pub struct ChannelPair {
     publisher: PubChannel<Bytes>,
     subscriber: Arc<SubChannel<Bytes>>,
     echoes: SubChannel<Bytes>,
+    /// The messages of round trips, made on the first.
+    payloads: Mutex<Option<Payloads>>,
     echo_thread: Option<JoinHandle<()>>,
 }
 
@@ -89,11 +105,9 @@ impl ChannelPair {
             let back = PubChannel::<Bytes>::new(&receiver, ECHO).expect("free slot");
             let subscriber = Arc::clone(&subscriber);
             thread::spawn(move || {
-                while let Ok(message) = subscriber.recv() {
-                    if back.send_bytes(message).is_err() {
-                        break;
-                    }
-                }
+                // It ends when the pair closes its contexts.
+                let forever = Instant::now() + Duration::from_secs(1 << 30);
+                let _ = channels::echo_all(&subscriber, &back, None, forever);
             })
         });
         ChannelPair {
@@ -102,6 +116,7 @@ impl ChannelPair {
             publisher,
             subscriber,
             echoes,
+            payloads: Mutex::new(None),
             echo_thread,
         }
     }
@@ -126,14 +141,27 @@ impl ChannelPair {
         })
     }
 
-    /// Makes `count` round trips of `data` and returns their total time.
+    /// Makes `count` round trips of `data.len()` bytes (numbered, so their
+    /// first bytes are not `data`'s), each echo checked, and returns their
+    /// total time: the loop of `yoton bench`'s round trip
+    /// ([`channels::ping_all`]).
     pub fn roundtrips(&self, data: &Bytes, count: u64) -> Duration {
-        let start = Instant::now();
-        for _ in 0..count {
-            self.publisher.send_bytes(data.clone()).expect("send");
-            self.echoes.recv_timeout(DEADLINE).expect("echo");
-        }
-        start.elapsed()
+        let size = data.len() as u64;
+        let mut guard = self.payloads.lock().expect("payloads");
+        let payloads = guard.get_or_insert_with(|| Payloads::new(size));
+        assert_eq!(payloads.size(), size, "one message size per pair");
+        let deadline = Instant::now() + DEADLINE;
+        channels::ping_all(
+            &self.publisher,
+            &self.echoes,
+            payloads,
+            size,
+            count,
+            deadline,
+        )
+        .expect("round trips")
+        .iter()
+        .sum()
     }
 }
 
@@ -149,150 +177,90 @@ impl Drop for ChannelPair {
 
 /// The baseline: a connected pair of plain TCP sockets on loopback, sending
 /// the bytes yoton would (a 56-byte header and the data), small messages
-/// gathered into large writes, read through a buffer.
+/// gathered into large writes, read through a buffer: the loops of
+/// `yoton bench`'s `raw-tcp` ([`raw_tcp`]), with both ends in this process.
 #[derive(Debug)]
 pub struct RawPair {
     writer: TcpStream,
-    reader: Mutex<BufReader<TcpStream>>,
+    /// The reading end and the sequence number of the next message.
+    reader: Mutex<(BufReader<TcpStream>, u64)>,
     echo_thread: Option<JoinHandle<()>>,
-}
-
-/// The header size of a yoton package.
-const HEADER: usize = 56;
-/// Writes gather up to this many bytes of small messages.
-const WRITE_BATCH: usize = 256 * 1024;
-
-fn header(size: usize) -> [u8; HEADER] {
-    let mut h = [0u8; HEADER];
-    h[..8].copy_from_slice(b"YOTON   ");
-    h[48..].copy_from_slice(&(size as u64).to_le_bytes());
-    h
-}
-
-/// Reads one message (header and data) into `data`.
-fn read_message(reader: &mut impl Read, data: &mut Vec<u8>) {
-    let mut h = [0u8; HEADER];
-    reader.read_exact(&mut h).expect("header");
-    let mut size = [0u8; 8];
-    size.copy_from_slice(&h[48..]);
-    data.resize(u64::from_le_bytes(size) as usize, 0);
-    reader.read_exact(data).expect("data");
 }
 
 impl RawPair {
     /// A connected socket pair; for round trips, a thread echoes each
     /// message back.
     pub fn new(pattern: Pattern) -> RawPair {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let writer = TcpStream::connect(listener.local_addr().expect("address")).expect("connect");
-        let (accepted, _) = listener.accept().expect("accept");
-        for stream in [&writer, &accepted] {
-            stream.set_nodelay(true).expect("nodelay");
-            stream.set_read_timeout(Some(DEADLINE)).expect("timeout");
-        }
+        let (writer, accepted) = socket_pair();
         match pattern {
             Pattern::Oneway => RawPair {
                 writer,
-                reader: Mutex::new(BufReader::with_capacity(WRITE_BATCH, accepted)),
+                reader: Mutex::new((raw_tcp::reader(accepted), 0)),
                 echo_thread: None,
             },
             Pattern::Roundtrip => {
                 let mut back = accepted.try_clone().expect("clone");
-                let mut incoming = BufReader::with_capacity(WRITE_BATCH, accepted);
+                let mut incoming = raw_tcp::reader(accepted);
                 let echo = thread::spawn(move || {
-                    let mut data = Vec::new();
-                    let mut out = Vec::new();
-                    loop {
-                        let mut h = [0u8; HEADER];
-                        if incoming.read_exact(&mut h).is_err() {
-                            break;
-                        }
-                        let mut size = [0u8; 8];
-                        size.copy_from_slice(&h[48..]);
-                        data.resize(u64::from_le_bytes(size) as usize, 0);
-                        if incoming.read_exact(&mut data).is_err() {
-                            break;
-                        }
-                        out.clear();
-                        out.extend_from_slice(&h);
-                        out.extend_from_slice(&data);
-                        if back.write_all(&out).is_err() {
-                            break;
-                        }
-                    }
+                    // It ends when the pair shuts its socket down.
+                    let _ = raw_tcp::echo(&mut incoming, &mut back, None);
                 });
-                let reader =
-                    BufReader::with_capacity(WRITE_BATCH, writer.try_clone().expect("clone"));
+                let reader = raw_tcp::reader(writer.try_clone().expect("clone"));
                 RawPair {
                     writer,
-                    reader: Mutex::new(reader),
+                    reader: Mutex::new((reader, 0)),
                     echo_thread: Some(echo),
                 }
             }
         }
     }
 
-    /// Sends `data` `count` times and returns the time until the reading
-    /// side has read every one.
+    /// Sends `count` messages of `data.len()` bytes (numbered, so their
+    /// first bytes are not `data`'s) and returns the time until the reading
+    /// side has read and checked every one.
     pub fn oneway(&self, data: &Bytes, count: u64) -> Duration {
+        let size = data.len() as u64;
         let mut guard = self.reader.lock().expect("reader");
-        let reader: &mut BufReader<TcpStream> = &mut guard;
+        let (reader, next_seq) = &mut *guard;
+        let first = *next_seq;
+        *next_seq += count;
         thread::scope(|scope| {
             let reading = scope.spawn(move || {
-                let mut buf = Vec::new();
-                for _ in 0..count {
-                    read_message(reader, &mut buf);
-                }
+                raw_tcp::receive_all(reader, first, size, count).expect("receive");
                 Instant::now()
             });
             let start = Instant::now();
-            let mut writer = &self.writer;
-            let mut batch = Vec::with_capacity(WRITE_BATCH + HEADER + data.len());
-            for _ in 0..count {
-                batch.extend_from_slice(&header(data.len()));
-                if data.len() >= 32 * 1024 {
-                    write_two(writer, &batch, data);
-                    batch.clear();
-                } else {
-                    batch.extend_from_slice(data);
-                    if batch.len() >= WRITE_BATCH {
-                        writer.write_all(&batch).expect("write");
-                        batch.clear();
-                    }
-                }
-            }
-            writer.write_all(&batch).expect("write");
+            raw_tcp::send_all(&mut &self.writer, first, size, count).expect("send");
             reading.join().expect("reader") - start
         })
     }
 
-    /// Makes `count` round trips of `data` and returns their total time.
+    /// Makes `count` round trips of `data.len()` bytes and returns their
+    /// total time.
     pub fn roundtrips(&self, data: &Bytes, count: u64) -> Duration {
-        let mut reader = self.reader.lock().expect("reader");
-        let mut writer = &self.writer;
-        let mut out = Vec::with_capacity(HEADER + data.len());
-        out.extend_from_slice(&header(data.len()));
-        out.extend_from_slice(data);
-        let mut back = Vec::new();
-        let start = Instant::now();
-        for _ in 0..count {
-            writer.write_all(&out).expect("write");
-            read_message(&mut *reader, &mut back);
-        }
-        start.elapsed()
+        let mut guard = self.reader.lock().expect("reader");
+        let (reader, next_seq) = &mut *guard;
+        let first = *next_seq;
+        *next_seq += count;
+        let size = data.len() as u64;
+        raw_tcp::ping_all(&mut &self.writer, reader, first, size, count)
+            .expect("round trips")
+            .iter()
+            .sum()
     }
 }
 
-/// Writes `a` then `b` completely, as one vectored write where it can.
-fn write_two(mut stream: &TcpStream, mut a: &[u8], mut b: &[u8]) {
-    while !a.is_empty() || !b.is_empty() {
-        let n = stream
-            .write_vectored(&[IoSlice::new(a), IoSlice::new(b)])
-            .expect("write");
-        let from_a = n.min(a.len());
-        a = &a[from_a..];
-        b = &b[n - from_a..];
+/// Two connected TCP sockets on loopback, `TCP_NODELAY` on both, with a
+/// read timeout so that a stuck benchmark fails.
+fn socket_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let connected = TcpStream::connect(listener.local_addr().expect("address")).expect("connect");
+    let (accepted, _) = listener.accept().expect("accept");
+    for stream in [&connected, &accepted] {
+        stream.set_nodelay(true).expect("nodelay");
+        stream.set_read_timeout(Some(DEADLINE)).expect("timeout");
     }
+    (connected, accepted)
 }
 
 impl Drop for RawPair {
@@ -301,6 +269,106 @@ impl Drop for RawPair {
         if let Some(echo) = self.echo_thread.take() {
             let _ = echo.join();
         }
+    }
+}
+
+/// The loopback floor of a round trip: a TCP socket pair whose ends both
+/// busy-poll (non-blocking, spinning), one record each way: the loops of
+/// `yoton bench`'s `raw-tcp-spin` ([`raw_tcp_spin`]), with both ends in
+/// this process. The echoing thread spins for as long as the pair lives.
+#[derive(Debug)]
+pub struct SpinPair {
+    /// The pinging end and the sequence number of the next record.
+    stream: Mutex<(SpinStream, u64)>,
+    echo_thread: Option<JoinHandle<()>>,
+}
+
+impl SpinPair {
+    /// A connected socket pair, and a thread that echoes each record.
+    pub fn new() -> SpinPair {
+        let (connected, accepted) = socket_pair();
+        let far = Instant::now() + Duration::from_secs(1 << 30);
+        let mut echoing = SpinStream::new(accepted, far).expect("non-blocking");
+        let echo_thread = thread::spawn(move || {
+            // It ends when the pair's socket closes.
+            let _ = raw_tcp_spin::echo(&mut echoing, None);
+        });
+        let stream = SpinStream::new(connected, far).expect("non-blocking");
+        SpinPair {
+            stream: Mutex::new((stream, 0)),
+            echo_thread: Some(echo_thread),
+        }
+    }
+
+    /// Makes `count` round trips of `data.len()` bytes and returns their
+    /// total time.
+    pub fn roundtrips(&self, data: &Bytes, count: u64) -> Duration {
+        let mut guard = self.stream.lock().expect("stream");
+        let (stream, next_seq) = &mut *guard;
+        let first = *next_seq;
+        *next_seq += count;
+        raw_tcp_spin::ping_all(stream, first, data.len() as u64, count)
+            .expect("round trips")
+            .iter()
+            .sum()
+    }
+}
+
+impl Default for SpinPair {
+    fn default() -> Self {
+        SpinPair::new()
+    }
+}
+
+impl Drop for SpinPair {
+    fn drop(&mut self) {
+        let stream = self.stream.get_mut().map(|(s, _)| s);
+        if let Ok(stream) = stream {
+            let _ = stream.shutdown();
+        }
+        if let Some(echo) = self.echo_thread.take() {
+            let _ = echo.join();
+        }
+    }
+}
+
+/// The in-process floor of a round trip: two threads ping-ponging on
+/// crossbeam channels, both spinning on `try_recv` (`yoton bench`'s
+/// `raw-inproc`, [`InprocPingPong`]).
+#[derive(Debug)]
+pub struct InprocPair {
+    pair: InprocPingPong,
+    payloads: Mutex<Option<Payloads>>,
+}
+
+impl InprocPair {
+    /// Starts the echoing thread.
+    pub fn new() -> InprocPair {
+        InprocPair {
+            pair: InprocPingPong::start().expect("a thread"),
+            payloads: Mutex::new(None),
+        }
+    }
+
+    /// Makes `count` round trips of `data.len()` bytes (numbered, each
+    /// echo checked) and returns their total time.
+    pub fn roundtrips(&self, data: &Bytes, count: u64) -> Duration {
+        let size = data.len() as u64;
+        let mut guard = self.payloads.lock().expect("payloads");
+        let payloads = guard.get_or_insert_with(|| Payloads::new(size));
+        assert_eq!(payloads.size(), size, "one message size per pair");
+        let deadline = Instant::now() + DEADLINE;
+        self.pair
+            .ping_all(payloads, count, deadline)
+            .expect("round trips")
+            .iter()
+            .sum()
+    }
+}
+
+impl Default for InprocPair {
+    fn default() -> Self {
+        InprocPair::new()
     }
 }
 

@@ -40,9 +40,13 @@ pub(crate) enum Command {
     /// in-process, and over plain TCP sockets as the baseline.
     ///
     /// By default: every transport, 8 B, 1 KiB and 1 MiB messages one way,
-    /// and the 8-byte round trip. Prints a table, or with `--json` one JSON
-    /// object `{"results": [...]}`; progress goes to stderr. `bytes_per_s`
-    /// counts message data, not headers.
+    /// and the 8-byte round trip, with two more round-trip baselines:
+    /// `raw-tcp-spin` (plain sockets, both ends busy-polling) and
+    /// `raw-inproc` (two threads spinning on a crossbeam channel). Prints a
+    /// table, or with `--json` one JSON object `{"results": [...]}`;
+    /// progress goes to stderr. `bytes_per_s` counts message data, not
+    /// headers; `cpu_s_per_1000` is the CPU time of both ends per 1,000
+    /// round trips.
     Bench(BenchArgs),
     /// The other end of a `yoton bench` run, started by `bench` itself.
     #[command(hide = true)]
@@ -101,7 +105,9 @@ pub(crate) struct PubArgs {
 pub(crate) struct BenchArgs {
     /// Which transport to measure: `tcp` (two processes), `inproc` (two
     /// contexts in this process), `raw-tcp` (plain sockets, two processes:
-    /// the baseline) or `all`.
+    /// the baseline), `raw-tcp-spin` (plain sockets busy-polled, two
+    /// processes; round trips only), `raw-inproc` (two threads spinning on
+    /// a crossbeam channel; round trips only) or `all`.
     #[arg(long, value_enum, default_value_t = BenchTransport::All)]
     pub(crate) transport: BenchTransport,
     /// Measure only messages of this many data bytes (one way and round
@@ -135,6 +141,12 @@ pub(crate) enum BenchTransport {
     Inproc,
     /// The same bytes over plain TCP sockets, two processes.
     RawTcp,
+    /// Round trips over plain TCP sockets that both ends busy-poll (the
+    /// loopback floor), two processes.
+    RawTcpSpin,
+    /// Round trips between two threads spinning on a crossbeam channel
+    /// (the in-process floor).
+    RawInproc,
     /// All of the above.
     All,
 }
@@ -151,7 +163,7 @@ pub(crate) enum BenchPattern {
 /// `yoton bench-peer`: what the second process of a bench does.
 #[derive(Debug, Args)]
 pub(crate) struct BenchPeerArgs {
-    /// `tcp` or `raw-tcp`.
+    /// `tcp`, `raw-tcp` or `raw-tcp-spin`.
     #[arg(long, value_enum)]
     pub(crate) transport: BenchTransport,
     /// What to measure.

@@ -1,11 +1,19 @@
 //! `yoton bench`: throughput and round trips of yoton over TCP (publisher
 //! and subscriber in two processes) and in-process, next to the same bytes
-//! over plain TCP sockets as the baseline.
+//! over plain TCP sockets as the baseline, and round trips next to the
+//! floors: plain sockets that both ends busy-poll (`raw-tcp-spin`), and two
+//! threads spinning on a crossbeam channel (`raw-inproc`).
 //!
 //! The flags and the JSON fields are a contract (scripts compare runs):
 //! `{"results": [{"transport", "pattern", "size", "messages", "msgs_per_s",
-//! "bytes_per_s", "rtt_us_p50", "rtt_us_p99"}, ...]}`, with `null` for the
-//! fields that do not apply to a pattern.
+//! "bytes_per_s", "rtt_us_p50", "rtt_us_p99", "cpu_s_per_1000"}, ...]}`,
+//! with `null` for the fields that do not apply to a pattern.
+//!
+//! `cpu_s_per_1000` is the CPU time (user and system, all threads) of both
+//! ends per 1,000 round trips: this process's over the round trips, plus,
+//! for the two-process cases, what the peer measures of itself from its
+//! first echo to its last (it says so on its stdout). Where the platform
+//! has no process CPU clock it is `null`.
 //!
 //! A one-way run counts from the first message sent to the moment the
 //! subscriber has all of them (it says so on its stdout, or, in-process,
@@ -41,7 +49,7 @@ const DEFAULT_SIZES: [u64; 3] = [8, 1024, 1024 * 1024];
 const ROUNDTRIP_SIZE: u64 = 8;
 
 /// The bytes a package takes on the wire besides its data.
-pub(crate) const HEADER_SIZE: u64 = 56;
+const HEADER_SIZE: u64 = yoton_cli::setups::wire::HEADER_SIZE as u64;
 
 /// The base name of the channels a bench uses.
 pub(crate) const CHANNEL: &str = "yoton-bench";
@@ -49,7 +57,7 @@ pub(crate) const CHANNEL: &str = "yoton-bench";
 /// One line of the results.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct BenchResult {
-    /// `tcp`, `inproc` or `raw-tcp`.
+    /// `tcp`, `inproc`, `raw-tcp`, `raw-tcp-spin` or `raw-inproc`.
     pub(crate) transport: &'static str,
     /// `oneway` or `roundtrip`.
     pub(crate) pattern: &'static str,
@@ -65,6 +73,8 @@ pub(crate) struct BenchResult {
     pub(crate) rtt_us_p50: Option<f64>,
     /// 99th percentile round trip, in microseconds.
     pub(crate) rtt_us_p99: Option<f64>,
+    /// CPU seconds of both ends per 1,000 round trips.
+    pub(crate) cpu_s_per_1000: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -76,8 +86,9 @@ struct Report<'a> {
 pub(crate) enum Measured {
     /// All messages went one way in this time.
     Oneway(Duration),
-    /// The round trip times, one per message.
-    Roundtrip(Vec<Duration>),
+    /// The round trip times, one per message, and the CPU time both ends
+    /// used for them (if known).
+    Roundtrip(Vec<Duration>, Option<Duration>),
 }
 
 /// One thing to measure.
@@ -110,6 +121,7 @@ impl Case {
             bytes_per_s: None,
             rtt_us_p50: None,
             rtt_us_p99: None,
+            cpu_s_per_1000: None,
         };
         match measured {
             Measured::Oneway(elapsed) => {
@@ -117,13 +129,15 @@ impl Case {
                 result.msgs_per_s = Some(self.messages as f64 / secs);
                 result.bytes_per_s = Some((self.messages * self.size) as f64 / secs);
             }
-            Measured::Roundtrip(mut rtts) => {
+            Measured::Roundtrip(mut rtts, cpu) => {
                 rtts.sort_unstable();
                 let total: Duration = rtts.iter().sum();
                 let secs = total.as_secs_f64().max(1e-9);
                 result.msgs_per_s = Some(rtts.len() as f64 / secs);
                 result.rtt_us_p50 = Some(percentile_us(&rtts, 0.50));
                 result.rtt_us_p99 = Some(percentile_us(&rtts, 0.99));
+                let count = rtts.len().max(1) as f64;
+                result.cpu_s_per_1000 = cpu.map(|cpu| cpu.as_secs_f64() / count * 1000.0);
             }
         }
         result
@@ -144,8 +158,18 @@ pub(crate) fn transport_name(transport: BenchTransport) -> &'static str {
         BenchTransport::Tcp => "tcp",
         BenchTransport::Inproc => "inproc",
         BenchTransport::RawTcp => "raw-tcp",
+        BenchTransport::RawTcpSpin => "raw-tcp-spin",
+        BenchTransport::RawInproc => "raw-inproc",
         BenchTransport::All => "all",
     }
+}
+
+/// Whether `transport` measures only round trips (the floors).
+fn roundtrip_only(transport: BenchTransport) -> bool {
+    matches!(
+        transport,
+        BenchTransport::RawTcpSpin | BenchTransport::RawInproc
+    )
 }
 
 fn pattern_name(pattern: BenchPattern) -> &'static str {
@@ -184,12 +208,16 @@ fn default_messages(pattern: BenchPattern, size: u64, quick: bool) -> u64 {
 }
 
 /// The cases of a run, in the order they are measured: per case the
-/// baseline first, so that each ratio compares neighbouring measurements.
+/// baselines first, each next to what it is compared with (`raw-tcp` and
+/// `raw-tcp-spin` before `tcp`, `raw-inproc` before `inproc`), so that each
+/// ratio compares neighbouring measurements.
 fn plan(args: &BenchArgs) -> Vec<Case> {
     let transports: Vec<BenchTransport> = match args.transport {
         BenchTransport::All => vec![
             BenchTransport::RawTcp,
+            BenchTransport::RawTcpSpin,
             BenchTransport::Tcp,
+            BenchTransport::RawInproc,
             BenchTransport::Inproc,
         ],
         one => vec![one],
@@ -209,6 +237,9 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
     let mut cases = Vec::new();
     for (pattern, size) in shapes {
         for &transport in &transports {
+            if pattern == BenchPattern::Oneway && roundtrip_only(transport) {
+                continue;
+            }
             cases.push(Case {
                 transport,
                 pattern,
@@ -225,12 +256,20 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
 /// Runs `yoton bench`.
 pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
     let cases = plan(args);
+    if cases.is_empty() {
+        return Err(Failure::error(format!(
+            "nothing to measure: {} measures round trips only",
+            transport_name(args.transport)
+        )));
+    }
     let mut progress = Progress::new(cases.len());
     let mut results = Vec::with_capacity(cases.len());
     for case in &cases {
         progress.show(case);
         let measured = match case.transport {
             BenchTransport::RawTcp => raw::measure(case),
+            BenchTransport::RawTcpSpin => raw::measure_spin(case),
+            BenchTransport::RawInproc => raw::measure_inproc(case),
             BenchTransport::Tcp => channels::measure_tcp(case),
             BenchTransport::Inproc => channels::measure_inproc(case),
             BenchTransport::All => unreachable!("plan() expands `all`"),
@@ -254,14 +293,28 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
 
 /// The human-readable table of the results.
 fn table(results: &[BenchResult]) -> String {
+    let width = results
+        .iter()
+        .map(|r| r.transport.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     let mut out = format!(
-        "{:<8} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10}\n",
-        "TRANSP.", "PATTERN", "SIZE", "MESSAGES", "MSG/S", "MB/S", "RTT P50", "RTT P99"
+        "{:<width$} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10} {:>12}\n",
+        "TRANSP.",
+        "PATTERN",
+        "SIZE",
+        "MESSAGES",
+        "MSG/S",
+        "MB/S",
+        "RTT P50",
+        "RTT P99",
+        "CPU/1000 RT"
     );
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
     for r in results {
         out.push_str(&format!(
-            "{:<8} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10}\n",
+            "{:<width$} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10} {:>12}\n",
             r.transport,
             r.pattern,
             human_size(r.size),
@@ -270,6 +323,7 @@ fn table(results: &[BenchResult]) -> String {
             or_dash(r.bytes_per_s.map(|v| format!("{:.1}", v / 1e6))),
             or_dash(r.rtt_us_p50.map(|v| format!("{v:.1} us"))),
             or_dash(r.rtt_us_p99.map(|v| format!("{v:.1} us"))),
+            or_dash(r.cpu_s_per_1000.map(|v| format!("{v:.4} s"))),
         ));
     }
     out
@@ -318,30 +372,6 @@ impl Progress {
     }
 }
 
-/// The sequence number a message carries in its first (up to 8) bytes.
-pub(crate) fn stamp(data: &mut [u8], seq: u64) {
-    let n = data.len().min(8);
-    data[..n].copy_from_slice(&seq.to_le_bytes()[..n]);
-}
-
-/// Checks that a received message is the one expected next.
-pub(crate) fn check(data: &[u8], size: u64, seq: u64) -> Result<(), String> {
-    if data.len() as u64 != size {
-        return Err(format!(
-            "message {seq} has {} bytes, not {size}",
-            data.len()
-        ));
-    }
-    let matches = match <[u8; 8]>::try_from(data.get(..8).unwrap_or(data)) {
-        Ok(word) => u64::from_le_bytes(word) == seq,
-        Err(_) => data[..] == seq.to_le_bytes()[..data.len()],
-    };
-    if !matches {
-        return Err(format!("expected message {seq}, got another"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,7 +390,7 @@ mod tests {
     #[test]
     fn the_default_plan_covers_every_transport_and_case() {
         let cases = plan(&args(BenchTransport::All, None, false));
-        assert_eq!(cases.len(), 12);
+        assert_eq!(cases.len(), 14);
         let oneway: Vec<u64> = cases
             .iter()
             .filter(|c| c.pattern == BenchPattern::Oneway && c.transport == BenchTransport::Tcp)
@@ -371,7 +401,13 @@ mod tests {
             .iter()
             .filter(|c| c.pattern == BenchPattern::Roundtrip)
             .count();
-        assert_eq!(roundtrips, 3);
+        assert_eq!(roundtrips, 5);
+        let floors: Vec<&str> = cases
+            .iter()
+            .filter(|c| roundtrip_only(c.transport))
+            .map(|c| transport_name(c.transport))
+            .collect();
+        assert_eq!(floors, ["raw-tcp-spin", "raw-inproc"]);
         let small = cases.iter().find(|c| c.size == 8).unwrap().messages;
         let large = cases.iter().find(|c| c.size == 1 << 20).unwrap().messages;
         assert!(small > 100 * large, "{small} vs {large}");
@@ -388,8 +424,45 @@ mod tests {
         let mut only = args(BenchTransport::All, None, true);
         only.pattern = Some(BenchPattern::Roundtrip);
         let cases = plan(&only);
-        assert_eq!(cases.len(), 3);
+        assert_eq!(cases.len(), 5);
         assert!(cases.iter().all(|c| c.pattern == BenchPattern::Roundtrip));
+        let spin = plan(&args(BenchTransport::RawTcpSpin, Some(100), true));
+        assert_eq!(spin.len(), 1);
+        assert_eq!(
+            (spin[0].pattern, spin[0].size),
+            (BenchPattern::Roundtrip, 100)
+        );
+        let mut oneway = args(BenchTransport::RawInproc, None, true);
+        oneway.pattern = Some(BenchPattern::Oneway);
+        assert!(plan(&oneway).is_empty());
+    }
+
+    #[test]
+    fn the_table_widens_for_long_transport_names_only() {
+        let row = |transport| BenchResult {
+            transport,
+            pattern: "roundtrip",
+            size: 8,
+            messages: 10,
+            msgs_per_s: Some(1.0),
+            bytes_per_s: None,
+            rtt_us_p50: Some(1.0),
+            rtt_us_p99: Some(2.0),
+            cpu_s_per_1000: Some(0.5),
+        };
+        let short = table(&[row("inproc")]);
+        assert!(
+            short
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("inproc   roundtrip")
+        );
+        let long = table(&[row("inproc"), row("raw-tcp-spin")]);
+        let lines: Vec<&str> = long.lines().collect();
+        assert!(lines[1].starts_with("inproc       roundtrip"), "{long}");
+        assert!(lines[2].starts_with("raw-tcp-spin roundtrip"), "{long}");
+        assert!(lines[2].ends_with("0.5000 s"), "{long}");
     }
 
     #[test]
@@ -404,21 +477,13 @@ mod tests {
         assert_eq!(r.msgs_per_s, Some(1_000_000.0));
         assert_eq!(r.bytes_per_s, Some(8_000_000.0));
         assert_eq!((r.rtt_us_p50, r.rtt_us_p99), (None, None));
+        assert_eq!(r.cpu_s_per_1000, None);
         let rtts = (1..=100).map(Duration::from_micros).collect();
-        let r = case.result(Measured::Roundtrip(rtts));
+        let cpu = Some(Duration::from_millis(5));
+        let r = case.result(Measured::Roundtrip(rtts, cpu));
         assert_eq!(r.rtt_us_p50, Some(51.0));
         assert_eq!(r.rtt_us_p99, Some(99.0));
         assert_eq!(r.bytes_per_s, None);
-    }
-
-    #[test]
-    fn stamps_are_checked_even_in_short_messages() {
-        for size in [1usize, 8, 100] {
-            let mut data = vec![0u8; size];
-            stamp(&mut data, 0x0102_0304_0506_0708);
-            assert!(check(&data, size as u64, 0x0102_0304_0506_0708).is_ok());
-            assert!(check(&data, size as u64, 0x0102_0304_0506_0709).is_err());
-            assert!(check(&data, size as u64 + 1, 0x0102_0304_0506_0708).is_err());
-        }
+        assert!((r.cpu_s_per_1000.unwrap() - 0.05).abs() < 1e-12);
     }
 }

@@ -1,7 +1,5 @@
 //! Binary messages on a text terminal: lowercase hex, one message a line.
 
-use std::fmt::Write as _;
-
 /// Why a line is not hex.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum HexError {
@@ -20,38 +18,26 @@ pub(crate) enum HexError {
 
 /// Lowercase hex of `bytes`, two digits a byte, no separators.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
+    hex::encode(bytes)
 }
 
 /// Decodes hex digits (either case); surrounding whitespace is ignored.
+/// A character that is not a digit is reported (with its column) before an
+/// odd count of digits.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, HexError> {
     let text = text.trim();
-    let digits: Vec<(usize, char)> = text.chars().enumerate().collect();
-    for &(i, c) in &digits {
-        if !c.is_ascii_hexdigit() {
-            return Err(HexError::NotHex {
-                found: c,
-                column: i + 1,
-            });
-        }
+    if let Some((i, found)) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_hexdigit())
+    {
+        return Err(HexError::NotHex {
+            found,
+            column: i + 1,
+        });
     }
-    if digits.len() % 2 != 0 {
-        return Err(HexError::OddLength(digits.len()));
-    }
-    Ok(digits
-        .chunks(2)
-        .map(|pair| {
-            let high = pair[0].1.to_digit(16).unwrap_or(0);
-            let low = pair[1].1.to_digit(16).unwrap_or(0);
-            // Two hex digits make at most 255.
-            (high * 16 + low) as u8
-        })
-        .collect())
+    // Only ASCII digits are left: the one error is an odd count.
+    hex::decode(text).map_err(|_| HexError::OddLength(text.len()))
 }
 
 #[cfg(test)]
@@ -80,5 +66,19 @@ mod tests {
         );
         assert_eq!(decode("  "), Ok(Vec::new()));
         assert_eq!(decode(" 0A\r"), Ok(vec![10]));
+        assert_eq!(
+            decode("xyz"),
+            Err(HexError::NotHex {
+                found: 'x',
+                column: 1
+            })
+        );
+        assert_eq!(
+            decode("0é"),
+            Err(HexError::NotHex {
+                found: 'é',
+                column: 2
+            })
+        );
     }
 }

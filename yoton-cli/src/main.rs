@@ -5,7 +5,8 @@
 //! yoton sub ADDRESS SLOT [--bind] [--count N] [--type txt|bin] [--max-wait SECS]
 //! yoton pub ADDRESS SLOT [--bind] [--type txt|bin] [--wait-peer SECS]
 //! yoton demo
-//! yoton bench [--transport tcp|inproc|raw-tcp|all] [--size BYTES] [--messages N] [--quick] [--json]
+//! yoton bench [--transport tcp|inproc|raw-tcp|raw-tcp-spin|raw-inproc|all] [--size BYTES]
+//!             [--messages N] [--pattern oneway|roundtrip] [--quick] [--json]
 //! ```
 //!
 //! Exit codes: 0 success; 2 bad input (arguments, address, hex), or a

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The contract's fields, in order.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "transport",
     "pattern",
     "size",
@@ -22,6 +22,7 @@ const FIELDS: [&str; 8] = [
     "bytes_per_s",
     "rtt_us_p50",
     "rtt_us_p99",
+    "cpu_s_per_1000",
 ];
 
 /// Runs `yoton` with `args`, killing it if it takes longer than `deadline`.
@@ -96,12 +97,17 @@ fn results_of(output: &Output) -> Vec<Value> {
                 assert!(result["bytes_per_s"].as_f64().unwrap() > 0.0, "{result}");
                 assert!(result["rtt_us_p50"].is_null(), "{result}");
                 assert!(result["rtt_us_p99"].is_null(), "{result}");
+                assert!(result["cpu_s_per_1000"].is_null(), "{result}");
             }
             "roundtrip" => {
                 assert!(result["bytes_per_s"].is_null(), "{result}");
                 let p50 = result["rtt_us_p50"].as_f64().unwrap();
                 let p99 = result["rtt_us_p99"].as_f64().unwrap();
                 assert!(p50 > 0.0 && p99 >= p50, "{result}");
+                if cfg!(target_os = "linux") {
+                    let cpu = result["cpu_s_per_1000"].as_f64().unwrap();
+                    assert!(cpu > 0.0, "{result}");
+                }
             }
             other => panic!("unknown pattern {other}"),
         }
@@ -135,10 +141,45 @@ fn quick_json_reports_every_transport_and_pattern() {
         }
         expected.push((transport.to_owned(), "roundtrip".to_owned(), 8));
     }
+    for floor in ["raw-tcp-spin", "raw-inproc"] {
+        expected.push((floor.to_owned(), "roundtrip".to_owned(), 8));
+    }
     expected.sort();
     assert_eq!(got, expected);
     let progress = String::from_utf8_lossy(&output.stderr);
-    assert!(progress.contains("yoton: bench [12/12]"), "{progress}");
+    assert!(progress.contains("yoton: bench [14/14]"), "{progress}");
+}
+
+#[test]
+fn the_floors_measure_round_trips_of_any_size_and_refuse_one_way() {
+    for transport in ["raw-tcp-spin", "raw-inproc"] {
+        let output = run(
+            &[
+                "bench",
+                "--transport",
+                transport,
+                "--size",
+                "100",
+                "--messages",
+                "300",
+                "--json",
+            ],
+            Duration::from_secs(60),
+        );
+        let results = results_of(&output);
+        assert_eq!(
+            cases(&results),
+            [(transport.to_owned(), "roundtrip".to_owned(), 100)]
+        );
+        assert_eq!(results[0]["messages"], 300);
+        let output = run(
+            &["bench", "--transport", transport, "--pattern", "oneway"],
+            Duration::from_secs(20),
+        );
+        assert_eq!(output.status.code(), Some(2), "{transport}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("round trips only"), "{stderr}");
+    }
 }
 
 #[test]

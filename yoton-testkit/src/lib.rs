@@ -52,6 +52,19 @@
 //! misreports its peer). The crate's `tests/broken.rs` runs the matching
 //! cases on it and checks that they fail, while they pass on the real
 //! transport.
+//!
+//! # Test support for every crate's tests
+//!
+//! What tests across the workspace need again and again lives here once:
+//!
+//! - [`collect`]: an endpoint that forwards what a context delivers on a
+//!   slot to a crossbeam channel ([`collect::Collect`],
+//!   [`collect::listen`]), so a test waits on a delivery with a deadline.
+//! - [`wait`]: the next event of a subscribed signal, a `closed` reason, a
+//!   `timedout` flag, or a condition without an event, each with a
+//!   deadline and a message that says what did not come.
+//! - [`strategies`]: proptest strategies for packages and for cutting a
+//!   byte stream into arbitrary chunks.
 #![forbid(unsafe_code)]
 
 use std::fmt;
@@ -62,12 +75,15 @@ use yoton_core::{Connection, ContextId, Package, Transport};
 
 pub mod broken;
 pub mod cases;
+pub mod collect;
 mod harness;
 mod inproc;
 #[cfg(unix)]
 mod ipc;
+pub mod strategies;
 mod suite;
 mod tcp;
+pub mod wait;
 
 pub use harness::{CASE_DEADLINE, STEP_DEADLINE, run_case, run_case_on};
 pub use inproc::InprocUnderTest;

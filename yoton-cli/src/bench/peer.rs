@@ -3,7 +3,9 @@
 //!
 //! The peer speaks to the bench on its stdout, one line each: `ready` once
 //! connected, `done` once it has every message (or has echoed them all),
-//! or `error TEXT`.
+//! or `error TEXT`. Before `done` of a round trip it says `cpu SECONDS`:
+//! the CPU time it used from its first echo to its last (`cpu -` where
+//! the platform has no process CPU clock).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
+use yoton_cli::setups::cpu::{cpu_time_since, process_cpu_time};
 
 use super::{CASE_DEADLINE, Case, channels, pattern_name, raw, transport_name};
 use crate::args::{BenchPeerArgs, BenchTransport};
@@ -76,6 +79,29 @@ impl Peer {
         }
     }
 
+    /// Waits for the peer's `cpu SECONDS` line until `deadline`; returns
+    /// the CPU time it reports, `None` when it has no clock.
+    pub(crate) fn expect_cpu(&self, deadline: Instant) -> Result<Option<Duration>, String> {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let line = match self.lines.recv_timeout(wait) {
+            Ok((_, line)) => line,
+            Err(RecvTimeoutError::Timeout) => return Err("no \"cpu\" from the peer in time".into()),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err("the peer ended without saying \"cpu\"".into());
+            }
+        };
+        match line.strip_prefix("cpu ") {
+            Some("-") => Ok(None),
+            Some(secs) => secs
+                .parse::<f64>()
+                .ok()
+                .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+                .map(Some)
+                .ok_or_else(|| format!("the peer said {line:?}, not a CPU time")),
+            None => Err(format!("the peer said {line:?}, not \"cpu\"")),
+        }
+    }
+
     /// Waits (at most a few seconds) for the peer to exit: its stdout
     /// closes, then it is reaped (killed if it lingers).
     pub(crate) fn finish(mut self) -> Result<(), String> {
@@ -112,11 +138,46 @@ pub(super) fn say(line: &str) {
     let _ = out.flush();
 }
 
+/// Echoes `messages` round trips with `echo(count)`: the first before the
+/// CPU clock starts (so that waiting for the bench to begin is not
+/// counted), then the rest; says `cpu SECONDS` for the rest.
+pub(super) fn echo_timed(
+    messages: u64,
+    mut echo: impl FnMut(u64) -> Result<(), String>,
+) -> Result<(), String> {
+    echo(1)?;
+    let before = process_cpu_time();
+    echo(messages.saturating_sub(1))?;
+    match cpu_time_since(before) {
+        Some(cpu) => say(&format!("cpu {:.9}", cpu.as_secs_f64())),
+        None => say("cpu -"),
+    }
+    Ok(())
+}
+
+/// Round trips of `run` timed in CPU too: this process's CPU time over
+/// `run`, plus what `peer` reports of itself (if a peer process echoes).
+/// `None` when either clock is missing.
+pub(super) fn timed_roundtrips(
+    peer: Option<(&Peer, Instant)>,
+    run: impl FnOnce() -> Result<Vec<Duration>, String>,
+) -> Result<super::Measured, String> {
+    let before = process_cpu_time();
+    let rtts = run()?;
+    let mut cpu = cpu_time_since(before);
+    if let Some((peer, deadline)) = peer {
+        let theirs = peer.expect_cpu(deadline)?;
+        cpu = cpu.zip(theirs).map(|(ours, theirs)| ours + theirs);
+    }
+    Ok(super::Measured::Roundtrip(rtts, cpu))
+}
+
 /// Runs `yoton bench-peer`: the subscriber or the echo of a TCP bench.
 pub(crate) fn run_peer(args: &BenchPeerArgs) -> Result<(), Failure> {
     let deadline = Instant::now() + CASE_DEADLINE;
     let result = match args.transport {
         BenchTransport::RawTcp => raw::peer(args, deadline),
+        BenchTransport::RawTcpSpin => raw::peer_spin(args, deadline),
         BenchTransport::Tcp => channels::peer_tcp(args, deadline),
         other => Err(format!("no peer for {}", transport_name(other))),
     };

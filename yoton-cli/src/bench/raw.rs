@@ -1,68 +1,21 @@
-//! The baseline: the bytes yoton would send (a 56-byte header and the data
-//! per message) over plain std sockets, with the buffering yoton's TCP
-//! transport uses (small messages batched into large writes, a large
-//! message's data written from where it is, buffered reads), and no yoton.
+//! The baselines without yoton. `raw-tcp` and `raw-tcp-spin` run in two
+//! processes: the bench accepts the peer's socket and sends (or pings); the
+//! peer receives and checks (or echoes). `raw-inproc` is two threads of
+//! this process. The loops of both ends are [`yoton_cli::setups`]'s.
 
-use std::io::{self, BufReader, IoSlice, Read, Write};
+use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::peer::{Peer, say};
-use super::{Case, HEADER_SIZE, Measured, check, stamp};
+use yoton_cli::setups::payloads::Payloads;
+use yoton_cli::setups::raw_inproc::InprocPingPong;
+use yoton_cli::setups::raw_tcp;
+use yoton_cli::setups::raw_tcp_spin::{self, SpinStream};
+
+use super::peer::{Peer, echo_timed, say, timed_roundtrips};
+use super::{Case, Measured};
 use crate::args::{BenchPattern, BenchPeerArgs};
-
-/// The first header word: `YOTON   ` as a little-endian `u64`.
-const CONTROL: u64 = u64::from_le_bytes(*b"YOTON   ");
-
-/// Small messages are gathered until this many bytes, then written.
-const WRITE_BATCH: usize = 256 * 1024;
-
-/// Data at least this long is written from where it is (as yoton does).
-const LARGE_DATA: usize = 32 * 1024;
-
-/// The read buffer of the receiving side.
-const READ_BUFFER: usize = 256 * 1024;
-
-/// A header for message `seq` of `size` data bytes (the slot and ids are
-/// arbitrary here).
-fn header(seq: u64, size: u64) -> [u8; HEADER_SIZE as usize] {
-    let words = [CONTROL, 9, 1, seq + 1, 0, 0, size];
-    let mut out = [0u8; HEADER_SIZE as usize];
-    for (chunk, word) in out.chunks_exact_mut(8).zip(words) {
-        chunk.copy_from_slice(&word.to_le_bytes());
-    }
-    out
-}
-
-/// Reads a header and returns the announced data size.
-fn read_header(reader: &mut impl Read) -> io::Result<u64> {
-    let mut h = [0u8; HEADER_SIZE as usize];
-    reader.read_exact(&mut h)?;
-    let word = |i: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&h[i * 8..i * 8 + 8]);
-        u64::from_le_bytes(w)
-    };
-    if word(0) != CONTROL {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "lost track"));
-    }
-    Ok(word(6))
-}
-
-/// Writes `a` then `b` completely, as one vectored write where it can.
-fn write_two(stream: &mut TcpStream, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
-    while !a.is_empty() || !b.is_empty() {
-        let n = stream.write_vectored(&[IoSlice::new(a), IoSlice::new(b)])?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        let from_a = n.min(a.len());
-        a = &a[from_a..];
-        b = &b[n - from_a..];
-    }
-    Ok(())
-}
 
 /// Measures one raw-TCP case against a peer process.
 pub(super) fn measure(case: &Case) -> Result<Measured, String> {
@@ -81,7 +34,7 @@ pub(super) fn measure(case: &Case) -> Result<Measured, String> {
     let measured = match case.pattern {
         BenchPattern::Oneway => {
             let start = Instant::now();
-            send_all(&mut stream, case.size, case.messages)
+            raw_tcp::send_all(&mut stream, 0, case.size, case.messages)
                 .map_err(|e| format!("cannot send: {e}"))?;
             let end = peer.expect("done", deadline)?;
             Measured::Oneway(end.saturating_duration_since(start))
@@ -90,35 +43,12 @@ pub(super) fn measure(case: &Case) -> Result<Measured, String> {
             stream
                 .set_read_timeout(Some(super::CASE_DEADLINE))
                 .map_err(|e| format!("cannot set a timeout: {e}"))?;
-            let mut reader = BufReader::with_capacity(
-                READ_BUFFER,
-                stream.try_clone().map_err(|e| e.to_string())?,
-            );
-            let mut data = vec![0u8; case.size as usize];
-            let mut back = vec![0u8; case.size as usize];
-            let mut out = Vec::with_capacity(HEADER_SIZE as usize + data.len());
-            let mut rtts = Vec::with_capacity(case.messages as usize);
-            for seq in 0..case.messages {
-                stamp(&mut data, seq);
-                out.clear();
-                out.extend_from_slice(&header(seq, case.size));
-                out.extend_from_slice(&data);
-                let start = Instant::now();
-                stream
-                    .write_all(&out)
-                    .map_err(|e| format!("cannot send: {e}"))?;
-                let size = read_header(&mut reader).map_err(|e| format!("cannot read: {e}"))?;
-                if size != case.size {
-                    return Err(format!("echo of {size} bytes, not {}", case.size));
-                }
-                reader
-                    .read_exact(&mut back)
-                    .map_err(|e| format!("cannot read: {e}"))?;
-                rtts.push(start.elapsed());
-                check(&back, case.size, seq)?;
-            }
+            let mut reader = raw_tcp::reader(stream.try_clone().map_err(|e| e.to_string())?);
+            let measured = timed_roundtrips(Some((&peer, deadline)), || {
+                raw_tcp::ping_all(&mut stream, &mut reader, 0, case.size, case.messages)
+            })?;
             peer.expect("done", deadline)?;
-            Measured::Roundtrip(rtts)
+            measured
         }
     };
     drop(stream);
@@ -151,28 +81,6 @@ fn accept(listener: &TcpListener, deadline: Instant) -> Result<TcpStream, String
     }
 }
 
-/// Sends `messages` messages of `size` bytes, batching small ones.
-fn send_all(stream: &mut TcpStream, size: u64, messages: u64) -> io::Result<()> {
-    let mut data = vec![0u8; size as usize];
-    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_BATCH + HEADER_SIZE as usize + LARGE_DATA);
-    for seq in 0..messages {
-        stamp(&mut data, seq);
-        buf.extend_from_slice(&header(seq, size));
-        if data.len() >= LARGE_DATA {
-            write_two(stream, &buf, &data)?;
-            buf.clear();
-        } else {
-            buf.extend_from_slice(&data);
-            if buf.len() >= WRITE_BATCH {
-                stream.write_all(&buf)?;
-                buf.clear();
-            }
-        }
-    }
-    stream.write_all(&buf)?;
-    stream.flush()
-}
-
 /// The peer's side: receive and check (one way), or echo (round trip).
 pub(super) fn peer(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
     let stream = TcpStream::connect(&args.address)
@@ -184,27 +92,74 @@ pub(super) fn peer(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String
         .set_read_timeout(Some(deadline.saturating_duration_since(Instant::now())))
         .map_err(|e| format!("cannot set a timeout: {e}"))?;
     let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
-    let mut reader = BufReader::with_capacity(READ_BUFFER, stream);
-    let mut data = vec![0u8; args.size as usize];
+    let mut reader = raw_tcp::reader(stream);
     say("ready");
-    for seq in 0..args.messages {
-        let size = read_header(&mut reader).map_err(|e| format!("cannot read: {e}"))?;
-        if size != args.size {
-            return Err(format!("message of {size} bytes, not {}", args.size));
-        }
-        reader
-            .read_exact(&mut data)
-            .map_err(|e| format!("cannot read: {e}"))?;
-        check(&data, args.size, seq)?;
-        if args.pattern == BenchPattern::Roundtrip {
-            let mut out = Vec::with_capacity(HEADER_SIZE as usize + data.len());
-            out.extend_from_slice(&header(seq, args.size));
-            out.extend_from_slice(&data);
-            writer
-                .write_all(&out)
-                .map_err(|e| format!("cannot echo: {e}"))?;
-        }
+    match args.pattern {
+        BenchPattern::Oneway => raw_tcp::receive_all(&mut reader, 0, args.size, args.messages)?,
+        BenchPattern::Roundtrip => echo_timed(args.messages, |count| {
+            raw_tcp::echo(&mut reader, &mut writer, Some(count))
+                .map(drop)
+                .map_err(|e| format!("cannot echo: {e}"))
+        })?,
     }
     say("done");
     Ok(())
+}
+
+/// Measures one `raw-tcp-spin` round-trip case against a peer process:
+/// both ends busy-poll non-blocking sockets.
+pub(super) fn measure_spin(case: &Case) -> Result<Measured, String> {
+    let deadline = Instant::now() + super::CASE_DEADLINE;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind: {e}"))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("no local address: {e}"))?
+        .to_string();
+    let peer = Peer::start(case, &address)?;
+    let stream = accept(&listener, Instant::now() + Duration::from_secs(20))?;
+    let mut stream =
+        SpinStream::new(stream, deadline).map_err(|e| format!("cannot set up the socket: {e}"))?;
+    peer.expect("ready", deadline)?;
+    let measured = timed_roundtrips(Some((&peer, deadline)), || {
+        raw_tcp_spin::ping_all(&mut stream, 0, case.size, case.messages)
+    })?;
+    peer.expect("done", deadline)?;
+    drop(stream);
+    peer.finish()?;
+    Ok(measured)
+}
+
+/// The peer's side of `raw-tcp-spin`: echo, busy-polling.
+pub(super) fn peer_spin(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
+    if args.pattern != BenchPattern::Roundtrip {
+        return Err("raw-tcp-spin measures round trips only".to_owned());
+    }
+    let stream = TcpStream::connect(&args.address)
+        .map_err(|e| format!("cannot connect to {}: {e}", args.address))?;
+    let mut stream =
+        SpinStream::new(stream, deadline).map_err(|e| format!("cannot set up the socket: {e}"))?;
+    say("ready");
+    echo_timed(args.messages, |count| {
+        raw_tcp_spin::echo(&mut stream, Some(count))
+            .map(drop)
+            .map_err(|e| format!("cannot echo: {e}"))
+    })?;
+    say("done");
+    Ok(())
+}
+
+/// Measures one `raw-inproc` round-trip case: two threads of this process
+/// spinning on crossbeam channels.
+pub(super) fn measure_inproc(case: &Case) -> Result<Measured, String> {
+    let deadline = Instant::now() + super::CASE_DEADLINE;
+    let pair = InprocPingPong::start().map_err(|e| format!("cannot start a thread: {e}"))?;
+    let mut payloads = Payloads::new(case.size);
+    let measured = timed_roundtrips(None, || {
+        pair.ping_all(&mut payloads, case.messages, deadline)
+    })?;
+    let echoed = pair.finish();
+    if echoed != case.messages {
+        return Err(format!("{echoed} echoes of {} messages", case.messages));
+    }
+    Ok(measured)
 }
