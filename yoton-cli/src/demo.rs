@@ -153,7 +153,8 @@ pub(crate) fn run() -> Result<(), Failure> {
         .map_err(|_| Failure::error("alice's `closed` event did not come"))?;
     say(&format!(
         "Bob closes his connection. His `closed` event says {:?}; alice's says {:?}.",
-        on_bob.reason, on_alice.reason
+        on_bob.reason.as_str(),
+        on_alice.reason.as_str()
     ));
     alice.close();
     bob.close();

@@ -17,6 +17,7 @@ use crate::error::Result;
 use crate::id::ContextId;
 #[cfg(doc)]
 use crate::reason;
+use crate::reason::CloseReason;
 use crate::signal::Signal;
 
 /// How long `close` waits for the close package and what was queued before
@@ -48,8 +49,10 @@ pub enum State {
 pub struct ClosedEvent {
     /// The connection that closed.
     pub connection: Arc<dyn Connection>,
-    /// Why it closed, for example [`reason::CLOSED_FROM_OTHER_END`].
-    pub reason: String,
+    /// Why it closed, for example [`CloseReason::FromOtherEnd`]; it
+    /// prints (and compares equal to) the reference's text, such as
+    /// [`reason::CLOSED_FROM_OTHER_END`].
+    pub reason: CloseReason,
 }
 
 /// What the `timedout` signal carries.
@@ -222,7 +225,7 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     fn timedout(&self) -> &Signal<TimedOutEvent>;
 
     /// The reason the connection closed, once it has.
-    fn close_reason(&self) -> Option<String>;
+    fn close_reason(&self) -> Option<CloseReason>;
 
     /// Waits until every package queued before this call has been written,
     /// or fails with [`Error::Timeout`] when `timeout` passes first (as it

@@ -16,7 +16,7 @@ use crate::lifecycle::{Lifecycle, take_until_close};
 use crate::link::Link;
 use crate::liveness::{Liveness, MIN_TIMEOUT};
 use crate::package::Package;
-use crate::reason;
+use crate::reason::{self, CloseReason};
 use crate::signal::Signal;
 use crate::sync::lock;
 
@@ -50,7 +50,7 @@ pub struct ConnectionCore {
     closed: Signal<ClosedEvent>,
     timedout: Signal<TimedOutEvent>,
     /// A copy of the lifecycle's reason, set with it, for lock-free readers.
-    close_reason: OnceLock<String>,
+    close_reason: OnceLock<CloseReason>,
 }
 
 #[derive(Debug)]
@@ -141,11 +141,24 @@ impl ConnectionCore {
         self.state_changed.notify_all();
     }
 
-    fn closed_error(&self) -> Error {
+    /// The error of an operation on this connection once it is closed:
+    /// [`Error::Closed`] with its reason.
+    pub fn closed_error(&self) -> Error {
         Error::Closed {
             reason: self
                 .close_reason()
-                .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
+                .map_or_else(|| reason::CLOSED_ON_COMMAND.to_owned(), String::from),
+        }
+    }
+
+    /// As [`closed_error`](ConnectionCore::closed_error), for a link whose
+    /// connection may be gone already.
+    pub fn closed_error_of(core: &Weak<ConnectionCore>) -> Error {
+        match core.upgrade() {
+            Some(core) => core.closed_error(),
+            None => Error::Closed {
+                reason: reason::CLOSED_ON_COMMAND.to_owned(),
+            },
         }
     }
 
@@ -306,7 +319,7 @@ impl ConnectionCore {
             let mut props = self.props();
             let first = props.life.finish_close(reason);
             if first {
-                let _ = self.close_reason.set(reason.to_owned());
+                let _ = self.close_reason.set(CloseReason::from_text(reason));
             }
             self.publish_state(&props);
             first
@@ -321,7 +334,7 @@ impl ConnectionCore {
         if let Some(connection) = self.this() {
             self.closed.emit(ClosedEvent {
                 connection,
-                reason: reason.to_owned(),
+                reason: CloseReason::from_text(reason),
             });
         }
     }
@@ -430,7 +443,7 @@ impl Connection for ConnectionCore {
         &self.timedout
     }
 
-    fn close_reason(&self) -> Option<String> {
+    fn close_reason(&self) -> Option<CloseReason> {
         self.close_reason.get().cloned()
     }
 

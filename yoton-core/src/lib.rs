@@ -49,4 +49,5 @@ pub use error::{Error, Result};
 pub use id::ContextId;
 pub use link::Link;
 pub use package::{Package, Slot};
+pub use reason::CloseReason;
 pub use signal::{HandlerId, Signal};

@@ -513,12 +513,7 @@ impl InprocConnection {
     }
 
     fn closed_error(&self) -> Error {
-        Error::Closed {
-            reason: self
-                .core()
-                .and_then(|core| core.close_reason())
-                .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
-        }
+        ConnectionCore::closed_error_of(&self.core)
     }
 
     fn peer_gone_error(&self) -> Error {

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use yoton_core::handshake::{LineReader, client_decide};
-use yoton_core::{Address, Connection as _, ConnectionCore, Error, Result, reason};
+use yoton_core::{Address, ConnectionCore, Error, Result};
 
 use crate::StreamFamily;
 use crate::connection::StreamConnection;
@@ -92,11 +92,7 @@ pub(crate) fn connect(
     let rest = reader.take_rest();
     match connection.start(socket, peer, &rest, false) {
         Ok(true) => Ok(Arc::clone(&connection)),
-        Ok(false) => Err(Error::Closed {
-            reason: core
-                .close_reason()
-                .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
-        }),
+        Ok(false) => Err(core.closed_error()),
         Err(e) => {
             connection.fail_with(&failure_reason(&e));
             Err(Error::Io(e))

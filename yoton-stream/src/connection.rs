@@ -194,12 +194,7 @@ impl StreamConnection {
     }
 
     fn closed_error(&self) -> Error {
-        Error::Closed {
-            reason: self
-                .core()
-                .and_then(|core| core.close_reason())
-                .unwrap_or_else(|| reason::CLOSED_ON_COMMAND.to_owned()),
-        }
+        ConnectionCore::closed_error_of(&self.core)
     }
 
     /// Takes a socket whose handshake succeeded: records the peer, starts

@@ -70,7 +70,7 @@ fn wait_closed(
 ) -> String {
     let event = rx.recv_timeout(SOON).expect("no closed event");
     assert!(!conn.is_alive());
-    event.reason
+    event.reason.into()
 }
 
 #[test]

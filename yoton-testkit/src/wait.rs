@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use yoton_core::{ClosedEvent, TimedOutEvent};
+use yoton_core::{CloseReason, ClosedEvent, TimedOutEvent};
 
 use crate::STEP_DEADLINE;
 
@@ -73,7 +73,7 @@ pub fn next_event_where<T>(
 /// # Panics
 ///
 /// When the connection does not close in time.
-pub fn closed_reason(events: &Receiver<ClosedEvent>, what: &str) -> String {
+pub fn closed_reason(events: &Receiver<ClosedEvent>, what: &str) -> CloseReason {
     next_event(events, &format!("{what} closes")).reason
 }
 

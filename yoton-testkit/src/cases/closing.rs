@@ -8,11 +8,13 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 use yoton_core::{ClosedEvent, ConnectOptions, Connection, Error, State, reason};
 
+use yoton_core::CloseReason;
+
 use crate::STEP_DEADLINE;
 use crate::TransportUnderTest;
 use crate::harness::{SLOT, assert_quiet, bind, connect, context, join, listen, pair, texts};
 
-fn closed_reason(events: &Receiver<ClosedEvent>, what: &str) -> String {
+fn closed_reason(events: &Receiver<ClosedEvent>, what: &str) -> CloseReason {
     events
         .recv_timeout(STEP_DEADLINE)
         .unwrap_or_else(|e| panic!("{what} did not close in time: {e}"))
