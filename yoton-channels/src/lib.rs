@@ -62,18 +62,33 @@
 //! (`yoton-sync`) for its words.
 #![forbid(unsafe_code)]
 
+use std::sync::{Mutex, MutexGuard};
+
 mod error;
 mod message;
-mod pubsub;
+mod pub_channel;
+mod queue;
+mod registration;
+mod select;
 mod slot;
 mod state;
+mod sub_channel;
 pub mod sync;
 
 pub use error::{Error, MessageError, Result};
 pub use message::{MessageType, Postcard};
-pub use pubsub::{
-    DEFAULT_CAPACITY, Iter, Overflow, PubChannel, Selectable, Selection, SubChannel, SubOptions,
-    TryIter, select_sub_channel,
+pub use pub_channel::PubChannel;
+pub use queue::{DEFAULT_CAPACITY, Overflow};
+pub use select::{
+    Selectable, Selection, select, select_deadline, select_sub_channel, select_timeout,
 };
 pub use slot::SlotName;
 pub use state::StateChannel;
+pub use sub_channel::{Iter, SubChannel, SubOptions, TryIter};
+
+/// Locks a mutex, ignoring poisoning: nothing panics while holding the
+/// channels' locks (decoding and signal handlers run outside them), and the
+/// data stays consistent anyway.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

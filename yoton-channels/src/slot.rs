@@ -1,11 +1,6 @@
-//! Slot names of channels, built exactly as the reference builds them, and
-//! the registration of a channel's two slots with its context.
+//! Slot names of channels, built exactly as the reference builds them.
 
-use std::sync::Arc;
-
-use yoton_core::{Context, Direction, Endpoint, Slot};
-
-use crate::error::Result;
+use yoton_core::Slot;
 
 /// The messaging patterns, outgoing then incoming, as the reference names
 /// them.
@@ -48,65 +43,5 @@ impl SlotName {
     /// The slot number on the wire.
     pub fn slot(&self) -> Slot {
         self.slot
-    }
-}
-
-/// A channel's two slots, registered with its context until closed.
-#[derive(Debug)]
-pub(crate) struct Registration {
-    pub(crate) context: Context,
-    pub(crate) outgoing: SlotName,
-    pub(crate) incoming: SlotName,
-    endpoint: Arc<dyn Endpoint>,
-}
-
-impl Registration {
-    /// Registers `endpoint` on both slots; nothing stays registered on
-    /// failure.
-    pub(crate) fn new(
-        context: &Context,
-        base: &str,
-        type_name: &str,
-        (out_pattern, in_pattern): (&str, &str),
-        endpoint: Arc<dyn Endpoint>,
-    ) -> Result<Registration> {
-        let outgoing = SlotName::new(base, type_name, out_pattern);
-        let incoming = SlotName::new(base, type_name, in_pattern);
-        context.register_endpoint(
-            Direction::Outgoing,
-            outgoing.slot,
-            &outgoing.name,
-            Arc::clone(&endpoint),
-        )?;
-        if let Err(e) = context.register_endpoint(
-            Direction::Incoming,
-            incoming.slot,
-            &incoming.name,
-            Arc::clone(&endpoint),
-        ) {
-            context.unregister_endpoint_if(Direction::Outgoing, outgoing.slot, &endpoint);
-            return Err(e.into());
-        }
-        Ok(Registration {
-            context: context.clone(),
-            outgoing,
-            incoming,
-            endpoint,
-        })
-    }
-
-    /// Unregisters both slots, where this channel still holds them (after
-    /// the context closed its channels, they may belong to another one).
-    pub(crate) fn unregister(&self) {
-        self.context.unregister_endpoint_if(
-            Direction::Outgoing,
-            self.outgoing.slot,
-            &self.endpoint,
-        );
-        self.context.unregister_endpoint_if(
-            Direction::Incoming,
-            self.incoming.slot,
-            &self.endpoint,
-        );
     }
 }

@@ -11,9 +11,10 @@ use bytes::Bytes;
 use yoton_core::{Context, Delivery, Endpoint, Signal, Slot};
 
 use crate::error::{Error, Result};
+use crate::lock;
 use crate::message::MessageType;
-use crate::pubsub::lock;
-use crate::slot::{Registration, STATE, SlotName};
+use crate::registration::{ChannelCore, Registration, closed_error};
+use crate::slot::{STATE, SlotName};
 
 /// A value shared by all state channels of the same slot in the network.
 ///
@@ -51,8 +52,7 @@ use crate::slot::{Registration, STATE, SlotName};
 /// assert_eq!(status_a.recv().as_deref(), Some("busy"));
 /// ```
 pub struct StateChannel<M: MessageType> {
-    core: Arc<StateCore<M>>,
-    registration: Registration,
+    registration: Registration<StateCore<M>>,
 }
 
 /// What a state channel registers (both ways on its slot).
@@ -125,7 +125,17 @@ impl<M: MessageType> Endpoint for StateCore<M> {
     }
 
     fn on_context_closed(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.mark_closed();
+    }
+}
+
+impl<M: MessageType> ChannelCore for StateCore<M> {
+    fn mark_closed(&self) -> bool {
+        !self.closed.swap(true, Ordering::AcqRel)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -156,8 +166,8 @@ impl<M: MessageType> StateChannel<M> {
             decode_errors: AtomicU64::new(0),
             _type: PhantomData,
         });
-        let registration = Registration::new(context, name, &M::type_name(), STATE, core.clone())?;
-        Ok(StateChannel { core, registration })
+        let registration = Registration::new(context, name, &M::type_name(), STATE, core)?;
+        Ok(StateChannel { registration })
     }
 
     /// Sets the state, and sends it if it differs from the current state
@@ -190,7 +200,7 @@ impl<M: MessageType> StateChannel<M> {
             return Ok(());
         }
         {
-            let mut current = lock(&self.core.current);
+            let mut current = lock(&self.core().current);
             if current.as_ref() == Some(&bytes) {
                 return Ok(());
             }
@@ -199,7 +209,7 @@ impl<M: MessageType> StateChannel<M> {
         // Sent outside the lock: the context may wait for room on a
         // connection, and the receiving thread must still be able to
         // deliver meanwhile.
-        self.core.context.send(self.core.slot, bytes)?;
+        self.core().context.send(self.core().slot, bytes)?;
         Ok(())
     }
 
@@ -222,7 +232,7 @@ impl<M: MessageType> StateChannel<M> {
         if self.is_closed() {
             return Err(self.closed_error());
         }
-        self.core.send_last()
+        self.core().send_last()
     }
 
     /// The current state, at once: the latest value set here or received,
@@ -239,7 +249,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert_eq!(s.recv().as_deref(), Some("ready"));
     /// ```
     pub fn recv(&self) -> Option<M::Message> {
-        let current = lock(&self.core.current).clone()?;
+        let current = lock(&self.core().current).clone()?;
         match M::decode(current) {
             Ok(message) => Some(message),
             Err(e) => {
@@ -265,7 +275,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert!(changes.try_recv().is_err());
     /// ```
     pub fn received(&self) -> &Signal<usize> {
-        &self.core.received
+        &self.core().received
     }
 
     /// How many received states could not be decoded (and were skipped).
@@ -279,7 +289,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert_eq!(s.decode_errors(), 0);
     /// ```
     pub fn decode_errors(&self) -> u64 {
-        self.core.decode_errors.load(Ordering::Relaxed)
+        self.core().decode_errors.load(Ordering::Relaxed)
     }
 
     /// Closes the channel: unregisters its slot. The last state can still
@@ -297,9 +307,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert!(matches!(s.send("more"), Err(Error::Closed { .. })));
     /// ```
     pub fn close(&self) {
-        if !self.core.closed.swap(true, Ordering::AcqRel) {
-            self.registration.unregister();
-        }
+        self.registration.close();
     }
 
     /// Whether the channel is closed (by [`close`](StateChannel::close) or
@@ -315,7 +323,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert!(s.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.core.closed.load(Ordering::Acquire)
+        self.registration.is_closed()
     }
 
     /// The channel's slot (`base.type.state`, the same both ways).
@@ -329,7 +337,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert_eq!(s.slot().name(), "status.txt.state");
     /// ```
     pub fn slot(&self) -> &SlotName {
-        &self.registration.outgoing
+        self.registration.outgoing()
     }
 
     /// The context this channel works through.
@@ -343,26 +351,22 @@ impl<M: MessageType> StateChannel<M> {
     /// assert_eq!(s.context().id(), ctx.id());
     /// ```
     pub fn context(&self) -> &Context {
-        &self.registration.context
+        self.registration.context()
+    }
+
+    fn core(&self) -> &StateCore<M> {
+        self.registration.core()
     }
 
     fn closed_error(&self) -> Error {
-        Error::Closed {
-            name: self.registration.outgoing.name().to_owned(),
-        }
-    }
-}
-
-impl<M: MessageType> Drop for StateChannel<M> {
-    fn drop(&mut self) {
-        self.close();
+        closed_error(self.registration.outgoing())
     }
 }
 
 impl<M: MessageType> fmt::Debug for StateChannel<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StateChannel")
-            .field("core", &self.core)
+            .field("core", self.core())
             .finish()
     }
 }

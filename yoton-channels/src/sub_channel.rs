@@ -1,0 +1,907 @@
+//! The subscribing side of the publish/subscribe pattern: [`SubChannel`]
+//! receives what every [`PubChannel`](crate::PubChannel) of its slot sends,
+//! through a bounded [`ReceiveQueue`], and in sync mode tells them to slow
+//! down.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use crossbeam_channel::{Receiver, Sender};
+use yoton_core::{Context, Delivery, Endpoint, Signal, Slot};
+
+use crate::error::{Error, Result};
+use crate::message::MessageType;
+use crate::queue::{DEFAULT_CAPACITY, Missing, Overflow, QueueWatch, ReceiveQueue};
+use crate::registration::{ChannelCore, Registration, closed_error};
+use crate::select::Selection;
+use crate::slot::{SUB, SlotName};
+use crate::sync::{QueueStatus, REPEAT_INTERVAL};
+
+/// A unique number per sub channel, so that a [`Selection`] is only used
+/// with the channel it selected.
+static NEXT_SUB_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Options of a [`SubChannel`]: the receive queue bound and what to drop
+/// when it is full.
+///
+/// ```
+/// use std::sync::Arc;
+/// use yoton_channels::{Overflow, SubChannel, SubOptions};
+/// use yoton_core::Context;
+///
+/// let ctx = Context::new();
+/// let options = SubOptions::new().capacity(2).overflow(Overflow::DropOldest);
+/// let sub = SubChannel::<String>::with_options(&ctx, "small", options).unwrap();
+/// assert_eq!(sub.options().get_capacity(), 2);
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SubOptions {
+    capacity: usize,
+    overflow: Overflow,
+}
+
+impl Default for SubOptions {
+    fn default() -> Self {
+        SubOptions {
+            capacity: DEFAULT_CAPACITY,
+            overflow: Overflow::DropOldest,
+        }
+    }
+}
+
+impl SubOptions {
+    /// The defaults: 10 000 messages, dropping the oldest.
+    ///
+    /// ```
+    /// use yoton_channels::{Overflow, SubOptions};
+    /// assert_eq!(SubOptions::new().get_capacity(), 10_000);
+    /// assert_eq!(SubOptions::new().get_overflow(), Overflow::DropOldest);
+    /// ```
+    pub fn new() -> Self {
+        SubOptions::default()
+    }
+
+    /// How many messages may wait; at least 1.
+    ///
+    /// ```
+    /// use yoton_channels::SubOptions;
+    /// assert_eq!(SubOptions::new().capacity(0).get_capacity(), 1);
+    /// ```
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        self
+    }
+
+    /// What to drop when the queue is full.
+    ///
+    /// ```
+    /// use yoton_channels::{Overflow, SubOptions};
+    /// let o = SubOptions::new().overflow(Overflow::DropNewest);
+    /// assert_eq!(o.get_overflow(), Overflow::DropNewest);
+    /// ```
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// The queue bound.
+    ///
+    /// ```
+    /// use yoton_channels::SubOptions;
+    /// assert_eq!(SubOptions::new().capacity(5).get_capacity(), 5);
+    /// ```
+    pub fn get_capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// What is dropped when the queue is full.
+    ///
+    /// ```
+    /// use yoton_channels::{Overflow, SubOptions};
+    /// assert_eq!(SubOptions::default().get_overflow(), Overflow::DropOldest);
+    /// ```
+    pub fn get_overflow(&self) -> Overflow {
+        self.overflow
+    }
+}
+
+/// The subscribing side of the publish/subscribe pattern.
+///
+/// Receives every message sent by a [`PubChannel`] of the same slot. The
+/// messages wait in a bounded queue ([`SubOptions`]); when it is full the
+/// oldest (or the newest) message is dropped and counted in
+/// [`dropped`](SubChannel::dropped). Messages that cannot be decoded are
+/// skipped, logged and counted in
+/// [`decode_errors`](SubChannel::decode_errors).
+///
+/// Receive with [`recv`](SubChannel::recv) (blocking),
+/// [`recv_timeout`](SubChannel::recv_timeout),
+/// [`try_recv`](SubChannel::try_recv), [`try_iter`](SubChannel::try_iter)
+/// or [`recv_all`](SubChannel::recv_all); be told of arrivals by
+/// [`received`](SubChannel::received); read several channels in the order
+/// their messages arrived with [`select_sub_channel`](crate::select_sub_channel).
+///
+/// In [sync mode](SubChannel::set_sync_mode) the channel holds its pub
+/// channels back while more than 32 messages wait.
+///
+/// `SubChannel` is `Send` and `Sync`; dropping it closes it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use yoton_channels::{PubChannel, SubChannel};
+/// use yoton_core::Context;
+/// use yoton_inproc::InprocTransport;
+///
+/// let (a, b) = (Context::new(), Context::new());
+/// a.register_transport(Arc::new(InprocTransport::new()));
+/// b.register_transport(Arc::new(InprocTransport::new()));
+/// let bound = a.bind("inproc://").unwrap();
+/// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
+///
+/// let out = PubChannel::<String>::new(&a, "numbers").unwrap();
+/// let sub = SubChannel::<String>::new(&b, "numbers").unwrap();
+/// for i in 0..3 {
+///     out.send(&i.to_string()).unwrap();
+/// }
+/// assert_eq!(sub.recv_timeout(Duration::from_secs(10)).unwrap(), "0");
+/// let mut rest = Vec::new();
+/// while rest.len() < 2 {
+///     rest.push(sub.recv_timeout(Duration::from_secs(10)).unwrap());
+/// }
+/// assert_eq!(rest, ["1", "2"]);
+/// ```
+pub struct SubChannel<M: MessageType> {
+    registration: Registration<SubCore>,
+    options: SubOptions,
+    _type: PhantomData<fn() -> M>,
+}
+
+/// What a sub channel registers: its queue, watched by sync mode.
+#[derive(Debug)]
+pub(crate) struct SubCore {
+    pub(crate) id: u64,
+    pub(crate) queue: ReceiveQueue<SyncWatch>,
+    received: Signal<usize>,
+    decode_errors: AtomicU64,
+}
+
+/// Sync mode's view of the queue: the status its length gives, and the
+/// thread that says it.
+#[derive(Debug)]
+pub(crate) struct SyncWatch {
+    status: QueueStatus,
+    /// Wakes the sync thread when the status changes; dropping it stops
+    /// the thread.
+    wake: Option<Sender<()>>,
+}
+
+impl QueueWatch for SyncWatch {
+    fn on_len(&mut self, len: usize) {
+        if let Some(next) = self.status.next(len) {
+            self.status = next;
+            if let Some(wake) = &self.wake {
+                let _ = wake.try_send(());
+            }
+        }
+    }
+
+    fn on_close(&mut self) {
+        self.status = QueueStatus::Off;
+        self.wake = None;
+    }
+}
+
+impl Endpoint for SubCore {
+    fn deliver(&self, deliveries: &mut Vec<Delivery>) {
+        let pushed = self.queue.push(deliveries);
+        if pushed.added > 0 && self.received.subscriber_count() > 0 {
+            self.received.emit(pushed.added);
+        }
+    }
+
+    fn on_context_closed(&self) {
+        self.mark_closed();
+    }
+}
+
+impl ChannelCore for SubCore {
+    fn mark_closed(&self) -> bool {
+        self.queue.close()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.queue.is_closed()
+    }
+}
+
+/// Sends a sync word on a sub channel's outgoing slot, if connected (as the
+/// reference: a word sent to nobody would only wait in the startup queue).
+fn send_word(context: &Context, slot: Slot, word: &'static str) {
+    if context.connection_count() == 0 {
+        return;
+    }
+    if let Err(e) = context.send(slot, Bytes::from_static(word.as_bytes())) {
+        tracing::debug!(error = %e, word, "sync word not sent");
+    }
+}
+
+/// The sync thread of a sub channel: sends the current word when the
+/// status changes and repeats it every 4 s; on the way out (sync mode off,
+/// channel closed), releases the pub channels if it last said `full`.
+fn run_sync_thread(core: Weak<SubCore>, context: Context, slot: Slot, wake: Receiver<()>) {
+    let mut last: Option<(QueueStatus, Instant)> = None;
+    loop {
+        let wait = match last {
+            None => Duration::ZERO,
+            Some((_, at)) => (at + REPEAT_INTERVAL).saturating_duration_since(Instant::now()),
+        };
+        let stopped = crossbeam_channel::select! {
+            recv(wake) -> message => message.is_err(),
+            default(wait) => false,
+        };
+        let status = match core.upgrade() {
+            Some(core) if !stopped => core.queue.with_watch(|watch, _| watch.status),
+            _ => QueueStatus::Off,
+        };
+        let Some(word) = status.word() else {
+            if matches!(last, Some((QueueStatus::Full, _))) {
+                send_word(&context, slot, crate::sync::WORD_OK);
+            }
+            return;
+        };
+        let now = Instant::now();
+        let due = match last {
+            None => true,
+            Some((said, at)) => said != status || now >= at + REPEAT_INTERVAL,
+        };
+        if due {
+            send_word(&context, slot, word);
+            last = Some((status, now));
+        }
+    }
+}
+
+impl<M: MessageType> SubChannel<M> {
+    /// A sub channel on `context` with base name `name` and the default
+    /// options: it receives on `name.<type>.pub-sub` and sends sync words on
+    /// `name.<type>.sub-pub`.
+    ///
+    /// Fails with [`Error::Core`]`(`[`yoton_core::Error::SlotTaken`]`)` if
+    /// another channel of this context has one of these slots.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "chat").unwrap();
+    /// assert_eq!(sub.slot_incoming().name(), "chat.txt.pub-sub");
+    /// let err = SubChannel::<String>::new(&ctx, "chat").unwrap_err();
+    /// assert!(err.to_string().contains("chat.txt.sub-pub"), "{err}");
+    /// ```
+    pub fn new(context: &Context, name: &str) -> Result<Self> {
+        SubChannel::with_options(context, name, SubOptions::default())
+    }
+
+    /// A sub channel with options (queue bound, what to drop).
+    ///
+    /// ```
+    /// use yoton_channels::{Overflow, SubChannel, SubOptions};
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let opts = SubOptions::new().capacity(50).overflow(Overflow::DropNewest);
+    /// let sub = SubChannel::<Vec<u8>>::with_options(&ctx, "frames", opts).unwrap();
+    /// assert_eq!(sub.options(), opts);
+    /// ```
+    pub fn with_options(context: &Context, name: &str, options: SubOptions) -> Result<Self> {
+        let watch = SyncWatch {
+            status: QueueStatus::Off,
+            wake: None,
+        };
+        let core = Arc::new(SubCore {
+            id: NEXT_SUB_ID.fetch_add(1, Ordering::Relaxed),
+            queue: ReceiveQueue::new(options.capacity, options.overflow, watch),
+            received: Signal::new(),
+            decode_errors: AtomicU64::new(0),
+        });
+        let registration = Registration::new(context, name, &M::type_name(), SUB, core)?;
+        Ok(SubChannel {
+            registration,
+            options,
+            _type: PhantomData,
+        })
+    }
+
+    /// Decodes a received message; an undecodable one is counted, logged
+    /// and skipped.
+    fn decode(&self, data: Bytes) -> Option<M::Message> {
+        match M::decode(data) {
+            Ok(message) => Some(message),
+            Err(e) => {
+                let count = self.core().decode_errors.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(
+                    error = %e,
+                    count,
+                    slot = self.registration.incoming().name(),
+                    "undecodable message skipped"
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn core(&self) -> &SubCore {
+        self.registration.core()
+    }
+
+    fn missing(&self, missing: Missing, waited: Duration) -> Error {
+        match missing {
+            Missing::Empty => Error::Empty,
+            Missing::Timeout => Error::Timeout { after: waited },
+            Missing::Closed => closed_error(self.registration.incoming()),
+        }
+    }
+
+    /// Waits for the next message until `deadline` (forever if `None`).
+    fn recv_until(&self, deadline: Option<Instant>, waited: Duration) -> Result<M::Message> {
+        loop {
+            let data = self
+                .core()
+                .queue
+                .pop(deadline)
+                .map_err(|m| self.missing(m, waited))?;
+            if let Some(message) = self.decode(data) {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Receives the next message, waiting as long as it takes.
+    /// A receiver that finds nothing looks again for up to 50 us, yielding
+    /// its core, before it sleeps: replies that come quickly are taken
+    /// without the cost of a wake-up.
+    ///
+    /// Fails with [`Error::Closed`] once the channel is closed and nothing
+    /// is pending (pending messages are still returned after `close`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use yoton_channels::{PubChannel, SubChannel};
+    /// use yoton_core::Context;
+    /// use yoton_inproc::InprocTransport;
+    ///
+    /// let (a, b) = (Context::new(), Context::new());
+    /// a.register_transport(Arc::new(InprocTransport::new()));
+    /// b.register_transport(Arc::new(InprocTransport::new()));
+    /// let bound = a.bind("inproc://").unwrap();
+    /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
+    /// let out = PubChannel::<String>::new(&a, "recv-doc").unwrap();
+    /// let sub = SubChannel::<String>::new(&b, "recv-doc").unwrap();
+    /// out.send("one").unwrap();
+    /// assert_eq!(sub.recv().unwrap(), "one");
+    /// ```
+    pub fn recv(&self) -> Result<M::Message> {
+        self.recv_until(None, Duration::ZERO)
+    }
+
+    /// Receives the next message, waiting at most `timeout`.
+    ///
+    /// Fails with [`Error::Timeout`] when nothing comes in time, and with
+    /// [`Error::Closed`] once the channel is closed and nothing is pending.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use yoton_channels::{Error, SubChannel};
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "quiet").unwrap();
+    /// let err = sub.recv_timeout(Duration::from_millis(5)).unwrap_err();
+    /// assert!(matches!(err, Error::Timeout { .. }));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<M::Message> {
+        let deadline = Instant::now().checked_add(timeout);
+        self.recv_until(deadline, timeout)
+    }
+
+    /// Receives a pending message without waiting.
+    ///
+    /// Fails with [`Error::Empty`] when nothing is pending, and with
+    /// [`Error::Closed`] once the channel is closed and nothing is pending.
+    ///
+    /// ```
+    /// use yoton_channels::{Error, SubChannel};
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "try").unwrap();
+    /// assert!(matches!(sub.try_recv(), Err(Error::Empty)));
+    /// ```
+    pub fn try_recv(&self) -> Result<M::Message> {
+        loop {
+            let data = self
+                .core()
+                .queue
+                .try_pop()
+                .map_err(|m| self.missing(m, Duration::ZERO))?;
+            if let Some(message) = self.decode(data) {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Takes every pending message out of the queue (under one lock) and
+    /// returns them in order. The vector may be empty; never waits.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "all").unwrap();
+    /// assert!(sub.recv_all().is_empty());
+    /// ```
+    pub fn recv_all(&self) -> Vec<M::Message> {
+        self.try_iter().collect()
+    }
+
+    /// An iterator over the messages pending now: they are taken out of the
+    /// queue at once (under one lock) and decoded as the iterator advances.
+    /// Messages that arrive meanwhile wait for the next call.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "iter").unwrap();
+    /// for message in sub.try_iter() {
+    ///     println!("{message}");
+    /// }
+    /// ```
+    pub fn try_iter(&self) -> TryIter<'_, M> {
+        let items = self.core().queue.take_all();
+        TryIter {
+            channel: self,
+            items: items.into_iter(),
+        }
+    }
+
+    /// Waits up to `timeout` until messages are pending, then appends all
+    /// of them to `out`, in order, and returns how many were added. The
+    /// queue is taken under one lock and decoded after releasing it, so a
+    /// reader that keeps up with a fast stream pays per batch, not per
+    /// message; `out` can be reused from call to call.
+    ///
+    /// Fails with [`Error::Timeout`] when nothing comes in time, and with
+    /// [`Error::Closed`] once the channel is closed and nothing is pending.
+    /// Undecodable messages are skipped (and counted), so the count may be
+    /// 0 when only such messages were pending.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use yoton_channels::{PubChannel, SubChannel};
+    /// use yoton_core::Context;
+    /// use yoton_inproc::InprocTransport;
+    ///
+    /// let (a, b) = (Context::new(), Context::new());
+    /// a.register_transport(Arc::new(InprocTransport::new()));
+    /// b.register_transport(Arc::new(InprocTransport::new()));
+    /// let bound = a.bind("inproc://").unwrap();
+    /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
+    /// let out = PubChannel::<String>::new(&a, "batch-doc").unwrap();
+    /// let sub = SubChannel::<String>::new(&b, "batch-doc").unwrap();
+    /// for word in ["one", "two", "three"] {
+    ///     out.send(word).unwrap();
+    /// }
+    /// let mut got = Vec::new();
+    /// while got.len() < 3 {
+    ///     sub.recv_batch(&mut got, Duration::from_secs(10)).unwrap();
+    /// }
+    /// assert_eq!(got, ["one", "two", "three"]);
+    /// ```
+    pub fn recv_batch(&self, out: &mut Vec<M::Message>, timeout: Duration) -> Result<usize> {
+        let deadline = Instant::now().checked_add(timeout);
+        let items = self
+            .core()
+            .queue
+            .take_all_until(deadline)
+            .map_err(|m| self.missing(m, timeout))?;
+        let before = out.len();
+        out.extend(items.into_iter().filter_map(|(_, data)| self.decode(data)));
+        Ok(out.len() - before)
+    }
+
+    /// A blocking iterator: yields messages as they come, and ends when the
+    /// channel is closed and nothing is pending.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "blocking").unwrap();
+    /// sub.close();
+    /// assert_eq!(sub.iter().count(), 0); // closed: ends at once
+    /// ```
+    pub fn iter(&self) -> Iter<'_, M> {
+        Iter { channel: self }
+    }
+
+    /// Receives the messages of a [`Selection`] made by
+    /// [`select_sub_channel`](crate::select_sub_channel) for this channel:
+    /// those that arrived before any message pending in the other channels
+    /// at selection time. Returns nothing for a selection of another
+    /// channel.
+    ///
+    /// ```
+    /// use yoton_channels::{SubChannel, select_sub_channel};
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let a = SubChannel::<String>::new(&ctx, "a").unwrap();
+    /// let b = SubChannel::<Vec<u8>>::new(&ctx, "b").unwrap();
+    /// while let Some(selection) = select_sub_channel(&[&a, &b]) {
+    ///     match selection.index() {
+    ///         0 => a.recv_selected(&selection).iter().for_each(|t| println!("{t}")),
+    ///         _ => b.recv_selected(&selection).iter().for_each(|v| println!("{v:?}")),
+    ///     }
+    /// }
+    /// ```
+    pub fn recv_selected(&self, selection: &Selection) -> Vec<M::Message> {
+        if selection.channel() != self.core().id {
+            return Vec::new();
+        }
+        let items = self.core().queue.take_before(selection.before());
+        items
+            .into_iter()
+            .filter_map(|data| self.decode(data))
+            .collect()
+    }
+
+    /// How many messages are pending.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "pending").unwrap();
+    /// assert_eq!(sub.pending(), 0);
+    /// ```
+    pub fn pending(&self) -> usize {
+        self.core().queue.len()
+    }
+
+    /// How many messages were dropped because the queue was full.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "drops").unwrap();
+    /// assert_eq!(sub.dropped(), 0);
+    /// ```
+    pub fn dropped(&self) -> u64 {
+        self.core().queue.dropped()
+    }
+
+    /// How many received messages could not be decoded (and were skipped).
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "errors").unwrap();
+    /// assert_eq!(sub.decode_errors(), 0);
+    /// ```
+    pub fn decode_errors(&self) -> u64 {
+        self.core().decode_errors.load(Ordering::Relaxed)
+    }
+
+    /// Emitted when messages arrive, with how many arrived in that batch:
+    /// one emission may cover several messages, and they may have been
+    /// received already by the time a handler runs.
+    ///
+    /// Handlers run on the thread that delivers, a transport's receiving
+    /// thread, after the messages are queued: they should be quick and must
+    /// not wait for that connection. Or [`subscribe`](Signal::subscribe) and
+    /// consume the events on a thread of your choosing.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use yoton_channels::{PubChannel, SubChannel};
+    /// use yoton_core::Context;
+    /// use yoton_inproc::InprocTransport;
+    ///
+    /// let (a, b) = (Context::new(), Context::new());
+    /// a.register_transport(Arc::new(InprocTransport::new()));
+    /// b.register_transport(Arc::new(InprocTransport::new()));
+    /// let bound = a.bind("inproc://").unwrap();
+    /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
+    /// let out = PubChannel::<String>::new(&a, "signal-doc").unwrap();
+    /// let sub = SubChannel::<String>::new(&b, "signal-doc").unwrap();
+    /// let arrivals = sub.received().subscribe();
+    /// out.send("ping").unwrap();
+    /// let count = arrivals.recv_timeout(Duration::from_secs(10)).unwrap();
+    /// assert_eq!(count, 1);
+    /// assert_eq!(sub.try_recv().unwrap(), "ping");
+    /// ```
+    pub fn received(&self) -> &Signal<usize> {
+        &self.core().received
+    }
+
+    /// Turns sync mode on or off.
+    ///
+    /// In sync mode the channel tells its pub channels `full` when more than
+    /// 32 messages wait, and `ok` when fewer than 16 wait again; a pub
+    /// channel then holds each send for up to 1 s while any of its sub
+    /// channels says `full`. The current word is repeated every 4 s, since
+    /// a pub channel forgets a `full` after 10 s without news.
+    ///
+    /// The words are sent by a thread of this channel (`yoton-sync`), which
+    /// runs only while sync mode is on: it sleeps until the queue status
+    /// changes or the repetition is due, and, when sync mode is turned off
+    /// or the channel closes, says `ok` if it last said `full`. Words are
+    /// only sent while the context is connected.
+    ///
+    /// Fails only if the thread cannot be started.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "paced").unwrap();
+    /// sub.set_sync_mode(true).unwrap();
+    /// assert!(sub.sync_mode());
+    /// sub.set_sync_mode(false).unwrap();
+    /// assert!(!sub.sync_mode());
+    /// ```
+    pub fn set_sync_mode(&self, on: bool) -> Result<()> {
+        let core = self.registration.core();
+        core.queue.with_watch(|watch, len| {
+            if core.queue.is_closed() {
+                return Ok(());
+            }
+            if !on {
+                watch.status = QueueStatus::Off;
+                watch.wake = None;
+                return Ok(());
+            }
+            if watch.status != QueueStatus::Off {
+                return Ok(());
+            }
+            let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+            let weak = Arc::downgrade(core);
+            let context = self.registration.context().clone();
+            let slot = self.registration.outgoing().slot();
+            std::thread::Builder::new()
+                .name("yoton-sync".to_owned())
+                .spawn(move || run_sync_thread(weak, context, slot, wake_rx))
+                .map_err(|e| Error::Core(yoton_core::Error::Io(e)))?;
+            watch.status = QueueStatus::Ok;
+            watch.wake = Some(wake_tx);
+            watch.on_len(len);
+            Ok(())
+        })
+    }
+
+    /// Whether sync mode is on.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "mode").unwrap();
+    /// assert!(!sub.sync_mode());
+    /// ```
+    pub fn sync_mode(&self) -> bool {
+        self.core()
+            .queue
+            .with_watch(|watch, _| watch.status != QueueStatus::Off)
+    }
+
+    /// Closes the channel: unregisters its slots, so nothing more arrives,
+    /// and ends sync mode (saying `ok` if it said `full`). Pending messages
+    /// can still be received; then receiving fails with [`Error::Closed`].
+    /// Closing twice does nothing.
+    ///
+    /// ```
+    /// use yoton_channels::{Error, SubChannel};
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "closing").unwrap();
+    /// sub.close();
+    /// assert!(sub.is_closed());
+    /// assert!(matches!(sub.try_recv(), Err(Error::Closed { .. })));
+    /// ```
+    pub fn close(&self) {
+        self.registration.close();
+    }
+
+    /// Whether the channel is closed (by [`close`](SubChannel::close) or by
+    /// the context).
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "open").unwrap();
+    /// assert!(!sub.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.registration.is_closed()
+    }
+
+    /// The options the channel was made with.
+    ///
+    /// ```
+    /// use yoton_channels::{SubChannel, SubOptions};
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "opts").unwrap();
+    /// assert_eq!(sub.options(), SubOptions::default());
+    /// ```
+    pub fn options(&self) -> SubOptions {
+        self.options
+    }
+
+    /// The slot sync words are sent on (`base.type.sub-pub`).
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "chat").unwrap();
+    /// assert_eq!(sub.slot_outgoing().slot().get(), 17469545116738);
+    /// ```
+    pub fn slot_outgoing(&self) -> &SlotName {
+        self.registration.outgoing()
+    }
+
+    /// The slot messages arrive on (`base.type.pub-sub`).
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<bytes::Bytes>::new(&ctx, "chat").unwrap();
+    /// assert_eq!(sub.slot_incoming().slot().get(), 16994269440356);
+    /// ```
+    pub fn slot_incoming(&self) -> &SlotName {
+        self.registration.incoming()
+    }
+
+    /// The context this channel receives through.
+    ///
+    /// ```
+    /// use yoton_channels::SubChannel;
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "ctx").unwrap();
+    /// assert_eq!(sub.context().id(), ctx.id());
+    /// ```
+    pub fn context(&self) -> &Context {
+        self.registration.context()
+    }
+}
+
+impl<M: MessageType> fmt::Debug for SubChannel<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubChannel")
+            .field("slot", self.registration.incoming())
+            .field("core", self.core())
+            .finish()
+    }
+}
+
+impl<'a, M: MessageType> IntoIterator for &'a SubChannel<M> {
+    type Item = M::Message;
+    type IntoIter = Iter<'a, M>;
+
+    fn into_iter(self) -> Iter<'a, M> {
+        self.iter()
+    }
+}
+
+/// The messages that were pending when [`SubChannel::try_iter`] was called.
+///
+/// ```
+/// use yoton_channels::SubChannel;
+/// use yoton_core::Context;
+///
+/// let ctx = Context::new();
+/// let sub = SubChannel::<String>::new(&ctx, "try-iter").unwrap();
+/// assert_eq!(sub.try_iter().count(), 0);
+/// ```
+pub struct TryIter<'a, M: MessageType> {
+    channel: &'a SubChannel<M>,
+    items: std::vec::IntoIter<(u64, Bytes)>,
+}
+
+impl<M: MessageType> Iterator for TryIter<'_, M> {
+    type Item = M::Message;
+
+    fn next(&mut self) -> Option<M::Message> {
+        for (_, data) in self.items.by_ref() {
+            if let Some(message) = self.channel.decode(data) {
+                return Some(message);
+            }
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.items.len()))
+    }
+}
+
+impl<M: MessageType> fmt::Debug for TryIter<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryIter")
+            .field("remaining", &self.items.len())
+            .finish()
+    }
+}
+
+/// A blocking iterator over a [`SubChannel`]'s messages, made by
+/// [`SubChannel::iter`]; it ends when the channel is closed and drained.
+///
+/// ```
+/// use yoton_channels::SubChannel;
+/// use yoton_core::Context;
+///
+/// let ctx = Context::new();
+/// let sub = SubChannel::<String>::new(&ctx, "iter-type").unwrap();
+/// ctx.close_channels();
+/// assert!(sub.iter().next().is_none());
+/// ```
+pub struct Iter<'a, M: MessageType> {
+    channel: &'a SubChannel<M>,
+}
+
+impl<M: MessageType> Iterator for Iter<'_, M> {
+    type Item = M::Message;
+
+    fn next(&mut self) -> Option<M::Message> {
+        self.channel.recv().ok()
+    }
+}
+
+impl<M: MessageType> fmt::Debug for Iter<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("channel", &self.channel)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_channels_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<SubChannel<String>>();
+        check::<SubChannel<crate::Postcard<Vec<u32>>>>();
+    }
+}
