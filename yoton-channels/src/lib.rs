@@ -65,7 +65,9 @@
 use std::sync::{Mutex, MutexGuard};
 
 mod error;
+mod iter;
 mod message;
+mod options;
 mod pub_channel;
 mod queue;
 mod registration;
@@ -76,7 +78,9 @@ mod sub_channel;
 pub mod sync;
 
 pub use error::{Error, MessageError, Result};
+pub use iter::{Iter, TryIter};
 pub use message::{MessageType, Postcard};
+pub use options::SubOptions;
 pub use pub_channel::PubChannel;
 pub use queue::{DEFAULT_CAPACITY, Overflow};
 pub use select::{
@@ -84,7 +88,7 @@ pub use select::{
 };
 pub use slot::SlotName;
 pub use state::StateChannel;
-pub use sub_channel::{Iter, SubChannel, SubOptions, TryIter};
+pub use sub_channel::SubChannel;
 
 /// Locks a mutex, ignoring poisoning: nothing panics while holding the
 /// channels' locks (decoding and signal handlers run outside them), and the

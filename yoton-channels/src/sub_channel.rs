@@ -5,113 +5,30 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crossbeam_channel::{Receiver, Sender};
-use yoton_core::{Context, Delivery, Endpoint, Signal, Slot};
+use yoton_core::{Context, Delivery, Endpoint, Signal};
 
 use crate::error::{Error, Result};
+use crate::iter::{Iter, TryIter};
 use crate::message::MessageType;
-use crate::queue::{DEFAULT_CAPACITY, Missing, Overflow, QueueWatch, ReceiveQueue};
+use crate::options::SubOptions;
+use crate::queue::{Missing, QueueWatch, ReceiveQueue};
 use crate::registration::{ChannelCore, Registration, closed_error};
 use crate::select::Selection;
 use crate::slot::{SUB, SlotName};
-use crate::sync::{QueueStatus, REPEAT_INTERVAL};
+use crate::sync::{QueueStatus, SyncWatch, run_sync_thread};
 
 /// A unique number per sub channel, so that a [`Selection`] is only used
 /// with the channel it selected.
 static NEXT_SUB_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Options of a [`SubChannel`]: the receive queue bound and what to drop
-/// when it is full.
-///
-/// ```
-/// use std::sync::Arc;
-/// use yoton_channels::{Overflow, SubChannel, SubOptions};
-/// use yoton_core::Context;
-///
-/// let ctx = Context::new();
-/// let options = SubOptions::new().capacity(2).overflow(Overflow::DropOldest);
-/// let sub = SubChannel::<String>::with_options(&ctx, "small", options).unwrap();
-/// assert_eq!(sub.options().get_capacity(), 2);
-/// ```
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SubOptions {
-    capacity: usize,
-    overflow: Overflow,
-}
-
-impl Default for SubOptions {
-    fn default() -> Self {
-        SubOptions {
-            capacity: DEFAULT_CAPACITY,
-            overflow: Overflow::DropOldest,
-        }
-    }
-}
-
-impl SubOptions {
-    /// The defaults: 10 000 messages, dropping the oldest.
-    ///
-    /// ```
-    /// use yoton_channels::{Overflow, SubOptions};
-    /// assert_eq!(SubOptions::new().get_capacity(), 10_000);
-    /// assert_eq!(SubOptions::new().get_overflow(), Overflow::DropOldest);
-    /// ```
-    pub fn new() -> Self {
-        SubOptions::default()
-    }
-
-    /// How many messages may wait; at least 1.
-    ///
-    /// ```
-    /// use yoton_channels::SubOptions;
-    /// assert_eq!(SubOptions::new().capacity(0).get_capacity(), 1);
-    /// ```
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacity = capacity.max(1);
-        self
-    }
-
-    /// What to drop when the queue is full.
-    ///
-    /// ```
-    /// use yoton_channels::{Overflow, SubOptions};
-    /// let o = SubOptions::new().overflow(Overflow::DropNewest);
-    /// assert_eq!(o.get_overflow(), Overflow::DropNewest);
-    /// ```
-    pub fn overflow(mut self, overflow: Overflow) -> Self {
-        self.overflow = overflow;
-        self
-    }
-
-    /// The queue bound.
-    ///
-    /// ```
-    /// use yoton_channels::SubOptions;
-    /// assert_eq!(SubOptions::new().capacity(5).get_capacity(), 5);
-    /// ```
-    pub fn get_capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// What is dropped when the queue is full.
-    ///
-    /// ```
-    /// use yoton_channels::{Overflow, SubOptions};
-    /// assert_eq!(SubOptions::default().get_overflow(), Overflow::DropOldest);
-    /// ```
-    pub fn get_overflow(&self) -> Overflow {
-        self.overflow
-    }
-}
-
 /// The subscribing side of the publish/subscribe pattern.
 ///
-/// Receives every message sent by a [`PubChannel`] of the same slot. The
+/// Receives every message sent by a [`PubChannel`](crate::PubChannel) of the same slot. The
 /// messages wait in a bounded queue ([`SubOptions`]); when it is full the
 /// oldest (or the newest) message is dropped and counted in
 /// [`dropped`](SubChannel::dropped). Messages that cannot be decoded are
@@ -170,32 +87,6 @@ pub(crate) struct SubCore {
     decode_errors: AtomicU64,
 }
 
-/// Sync mode's view of the queue: the status its length gives, and the
-/// thread that says it.
-#[derive(Debug)]
-pub(crate) struct SyncWatch {
-    status: QueueStatus,
-    /// Wakes the sync thread when the status changes; dropping it stops
-    /// the thread.
-    wake: Option<Sender<()>>,
-}
-
-impl QueueWatch for SyncWatch {
-    fn on_len(&mut self, len: usize) {
-        if let Some(next) = self.status.next(len) {
-            self.status = next;
-            if let Some(wake) = &self.wake {
-                let _ = wake.try_send(());
-            }
-        }
-    }
-
-    fn on_close(&mut self) {
-        self.status = QueueStatus::Off;
-        self.wake = None;
-    }
-}
-
 impl Endpoint for SubCore {
     fn deliver(&self, deliveries: &mut Vec<Delivery>) {
         let pushed = self.queue.push(deliveries);
@@ -216,53 +107,6 @@ impl ChannelCore for SubCore {
 
     fn is_closed(&self) -> bool {
         self.queue.is_closed()
-    }
-}
-
-/// Sends a sync word on a sub channel's outgoing slot, if connected (as the
-/// reference: a word sent to nobody would only wait in the startup queue).
-fn send_word(context: &Context, slot: Slot, word: &'static str) {
-    if context.connection_count() == 0 {
-        return;
-    }
-    if let Err(e) = context.send(slot, Bytes::from_static(word.as_bytes())) {
-        tracing::debug!(error = %e, word, "sync word not sent");
-    }
-}
-
-/// The sync thread of a sub channel: sends the current word when the
-/// status changes and repeats it every 4 s; on the way out (sync mode off,
-/// channel closed), releases the pub channels if it last said `full`.
-fn run_sync_thread(core: Weak<SubCore>, context: Context, slot: Slot, wake: Receiver<()>) {
-    let mut last: Option<(QueueStatus, Instant)> = None;
-    loop {
-        let wait = match last {
-            None => Duration::ZERO,
-            Some((_, at)) => (at + REPEAT_INTERVAL).saturating_duration_since(Instant::now()),
-        };
-        let stopped = crossbeam_channel::select! {
-            recv(wake) -> message => message.is_err(),
-            default(wait) => false,
-        };
-        let status = match core.upgrade() {
-            Some(core) if !stopped => core.queue.with_watch(|watch, _| watch.status),
-            _ => QueueStatus::Off,
-        };
-        let Some(word) = status.word() else {
-            if matches!(last, Some((QueueStatus::Full, _))) {
-                send_word(&context, slot, crate::sync::WORD_OK);
-            }
-            return;
-        };
-        let now = Instant::now();
-        let due = match last {
-            None => true,
-            Some((said, at)) => said != status || now >= at + REPEAT_INTERVAL,
-        };
-        if due {
-            send_word(&context, slot, word);
-            last = Some((status, now));
-        }
     }
 }
 
@@ -306,7 +150,7 @@ impl<M: MessageType> SubChannel<M> {
         };
         let core = Arc::new(SubCore {
             id: NEXT_SUB_ID.fetch_add(1, Ordering::Relaxed),
-            queue: ReceiveQueue::new(options.capacity, options.overflow, watch),
+            queue: ReceiveQueue::new(options.get_capacity(), options.get_overflow(), watch),
             received: Signal::new(),
             decode_errors: AtomicU64::new(0),
         });
@@ -320,7 +164,7 @@ impl<M: MessageType> SubChannel<M> {
 
     /// Decodes a received message; an undecodable one is counted, logged
     /// and skipped.
-    fn decode(&self, data: Bytes) -> Option<M::Message> {
+    pub(crate) fn decode(&self, data: Bytes) -> Option<M::Message> {
         match M::decode(data) {
             Ok(message) => Some(message),
             Err(e) => {
@@ -467,10 +311,7 @@ impl<M: MessageType> SubChannel<M> {
     /// ```
     pub fn try_iter(&self) -> TryIter<'_, M> {
         let items = self.core().queue.take_all();
-        TryIter {
-            channel: self,
-            items: items.into_iter(),
-        }
+        TryIter::new(self, items)
     }
 
     /// Waits up to `timeout` until messages are pending, then appends all
@@ -532,7 +373,7 @@ impl<M: MessageType> SubChannel<M> {
     /// assert_eq!(sub.iter().count(), 0); // closed: ends at once
     /// ```
     pub fn iter(&self) -> Iter<'_, M> {
-        Iter { channel: self }
+        Iter::new(self)
     }
 
     /// Receives the messages of a [`Selection`] made by
@@ -809,87 +650,6 @@ impl<M: MessageType> fmt::Debug for SubChannel<M> {
         f.debug_struct("SubChannel")
             .field("slot", self.registration.incoming())
             .field("core", self.core())
-            .finish()
-    }
-}
-
-impl<'a, M: MessageType> IntoIterator for &'a SubChannel<M> {
-    type Item = M::Message;
-    type IntoIter = Iter<'a, M>;
-
-    fn into_iter(self) -> Iter<'a, M> {
-        self.iter()
-    }
-}
-
-/// The messages that were pending when [`SubChannel::try_iter`] was called.
-///
-/// ```
-/// use yoton_channels::SubChannel;
-/// use yoton_core::Context;
-///
-/// let ctx = Context::new();
-/// let sub = SubChannel::<String>::new(&ctx, "try-iter").unwrap();
-/// assert_eq!(sub.try_iter().count(), 0);
-/// ```
-pub struct TryIter<'a, M: MessageType> {
-    channel: &'a SubChannel<M>,
-    items: std::vec::IntoIter<(u64, Bytes)>,
-}
-
-impl<M: MessageType> Iterator for TryIter<'_, M> {
-    type Item = M::Message;
-
-    fn next(&mut self) -> Option<M::Message> {
-        for (_, data) in self.items.by_ref() {
-            if let Some(message) = self.channel.decode(data) {
-                return Some(message);
-            }
-        }
-        None
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.items.len()))
-    }
-}
-
-impl<M: MessageType> fmt::Debug for TryIter<'_, M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TryIter")
-            .field("remaining", &self.items.len())
-            .finish()
-    }
-}
-
-/// A blocking iterator over a [`SubChannel`]'s messages, made by
-/// [`SubChannel::iter`]; it ends when the channel is closed and drained.
-///
-/// ```
-/// use yoton_channels::SubChannel;
-/// use yoton_core::Context;
-///
-/// let ctx = Context::new();
-/// let sub = SubChannel::<String>::new(&ctx, "iter-type").unwrap();
-/// ctx.close_channels();
-/// assert!(sub.iter().next().is_none());
-/// ```
-pub struct Iter<'a, M: MessageType> {
-    channel: &'a SubChannel<M>,
-}
-
-impl<M: MessageType> Iterator for Iter<'_, M> {
-    type Item = M::Message;
-
-    fn next(&mut self) -> Option<M::Message> {
-        self.channel.recv().ok()
-    }
-}
-
-impl<M: MessageType> fmt::Debug for Iter<'_, M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter")
-            .field("channel", &self.channel)
             .finish()
     }
 }
