@@ -77,7 +77,10 @@ mod state;
 mod sub_channel;
 pub mod sync;
 
-pub use error::{Error, MessageError, Result};
+pub use error::{
+    CHANNEL_CLOSED, Error, MessageError, RecvError, RecvTimeoutError, Result, SendError,
+    TryRecvError,
+};
 pub use iter::{Iter, TryIter};
 pub use message::{MessageType, Postcard};
 pub use options::SubOptions;

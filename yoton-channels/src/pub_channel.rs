@@ -11,10 +11,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use yoton_core::{Context, Delivery, Endpoint};
 
-use crate::error::{Error, Result};
+use crate::error::{Result, SendError};
 use crate::lock;
 use crate::message::MessageType;
-use crate::registration::{ChannelCore, Registration, closed_error};
+use crate::registration::{ChannelCore, Registration};
 use crate::slot::{PUB, SlotName};
 use crate::sync::{SEND_BLOCK, SendLock};
 
@@ -133,8 +133,14 @@ impl<M: MessageType> PubChannel<M> {
     /// A pub channel on `context` with base name `name`: it sends on
     /// `name.<type>.pub-sub` and hears sync words on `name.<type>.sub-pub`.
     ///
-    /// Fails with [`Error::Core`]`(`[`yoton_core::Error::SlotTaken`]`)` if
-    /// another channel of this context has one of these slots.
+    /// Make channels before connecting: what is sent on a slot before a
+    /// receiving channel exists there is not kept for it (the context
+    /// counts it in [`Context::unrouted_packages`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SlotTaken`](crate::Error::SlotTaken) if another channel of
+    /// this context has one of these slots.
     ///
     /// ```
     /// use yoton_channels::{Error, PubChannel};
@@ -144,7 +150,7 @@ impl<M: MessageType> PubChannel<M> {
     /// let first = PubChannel::<String>::new(&ctx, "logs").unwrap();
     /// assert_eq!(first.slot_outgoing().name(), "logs.txt.pub-sub");
     /// let second = PubChannel::<String>::new(&ctx, "logs");
-    /// assert!(matches!(second, Err(Error::Core(yoton_core::Error::SlotTaken { .. }))));
+    /// assert!(matches!(second, Err(Error::SlotTaken { .. })));
     /// ```
     pub fn new(context: &Context, name: &str) -> Result<Self> {
         let core = Arc::new(PubCore {
@@ -165,11 +171,15 @@ impl<M: MessageType> PubChannel<M> {
     /// A message that encodes to no bytes is not sent (`Ok` all the same).
     /// While a sub channel in sync mode says `full`, waits up to 1 s first.
     /// May also wait while a connection's queue is full (backpressure).
-    /// Fails with [`Error::Closed`] once the channel is closed, and with
-    /// [`Error::Encode`] if the message cannot be encoded.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] once the channel is closed,
+    /// [`SendError::Encode`] if the message cannot be encoded (nothing is
+    /// sent), and [`SendError::Context`] if the context cannot send.
     ///
     /// ```
-    /// use yoton_channels::{Error, PubChannel};
+    /// use yoton_channels::{PubChannel, SendError};
     /// use yoton_core::Context;
     ///
     /// let ctx = Context::new();
@@ -178,17 +188,17 @@ impl<M: MessageType> PubChannel<M> {
     /// out.send(b"").unwrap(); // empty: not sent
     /// assert_eq!(ctx.startup_queued(), 1);
     /// out.close();
-    /// assert!(matches!(out.send(b"late"), Err(Error::Closed { .. })));
+    /// assert!(matches!(out.send(b"late"), Err(SendError::Closed(()))));
     /// ```
-    pub fn send(&self, message: &M::Borrowed) -> Result<()> {
-        if self.core().closed.load(Ordering::Acquire) {
-            return Err(self.closed_error());
+    pub fn send(&self, message: &M::Borrowed) -> Result<(), SendError> {
+        if self.is_closed() {
+            return Err(SendError::Closed(()));
         }
-        let bytes = M::encode(message).map_err(|source| Error::Encode {
+        let bytes = M::encode(message).map_err(|source| SendError::Encode {
             type_name: M::type_name(),
             source,
         })?;
-        self.send_bytes(bytes)
+        self.send_bytes(bytes).map_err(SendError::forget)
     }
 
     /// Sends bytes that already are an encoded message of this channel's
@@ -196,6 +206,11 @@ impl<M: MessageType> PubChannel<M> {
     /// be sent many times, or a received message passed on). Otherwise as
     /// [`send`](PubChannel::send): empty data is not sent, sync mode and
     /// closing apply.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] with the bytes once the channel is closed, and
+    /// [`SendError::Context`] if the context cannot send.
     ///
     /// ```
     /// use bytes::Bytes;
@@ -209,19 +224,13 @@ impl<M: MessageType> PubChannel<M> {
     /// out.send_bytes(hello).unwrap();
     /// assert_eq!(ctx.startup_queued(), 2);
     /// ```
-    pub fn send_bytes(&self, bytes: impl Into<Bytes>) -> Result<()> {
+    pub fn send_bytes(&self, bytes: impl Into<Bytes>) -> Result<(), SendError<Bytes>> {
         let bytes = bytes.into();
         if bytes.is_empty() {
             return Ok(());
         }
-        if self.core().closed.load(Ordering::Acquire) {
-            return Err(self.closed_error());
-        }
-        if self.core().blocked.load(Ordering::Acquire) {
-            self.core().wait_while_blocked();
-            if self.core().closed.load(Ordering::Acquire) {
-                return Err(self.closed_error());
-            }
+        if !self.may_send() {
+            return Err(SendError::Closed(bytes));
         }
         self.registration
             .context()
@@ -235,6 +244,11 @@ impl<M: MessageType> PubChannel<M> {
     /// costs of locking and waking are paid once per batch. Empty messages
     /// are skipped; sync mode is honoured once, before the batch.
     ///
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] with the messages (none sent) once the channel
+    /// is closed, and [`SendError::Context`] if the context cannot send.
+    ///
     /// ```
     /// use bytes::Bytes;
     /// use yoton_channels::PubChannel;
@@ -246,19 +260,13 @@ impl<M: MessageType> PubChannel<M> {
     /// out.send_bytes_batch(frames).unwrap();
     /// assert_eq!(ctx.startup_queued(), 10);
     /// ```
-    pub fn send_bytes_batch<I>(&self, messages: I) -> Result<()>
+    pub fn send_bytes_batch<I>(&self, messages: I) -> Result<(), SendError<I>>
     where
         I: IntoIterator,
         I::Item: Into<Bytes>,
     {
-        if self.core().closed.load(Ordering::Acquire) {
-            return Err(self.closed_error());
-        }
-        if self.core().blocked.load(Ordering::Acquire) {
-            self.core().wait_while_blocked();
-            if self.core().closed.load(Ordering::Acquire) {
-                return Err(self.closed_error());
-            }
+        if !self.may_send() {
+            return Err(SendError::Closed(messages));
         }
         self.registration
             .context()
@@ -361,8 +369,18 @@ impl<M: MessageType> PubChannel<M> {
         self.registration.core()
     }
 
-    fn closed_error(&self) -> Error {
-        closed_error(self.registration.outgoing())
+    /// Waits while a sub channel in sync mode says `full` (up to
+    /// [`SEND_BLOCK`]); false if the channel is closed.
+    fn may_send(&self) -> bool {
+        let core = self.core();
+        if core.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        if core.blocked.load(Ordering::Acquire) {
+            core.wait_while_blocked();
+            return !core.closed.load(Ordering::Acquire);
+        }
+        true
     }
 }
 

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use yoton_core::Delivery;
 
+use crate::error::{RecvTimeoutError, TryRecvError};
 use crate::lock;
 
 /// How long a receiver that finds nothing keeps looking (yielding its
@@ -77,17 +78,6 @@ pub(crate) trait QueueWatch: Send + 'static {
 
 impl QueueWatch for () {
     fn on_len(&mut self, _len: usize) {}
-}
-
-/// Why [`ReceiveQueue::pop`] or a `take` returned no message.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Missing {
-    /// Nothing is pending (a call that does not wait).
-    Empty,
-    /// Nothing came before the deadline.
-    Timeout,
-    /// The queue is closed and nothing is pending.
-    Closed,
 }
 
 /// What [`ReceiveQueue::push`] did.
@@ -255,34 +245,40 @@ impl<W: QueueWatch> ReceiveQueue<W> {
     }
 
     /// Takes the oldest message without waiting.
-    pub(crate) fn try_pop(&self) -> Result<Bytes, Missing> {
+    pub(crate) fn try_pop(&self) -> Result<Bytes, TryRecvError> {
         let mut inner = self.lock();
-        self.pop_locked(&mut inner)?.ok_or(Missing::Empty)
+        match self.pop_locked(&mut inner) {
+            Ok(Some(data)) => Ok(data),
+            Ok(None) => Err(TryRecvError::Empty),
+            Err(RecvTimeoutError::Closed) => Err(TryRecvError::Closed),
+            Err(RecvTimeoutError::Timeout) => Err(TryRecvError::Empty),
+        }
     }
 
     /// `Some` message, `None` when empty, `Err(Closed)` when closed and
     /// empty.
-    fn pop_locked(&self, inner: &mut Inner<W>) -> Result<Option<Bytes>, Missing> {
+    fn pop_locked(&self, inner: &mut Inner<W>) -> Result<Option<Bytes>, RecvTimeoutError> {
         match inner.items.pop_front() {
             Some((_, data)) => {
                 self.changed(inner);
                 Ok(Some(data))
             }
-            None if self.is_closed() => Err(Missing::Closed),
+            None if self.is_closed() => Err(RecvTimeoutError::Closed),
             None => Ok(None),
         }
     }
 
     /// Takes the oldest message, waiting until `deadline` (forever if
-    /// `None`): looks again for a while, then sleeps.
-    pub(crate) fn pop(&self, deadline: Option<Instant>) -> Result<Bytes, Missing> {
+    /// `None`, and then only `Closed` can come back): looks again for a
+    /// while, then sleeps.
+    pub(crate) fn pop(&self, deadline: Option<Instant>) -> Result<Bytes, RecvTimeoutError> {
         if let Some(data) = self.pop_locked(&mut self.lock())? {
             return Ok(data);
         }
         // Look again without the lock, for a while.
         let start = Instant::now();
         if deadline.is_some_and(|d| start >= d) {
-            return Err(Missing::Timeout);
+            return Err(RecvTimeoutError::Timeout);
         }
         let spin = Duration::from_nanos(self.spin_nanos.load(Ordering::Relaxed));
         let spin_until = deadline.map_or(start + spin, |d| d.min(start + spin));
@@ -304,7 +300,7 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             let wait = match deadline {
                 Some(deadline) if now >= deadline => {
                     self.spin_paid(false);
-                    return Err(Missing::Timeout);
+                    return Err(RecvTimeoutError::Timeout);
                 }
                 Some(deadline) => Some(deadline - now),
                 None => None,
@@ -358,18 +354,18 @@ impl<W: QueueWatch> ReceiveQueue<W> {
     pub(crate) fn take_all_until(
         &self,
         deadline: Option<Instant>,
-    ) -> Result<VecDeque<(u64, Bytes)>, Missing> {
+    ) -> Result<VecDeque<(u64, Bytes)>, RecvTimeoutError> {
         let mut inner = self.lock();
         loop {
             if !inner.items.is_empty() {
                 break;
             }
             if self.is_closed() {
-                return Err(Missing::Closed);
+                return Err(RecvTimeoutError::Closed);
             }
             let now = Instant::now();
             let wait = match deadline {
-                Some(deadline) if now >= deadline => return Err(Missing::Timeout),
+                Some(deadline) if now >= deadline => return Err(RecvTimeoutError::Timeout),
                 Some(deadline) => deadline - now,
                 None => Duration::MAX,
             };
@@ -492,13 +488,13 @@ mod tests {
     fn pop_times_out_then_reports_closing_after_draining() {
         let q = ReceiveQueue::new(10, Overflow::DropOldest, ());
         let soon = Instant::now() + Duration::from_millis(5);
-        assert_eq!(q.pop(Some(soon)), Err(Missing::Timeout));
-        assert_eq!(q.try_pop(), Err(Missing::Empty));
+        assert_eq!(q.pop(Some(soon)), Err(RecvTimeoutError::Timeout));
+        assert_eq!(q.try_pop(), Err(TryRecvError::Empty));
         q.push(&mut deliveries(0..1));
         assert!(q.close());
         assert!(!q.close());
         assert_eq!(q.pop(None).unwrap(), "0");
-        assert_eq!(q.pop(None), Err(Missing::Closed));
+        assert_eq!(q.pop(None), Err(RecvTimeoutError::Closed));
         assert_eq!(q.push(&mut deliveries(1..2)).added, 0);
     }
 
@@ -528,7 +524,7 @@ mod tests {
         assert_eq!(q.spin_nanos.load(Ordering::Relaxed), full);
         for _ in 0..3 {
             let soon = Instant::now() + Duration::from_millis(1);
-            assert_eq!(q.pop(Some(soon)), Err(Missing::Timeout));
+            assert_eq!(q.pop(Some(soon)), Err(RecvTimeoutError::Timeout));
         }
         assert_eq!(q.spin_nanos.load(Ordering::Relaxed), full / 8);
         q.spin_paid(true);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use yoton_core::{Context, Direction, Endpoint};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::slot::SlotName;
 
 /// What a channel registers with its context: it receives the packages of
@@ -62,7 +62,7 @@ impl<C: ChannelCore> Registration<C> {
             Arc::clone(&endpoint),
         ) {
             context.unregister_endpoint_if(Direction::Outgoing, outgoing.slot(), &endpoint);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(Registration {
             core,
@@ -113,13 +113,6 @@ impl<C: ChannelCore> Registration<C> {
     /// by the context).
     pub(crate) fn is_closed(&self) -> bool {
         self.core.is_closed()
-    }
-}
-
-/// The error of an operation on a closed channel, naming its `slot`.
-pub(crate) fn closed_error(slot: &SlotName) -> Error {
-    Error::Closed {
-        name: slot.name().to_owned(),
     }
 }
 

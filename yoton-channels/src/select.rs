@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{RecvError, RecvTimeoutError};
 use crate::message::MessageType;
 use crate::queue::Ready;
 use crate::sub_channel::SubChannel;
@@ -199,9 +199,9 @@ pub fn select_sub_channel(channels: &[&dyn Selectable]) -> Option<Selection> {
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when nothing arrives in time, and [`Error::Closed`]
-/// when every channel is closed with nothing pending (nothing can arrive
-/// any more; so also for an empty slice).
+/// [`RecvTimeoutError::Timeout`] when nothing arrives in time, and
+/// [`RecvTimeoutError::Closed`] when every channel is closed with nothing
+/// pending (nothing can arrive any more; so also for an empty slice).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -225,66 +225,68 @@ pub fn select_sub_channel(channels: &[&dyn Selectable]) -> Option<Selection> {
 /// assert_eq!(sel.index(), 1);
 /// assert_eq!(s2.recv_selected(&sel), ["fire"]);
 /// ```
-pub fn select_timeout(channels: &[&dyn Selectable], timeout: Duration) -> Result<Selection> {
-    select_until(channels, Instant::now().checked_add(timeout), timeout)
+pub fn select_timeout(
+    channels: &[&dyn Selectable],
+    timeout: Duration,
+) -> Result<Selection, RecvTimeoutError> {
+    select_until(channels, Instant::now().checked_add(timeout))
 }
 
 /// As [`select_timeout`], waiting until `deadline`.
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when nothing arrives before `deadline`, and
-/// [`Error::Closed`] when every channel is closed with nothing pending.
+/// [`RecvTimeoutError::Timeout`] when nothing arrives before `deadline`,
+/// and [`RecvTimeoutError::Closed`] when every channel is closed with
+/// nothing pending.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use yoton_channels::{Error, SubChannel, select_deadline};
+/// use yoton_channels::{RecvTimeoutError, SubChannel, select_deadline};
 /// use yoton_core::Context;
 ///
 /// let ctx = Context::new();
 /// let quiet = SubChannel::<String>::new(&ctx, "quiet").unwrap();
 /// let soon = Instant::now() + Duration::from_millis(5);
-/// assert!(matches!(select_deadline(&[&quiet], soon), Err(Error::Timeout { .. })));
+/// assert_eq!(select_deadline(&[&quiet], soon), Err(RecvTimeoutError::Timeout));
 /// ```
-pub fn select_deadline(channels: &[&dyn Selectable], deadline: Instant) -> Result<Selection> {
-    let waited = deadline.saturating_duration_since(Instant::now());
-    select_until(channels, Some(deadline), waited)
+pub fn select_deadline(
+    channels: &[&dyn Selectable],
+    deadline: Instant,
+) -> Result<Selection, RecvTimeoutError> {
+    select_until(channels, Some(deadline))
 }
 
 /// As [`select_timeout`], waiting as long as it takes.
 ///
 /// # Errors
 ///
-/// [`Error::Closed`] when every channel is closed with nothing pending.
+/// [`RecvError`] when every channel is closed with nothing pending.
 ///
 /// ```
-/// use yoton_channels::{Error, SubChannel, select};
+/// use yoton_channels::{RecvError, SubChannel, select};
 /// use yoton_core::Context;
 ///
 /// let ctx = Context::new();
 /// let a = SubChannel::<String>::new(&ctx, "done-a").unwrap();
 /// let b = SubChannel::<String>::new(&ctx, "done-b").unwrap();
 /// ctx.close_channels();
-/// assert!(matches!(select(&[&a, &b]), Err(Error::Closed { .. })));
+/// assert_eq!(select(&[&a, &b]), Err(RecvError));
 /// ```
-pub fn select(channels: &[&dyn Selectable]) -> Result<Selection> {
-    select_until(channels, None, Duration::ZERO)
+pub fn select(channels: &[&dyn Selectable]) -> Result<Selection, RecvError> {
+    select_until(channels, None).map_err(|_| RecvError)
 }
 
 fn select_until(
     channels: &[&dyn Selectable],
     deadline: Option<Instant>,
-    waited: Duration,
-) -> Result<Selection> {
+) -> Result<Selection, RecvTimeoutError> {
     let all_closed = || channels.iter().all(|c| c.closed_for_select());
-    let closed = || Error::Closed {
-        name: "every selected channel".to_owned(),
-    };
     if let Some(selection) = select_sub_channel(channels) {
         return Ok(selection);
     }
     if all_closed() {
-        return Err(closed());
+        return Err(RecvTimeoutError::Closed);
     }
     let ready = Arc::new(Ready::default());
     channels.iter().for_each(|c| c.watch(&ready));
@@ -295,10 +297,10 @@ fn select_until(
             break Ok(selection);
         }
         if all_closed() {
-            break Err(closed());
+            break Err(RecvTimeoutError::Closed);
         }
         if !ready.wait(deadline) {
-            break select_sub_channel(channels).ok_or(Error::Timeout { after: waited });
+            break select_sub_channel(channels).ok_or(RecvTimeoutError::Timeout);
         }
     };
     channels.iter().for_each(|c| c.unwatch(&ready));

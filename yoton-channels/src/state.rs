@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use bytes::Bytes;
 use yoton_core::{Context, Delivery, Endpoint, Signal, Slot};
 
-use crate::error::{Error, Result};
+use crate::error::{Result, SendError};
 use crate::lock;
 use crate::message::MessageType;
-use crate::registration::{ChannelCore, Registration, closed_error};
+use crate::registration::{ChannelCore, Registration};
 use crate::slot::{STATE, SlotName};
 
 /// A value shared by all state channels of the same slot in the network.
@@ -143,8 +143,10 @@ impl<M: MessageType> StateChannel<M> {
     /// A state channel on `context` with base name `name`, on the slot
     /// `name.<type>.state` (both ways).
     ///
-    /// Fails with [`Error::Core`]`(`[`yoton_core::Error::SlotTaken`]`)` if
-    /// another channel of this context has that slot.
+    /// # Errors
+    ///
+    /// [`Error::SlotTaken`](crate::Error::SlotTaken) if another channel of
+    /// this context has that slot.
     ///
     /// ```
     /// use yoton_channels::StateChannel;
@@ -173,8 +175,12 @@ impl<M: MessageType> StateChannel<M> {
     /// Sets the state, and sends it if it differs from the current state
     /// (compared as encoded bytes). An empty message is ignored.
     ///
-    /// Fails with [`Error::Closed`] once the channel is closed, and with
-    /// [`Error::Encode`] if the message cannot be encoded.
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] once the channel is closed,
+    /// [`SendError::Encode`] if the message cannot be encoded (the state
+    /// stays as it was), and [`SendError::Context`] if the context cannot
+    /// send.
     ///
     /// ```
     /// use yoton_channels::StateChannel;
@@ -188,11 +194,11 @@ impl<M: MessageType> StateChannel<M> {
     /// s.send("off").unwrap();
     /// assert_eq!(ctx.startup_queued(), 2);
     /// ```
-    pub fn send(&self, message: &M::Borrowed) -> Result<()> {
+    pub fn send(&self, message: &M::Borrowed) -> Result<(), SendError> {
         if self.is_closed() {
-            return Err(self.closed_error());
+            return Err(SendError::Closed(()));
         }
-        let bytes = M::encode(message).map_err(|source| Error::Encode {
+        let bytes = M::encode(message).map_err(|source| SendError::Encode {
             type_name: M::type_name(),
             source,
         })?;
@@ -216,6 +222,11 @@ impl<M: MessageType> StateChannel<M> {
     /// Sends the current state again (what the context does for every state
     /// channel on `NEW_CONNECTION`). Does nothing without a state.
     ///
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] once the channel is closed, and
+    /// [`SendError::Context`] if the context cannot send.
+    ///
     /// ```
     /// use yoton_channels::StateChannel;
     /// use yoton_core::Context;
@@ -228,11 +239,11 @@ impl<M: MessageType> StateChannel<M> {
     /// s.send_last().unwrap();
     /// assert_eq!(ctx.startup_queued(), 2);
     /// ```
-    pub fn send_last(&self) -> Result<()> {
+    pub fn send_last(&self) -> Result<(), SendError> {
         if self.is_closed() {
-            return Err(self.closed_error());
+            return Err(SendError::Closed(()));
         }
-        self.core().send_last()
+        Ok(self.core().send_last()?)
     }
 
     /// The current state, at once: the latest value set here or received,
@@ -296,7 +307,7 @@ impl<M: MessageType> StateChannel<M> {
     /// be read; sending fails from then on. Closing twice does nothing.
     ///
     /// ```
-    /// use yoton_channels::{Error, StateChannel};
+    /// use yoton_channels::{SendError, StateChannel};
     /// use yoton_core::Context;
     ///
     /// let ctx = Context::new();
@@ -304,7 +315,7 @@ impl<M: MessageType> StateChannel<M> {
     /// s.send("last").unwrap();
     /// s.close();
     /// assert_eq!(s.recv().as_deref(), Some("last"));
-    /// assert!(matches!(s.send("more"), Err(Error::Closed { .. })));
+    /// assert!(matches!(s.send("more"), Err(SendError::Closed(()))));
     /// ```
     pub fn close(&self) {
         self.registration.close();
@@ -356,10 +367,6 @@ impl<M: MessageType> StateChannel<M> {
 
     fn core(&self) -> &StateCore<M> {
         self.registration.core()
-    }
-
-    fn closed_error(&self) -> Error {
-        closed_error(self.registration.outgoing())
     }
 }
 

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use yoton_core::{Context, Delivery, Endpoint, Signal};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RecvError, RecvTimeoutError, Result, TryRecvError};
 use crate::iter::{Iter, TryIter};
 use crate::message::MessageType;
 use crate::options::SubOptions;
-use crate::queue::{Missing, QueueWatch, ReceiveQueue};
-use crate::registration::{ChannelCore, Registration, closed_error};
+use crate::queue::{QueueWatch, ReceiveQueue};
+use crate::registration::{ChannelCore, Registration};
 use crate::select::Selection;
 use crate::slot::{SUB, SlotName};
 use crate::sync::{QueueStatus, SyncWatch, run_sync_thread};
@@ -115,8 +115,14 @@ impl<M: MessageType> SubChannel<M> {
     /// options: it receives on `name.<type>.pub-sub` and sends sync words on
     /// `name.<type>.sub-pub`.
     ///
-    /// Fails with [`Error::Core`]`(`[`yoton_core::Error::SlotTaken`]`)` if
-    /// another channel of this context has one of these slots.
+    /// Make channels before connecting: what arrives on a slot before its
+    /// sub channel exists is not kept for it (the context counts it in
+    /// [`Context::unrouted_packages`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SlotTaken`] if another channel of this context has one of
+    /// these slots.
     ///
     /// ```
     /// use yoton_channels::SubChannel;
@@ -133,6 +139,11 @@ impl<M: MessageType> SubChannel<M> {
     }
 
     /// A sub channel with options (queue bound, what to drop).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SlotTaken`] if another channel of this context has one of
+    /// its slots.
     ///
     /// ```
     /// use yoton_channels::{Overflow, SubChannel, SubOptions};
@@ -184,22 +195,10 @@ impl<M: MessageType> SubChannel<M> {
         self.registration.core()
     }
 
-    fn missing(&self, missing: Missing, waited: Duration) -> Error {
-        match missing {
-            Missing::Empty => Error::Empty,
-            Missing::Timeout => Error::Timeout { after: waited },
-            Missing::Closed => closed_error(self.registration.incoming()),
-        }
-    }
-
     /// Waits for the next message until `deadline` (forever if `None`).
-    fn recv_until(&self, deadline: Option<Instant>, waited: Duration) -> Result<M::Message> {
+    fn recv_until(&self, deadline: Option<Instant>) -> Result<M::Message, RecvTimeoutError> {
         loop {
-            let data = self
-                .core()
-                .queue
-                .pop(deadline)
-                .map_err(|m| self.missing(m, waited))?;
+            let data = self.core().queue.pop(deadline)?;
             if let Some(message) = self.decode(data) {
                 return Ok(message);
             }
@@ -209,10 +208,14 @@ impl<M: MessageType> SubChannel<M> {
     /// Receives the next message, waiting as long as it takes.
     /// A receiver that finds nothing looks again for up to 50 us, yielding
     /// its core, before it sleeps: replies that come quickly are taken
-    /// without the cost of a wake-up.
+    /// without the cost of a wake-up. (The look-again shortens itself
+    /// while messages come slowly, so an idle receiver does not burn CPU.)
     ///
-    /// Fails with [`Error::Closed`] once the channel is closed and nothing
-    /// is pending (pending messages are still returned after `close`).
+    /// Pending messages are still returned after the channel closed.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once the channel is closed and nothing is pending.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -230,50 +233,82 @@ impl<M: MessageType> SubChannel<M> {
     /// out.send("one").unwrap();
     /// assert_eq!(sub.recv().unwrap(), "one");
     /// ```
-    pub fn recv(&self) -> Result<M::Message> {
-        self.recv_until(None, Duration::ZERO)
+    pub fn recv(&self) -> Result<M::Message, RecvError> {
+        self.recv_until(None).map_err(|_| RecvError)
     }
 
     /// Receives the next message, waiting at most `timeout`.
     ///
-    /// Fails with [`Error::Timeout`] when nothing comes in time, and with
-    /// [`Error::Closed`] once the channel is closed and nothing is pending.
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when nothing comes in time, and
+    /// [`RecvTimeoutError::Closed`] once the channel is closed and nothing
+    /// is pending.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use yoton_channels::{Error, SubChannel};
+    /// use yoton_channels::{RecvTimeoutError, SubChannel};
     /// use yoton_core::Context;
     ///
     /// let ctx = Context::new();
     /// let sub = SubChannel::<String>::new(&ctx, "quiet").unwrap();
     /// let err = sub.recv_timeout(Duration::from_millis(5)).unwrap_err();
-    /// assert!(matches!(err, Error::Timeout { .. }));
+    /// assert_eq!(err, RecvTimeoutError::Timeout);
     /// ```
-    pub fn recv_timeout(&self, timeout: Duration) -> Result<M::Message> {
-        let deadline = Instant::now().checked_add(timeout);
-        self.recv_until(deadline, timeout)
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<M::Message, RecvTimeoutError> {
+        self.recv_until(Instant::now().checked_add(timeout))
+    }
+
+    /// Receives the next message, waiting until `deadline` at most: for a
+    /// loop that shares one deadline between several receives.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when nothing comes before `deadline`,
+    /// and [`RecvTimeoutError::Closed`] once the channel is closed and
+    /// nothing is pending.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use yoton_channels::{RecvTimeoutError, SubChannel};
+    /// use yoton_core::Context;
+    ///
+    /// let ctx = Context::new();
+    /// let sub = SubChannel::<String>::new(&ctx, "deadline").unwrap();
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// let mut got = Vec::new();
+    /// loop {
+    ///     match sub.recv_deadline(deadline) {
+    ///         Ok(message) => got.push(message),
+    ///         Err(RecvTimeoutError::Timeout) => break,
+    ///         Err(RecvTimeoutError::Closed) => break,
+    ///     }
+    /// }
+    /// assert!(got.is_empty());
+    /// ```
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<M::Message, RecvTimeoutError> {
+        self.recv_until(Some(deadline))
     }
 
     /// Receives a pending message without waiting.
     ///
-    /// Fails with [`Error::Empty`] when nothing is pending, and with
-    /// [`Error::Closed`] once the channel is closed and nothing is pending.
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] when nothing is pending, and
+    /// [`TryRecvError::Closed`] once the channel is closed and nothing is
+    /// pending.
     ///
     /// ```
-    /// use yoton_channels::{Error, SubChannel};
+    /// use yoton_channels::{SubChannel, TryRecvError};
     /// use yoton_core::Context;
     ///
     /// let ctx = Context::new();
     /// let sub = SubChannel::<String>::new(&ctx, "try").unwrap();
-    /// assert!(matches!(sub.try_recv(), Err(Error::Empty)));
+    /// assert_eq!(sub.try_recv(), Err(TryRecvError::Empty));
     /// ```
-    pub fn try_recv(&self) -> Result<M::Message> {
+    pub fn try_recv(&self) -> Result<M::Message, TryRecvError> {
         loop {
-            let data = self
-                .core()
-                .queue
-                .try_pop()
-                .map_err(|m| self.missing(m, Duration::ZERO))?;
+            let data = self.core().queue.try_pop()?;
             if let Some(message) = self.decode(data) {
                 return Ok(message);
             }
@@ -320,10 +355,14 @@ impl<M: MessageType> SubChannel<M> {
     /// reader that keeps up with a fast stream pays per batch, not per
     /// message; `out` can be reused from call to call.
     ///
-    /// Fails with [`Error::Timeout`] when nothing comes in time, and with
-    /// [`Error::Closed`] once the channel is closed and nothing is pending.
     /// Undecodable messages are skipped (and counted), so the count may be
     /// 0 when only such messages were pending.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when nothing comes in time, and
+    /// [`RecvTimeoutError::Closed`] once the channel is closed and nothing
+    /// is pending.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -348,13 +387,13 @@ impl<M: MessageType> SubChannel<M> {
     /// }
     /// assert_eq!(got, ["one", "two", "three"]);
     /// ```
-    pub fn recv_batch(&self, out: &mut Vec<M::Message>, timeout: Duration) -> Result<usize> {
+    pub fn recv_batch(
+        &self,
+        out: &mut Vec<M::Message>,
+        timeout: Duration,
+    ) -> Result<usize, RecvTimeoutError> {
         let deadline = Instant::now().checked_add(timeout);
-        let items = self
-            .core()
-            .queue
-            .take_all_until(deadline)
-            .map_err(|m| self.missing(m, timeout))?;
+        let items = self.core().queue.take_all_until(deadline)?;
         let before = out.len();
         out.extend(items.into_iter().filter_map(|(_, data)| self.decode(data)));
         Ok(out.len() - before)
@@ -496,7 +535,11 @@ impl<M: MessageType> SubChannel<M> {
     /// or the channel closes, says `ok` if it last said `full`. Words are
     /// only sent while the context is connected.
     ///
-    /// Fails only if the thread cannot be started.
+    /// Turning it on or off again, or on a closed channel, does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the thread cannot be started.
     ///
     /// ```
     /// use yoton_channels::SubChannel;
@@ -530,7 +573,7 @@ impl<M: MessageType> SubChannel<M> {
             std::thread::Builder::new()
                 .name("yoton-sync".to_owned())
                 .spawn(move || run_sync_thread(weak, context, slot, wake_rx))
-                .map_err(|e| Error::Core(yoton_core::Error::Io(e)))?;
+                .map_err(Error::Io)?;
             watch.status = QueueStatus::Ok;
             watch.wake = Some(wake_tx);
             watch.on_len(len);
@@ -556,18 +599,19 @@ impl<M: MessageType> SubChannel<M> {
 
     /// Closes the channel: unregisters its slots, so nothing more arrives,
     /// and ends sync mode (saying `ok` if it said `full`). Pending messages
-    /// can still be received; then receiving fails with [`Error::Closed`].
-    /// Closing twice does nothing.
+    /// can still be received; then receiving fails with `Closed`
+    /// ([`RecvError`] for [`recv`](SubChannel::recv)). Closing twice does
+    /// nothing.
     ///
     /// ```
-    /// use yoton_channels::{Error, SubChannel};
+    /// use yoton_channels::{SubChannel, TryRecvError};
     /// use yoton_core::Context;
     ///
     /// let ctx = Context::new();
     /// let sub = SubChannel::<String>::new(&ctx, "closing").unwrap();
     /// sub.close();
     /// assert!(sub.is_closed());
-    /// assert!(matches!(sub.try_recv(), Err(Error::Closed { .. })));
+    /// assert_eq!(sub.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn close(&self) {
         self.registration.close();

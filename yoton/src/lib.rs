@@ -50,8 +50,11 @@
 //! - Addresses are `[protocol://]host:port`; the port may be a name, hashed
 //!   as Python yoton hashes it (`localhost:chat`, `localhost:chat+1`); see
 //!   [`Address`]. `inproc://name` connects contexts of one process.
-//! - Errors: [`Error`] for contexts and connections, [`ChannelError`] for
-//!   channels (which wraps an [`Error`] where the context failed).
+//! - Errors: one [`Error`] for everything, with one `Timeout` and one
+//!   `Closed`. The channels' operations return small errors of their own,
+//!   in crossbeam-channel's manner ([`RecvTimeoutError`], [`TryRecvError`],
+//!   [`RecvError`], [`SendError`], which hands back an owned message), and
+//!   each converts into [`Error`], so `?` works.
 //!
 //! # Features
 //!
@@ -79,11 +82,14 @@ pub use yoton_core::{
     ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason,
 };
 
-pub use yoton_channels::Error as ChannelError;
 pub use yoton_channels::{
-    MessageError, MessageType, Overflow, Postcard, PubChannel, Selectable, Selection, SlotName,
-    StateChannel, SubChannel, SubOptions, select_sub_channel,
+    MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError,
+    Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryRecvError,
+    select, select_deadline, select_sub_channel, select_timeout,
 };
+/// The former name of the channels' error type, now the one [`Error`].
+#[doc(hidden)]
+pub use yoton_core::Error as ChannelError;
 
 /// What [`Signal::subscribe`] returns: the receiving end of an unbounded
 /// `crossbeam-channel` that gets every event emitted after subscribing.

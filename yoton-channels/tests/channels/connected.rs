@@ -37,7 +37,7 @@ fn text_messages_arrive_in_order() {
         out.send(m).unwrap();
     }
     assert_eq!(recv_n(&sub, sent.len()), sent);
-    assert!(matches!(sub.try_recv(), Err(Error::Empty)));
+    assert!(matches!(sub.try_recv(), Err(TryRecvError::Empty)));
     assert_eq!(sub.dropped(), 0);
     assert_eq!(sub.decode_errors(), 0);
 }
@@ -185,7 +185,7 @@ fn a_blocked_recv_is_woken_by_a_message_and_by_close() {
     assert_eq!(first.unwrap(), "first");
     sub.close();
     let second = reader.join().unwrap();
-    assert!(matches!(second, Err(Error::Closed { .. })));
+    assert!(matches!(second, Err(RecvError)));
 }
 
 // ---------------------------------------------------------------------------
@@ -208,17 +208,17 @@ fn close_unregisters_and_pending_messages_stay_readable() {
     assert_eq!(text_of(&wire.recv_timeout(DEADLINE).unwrap()), "late");
     assert_eq!(sub.pending(), 3);
     assert_eq!(sub.recv_all(), ["1", "2", "3"]);
-    assert!(matches!(sub.recv(), Err(Error::Closed { .. })));
+    assert!(matches!(sub.recv(), Err(RecvError)));
     assert!(matches!(
         sub.recv_timeout(Duration::from_secs(1)),
-        Err(Error::Closed { .. })
+        Err(RecvTimeoutError::Closed)
     ));
     // Closing twice does not unregister the raw endpoint.
     sub.close();
     out.send("later").unwrap();
     assert_eq!(text_of(&wire.recv_timeout(DEADLINE).unwrap()), "later");
     out.close();
-    assert!(matches!(out.send("x"), Err(Error::Closed { .. })));
+    assert!(matches!(out.send("x"), Err(SendError::Closed(()))));
 }
 
 #[test]
@@ -232,10 +232,10 @@ fn closing_the_context_channels_closes_every_channel() {
     b.close_channels();
     a.close_channels();
     assert!(out.is_closed() && sub.is_closed() && state.is_closed());
-    assert!(matches!(out.send("no"), Err(Error::Closed { .. })));
-    assert!(matches!(state.send("no"), Err(Error::Closed { .. })));
+    assert!(matches!(out.send("no"), Err(SendError::Closed(()))));
+    assert!(matches!(state.send("no"), Err(SendError::Closed(()))));
     assert_eq!(sub.recv().unwrap(), "kept");
-    assert!(matches!(sub.try_recv(), Err(Error::Closed { .. })));
+    assert!(matches!(sub.try_recv(), Err(TryRecvError::Closed)));
     // The slots are free again, and closing the old channels (or dropping
     // them) does not take them from the new ones.
     let again = SubChannel::<String>::new(&b, "ctx-close").unwrap();
