@@ -31,7 +31,7 @@
 //! let changed = seen.received().subscribe();
 //! status.send("busy").unwrap();
 //! changed.recv_timeout(timeout).unwrap();
-//! assert_eq!(seen.recv().as_deref(), Some("busy"));
+//! assert_eq!(seen.get().as_deref(), Some("busy"));
 //! ```
 //!
 //! # Channels

@@ -138,8 +138,8 @@ impl Selection {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use std::time::{Duration, Instant};
-/// use yoton_channels::{PubChannel, SubChannel, select_sub_channel};
+/// use std::time::Duration;
+/// use yoton_channels::{PubChannel, SubChannel, select_timeout};
 /// use yoton_core::Context;
 /// use yoton_inproc::InprocTransport;
 ///
@@ -159,13 +159,11 @@ impl Selection {
 /// p1.send("1").unwrap();
 /// p2.send("2").unwrap();
 /// p1.send("3").unwrap();
-/// let deadline = Instant::now() + Duration::from_secs(10);
-/// while s1.pending() + s2.pending() < 3 {
-///     assert!(Instant::now() < deadline);
-///     std::thread::yield_now();
-/// }
 /// let mut order = Vec::new();
-/// while let Some(sel) = select_sub_channel(&[&s1, &s2]) {
+/// while order.len() < 3 {
+///     // Waits for the next message in either channel (select_sub_channel
+///     // would only look).
+///     let sel = select_timeout(&[&s1, &s2], Duration::from_secs(10)).unwrap();
 ///     let got = if sel.index() == 0 { s1.recv_selected(&sel) } else { s2.recv_selected(&sel) };
 ///     order.extend(got);
 /// }

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use yoton_channels::{
     Error, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, SendError, SlotName,
-    StateChannel, SubChannel, SubOptions, TryRecvError, select_sub_channel,
+    StateChannel, SubChannel, SubOptions, TryRecvError, select, select_deadline,
+    select_sub_channel, select_timeout,
 };
 use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
 use yoton_inproc::InprocTransport;

@@ -462,7 +462,7 @@ fn state_sends_only_values_that_differ() {
         .map(|_| text_of(&wire.recv_timeout(DEADLINE).unwrap()))
         .collect();
     assert_eq!(got, ["a", "b", "a", "end"]);
-    assert_eq!(state.recv().as_deref(), Some("end"));
+    assert_eq!(state.get().as_deref(), Some("end"));
 }
 
 #[test]
@@ -470,7 +470,7 @@ fn state_recv_returns_the_latest_value_at_once_and_signals() {
     let (a, b) = pair();
     let writer = StateChannel::<Postcard<Reading>>::new(&a, "latest").unwrap();
     let reader = StateChannel::<Postcard<Reading>>::new(&b, "latest").unwrap();
-    assert_eq!(reader.recv(), None);
+    assert_eq!(reader.get(), None);
     let changes = reader.received().subscribe();
     let mut total = 0;
     let mut last = None;
@@ -487,7 +487,7 @@ fn state_recv_returns_the_latest_value_at_once_and_signals() {
         total += changes.recv_timeout(DEADLINE).unwrap();
     }
     assert_eq!(total, 20);
-    assert_eq!(reader.recv(), last);
+    assert_eq!(reader.get(), last);
     assert_eq!(reader.decode_errors(), 0);
 }
 
@@ -499,7 +499,7 @@ fn state_is_sent_again_when_a_context_joins() {
     let b_changes = on_b.received().subscribe();
     on_a.send("busy").unwrap();
     b_changes.recv_timeout(DEADLINE).unwrap();
-    assert_eq!(on_b.recv().as_deref(), Some("busy"));
+    assert_eq!(on_b.get().as_deref(), Some("busy"));
 
     // A newcomer learns the state only through the re-send that its
     // NEW_CONNECTION triggers (the value was sent before it joined).
@@ -508,6 +508,114 @@ fn state_is_sent_again_when_a_context_joins() {
     let c_changes = on_c.received().subscribe();
     link(&a, &c);
     c_changes.recv_timeout(DEADLINE).unwrap();
-    assert_eq!(on_c.recv().as_deref(), Some("busy"));
+    assert_eq!(on_c.get().as_deref(), Some("busy"));
 }
 
+
+// ---------------------------------------------------------------------------
+// Bounded waits
+
+#[test]
+fn select_timeout_waits_for_the_first_channel_with_a_message() {
+    let (a, b) = pair();
+    let p_right = PubChannel::<Vec<u8>>::new(&a, "wait-right").unwrap();
+    let s_left = SubChannel::<String>::new(&b, "wait-left").unwrap();
+    let s_right = SubChannel::<Vec<u8>>::new(&b, "wait-right").unwrap();
+    // Nothing pending: the select times out.
+    assert_eq!(
+        select_timeout(&[&s_left, &s_right], Duration::from_millis(20)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    // A select that waits is woken by a message from the other context.
+    std::thread::scope(|scope| {
+        let waiting =
+            scope.spawn(|| select_timeout(&[&s_left, &s_right], DEADLINE).map(|s| s.index()));
+        p_right.send(b"wake").unwrap();
+        assert_eq!(waiting.join().unwrap(), Ok(1));
+    });
+    let sel = select_deadline(&[&s_left, &s_right], Instant::now() + DEADLINE).unwrap();
+    assert_eq!(s_right.recv_selected(&sel), [b"wake".to_vec()]);
+    // A select is woken by closing, and reports that nothing can come.
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| select(&[&s_left, &s_right]));
+        s_left.close();
+        s_right.close();
+        assert_eq!(waiting.join().unwrap(), Err(RecvError));
+    });
+}
+
+#[test]
+fn recv_deadline_shares_one_deadline_between_receives() {
+    let (a, b) = pair();
+    let out = PubChannel::<String>::new(&a, "deadline").unwrap();
+    let sub = SubChannel::<String>::new(&b, "deadline").unwrap();
+    out.send("1").unwrap();
+    out.send("2").unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    assert_eq!(sub.recv_deadline(deadline).unwrap(), "1");
+    assert_eq!(sub.recv_deadline(deadline).unwrap(), "2");
+    let past = Instant::now();
+    assert_eq!(sub.recv_deadline(past), Err(RecvTimeoutError::Timeout));
+    sub.close();
+    assert_eq!(sub.recv_deadline(deadline), Err(RecvTimeoutError::Closed));
+}
+
+#[test]
+fn state_waits_see_values_from_another_context() {
+    let (a, b) = pair();
+    let writer = StateChannel::<String>::new(&a, "waits").unwrap();
+    let reader = StateChannel::<String>::new(&b, "waits").unwrap();
+    assert_eq!(
+        reader.get_or_wait(Duration::from_millis(10)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| reader.get_or_wait(DEADLINE));
+        writer.send("one").unwrap();
+        assert_eq!(first.join().unwrap().unwrap(), "one");
+    });
+    // The same value again is no change; a different one is.
+    std::thread::scope(|scope| {
+        let (started_tx, started_rx) = crossbeam_channel::bounded(1);
+        let reader = &reader;
+        let changed = scope.spawn(move || {
+            started_tx.send(()).unwrap();
+            reader.wait_changed_timeout(DEADLINE)
+        });
+        started_rx.recv_timeout(DEADLINE).unwrap();
+        writer.send("two").unwrap();
+        // "two" or, if the wait began after it arrived, nothing until
+        // "three": either way the wait returns a value other than "one".
+        writer.send("three").unwrap();
+        let got = changed.join().unwrap().unwrap();
+        assert!(got == "two" || got == "three", "{got}");
+    });
+    assert_eq!(
+        reader
+            .wait_for(|state| state == "three", DEADLINE)
+            .unwrap(),
+        "three"
+    );
+    reader.close();
+    assert_eq!(
+        reader.wait_changed_deadline(Instant::now() + DEADLINE),
+        Err(RecvTimeoutError::Closed)
+    );
+    // A closed channel keeps its last state.
+    assert_eq!(reader.get_or_wait(DEADLINE).unwrap(), "three");
+}
+
+#[test]
+fn a_state_channel_made_after_connecting_learns_the_state_when_it_asks() {
+    let (a, b) = pair();
+    let owner = StateChannel::<String>::new(&a, "late").unwrap();
+    owner.send("ready").unwrap();
+    // The value arrives while nobody receives on its slot.
+    wait_until(|| b.unrouted_packages() >= 1);
+    // Made after the connection: nothing is resent for it by itself.
+    let late = StateChannel::<String>::new(&b, "late").unwrap();
+    late.request_resend().unwrap();
+    assert_eq!(late.get_or_wait(DEADLINE).unwrap(), "ready");
+    late.close();
+    assert!(matches!(late.request_resend(), Err(SendError::Closed(()))));
+}
