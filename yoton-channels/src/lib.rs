@@ -82,7 +82,7 @@ pub use error::{
     TryRecvError,
 };
 pub use iter::{Iter, TryIter};
-pub use message::{MessageType, Postcard};
+pub use message::{MessageType, Postcard, TypeName};
 pub use options::SubOptions;
 pub use pub_channel::PubChannel;
 pub use queue::{DEFAULT_CAPACITY, Overflow};

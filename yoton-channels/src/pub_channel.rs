@@ -397,10 +397,14 @@ impl<M: MessageType> fmt::Debug for PubChannel<M> {
 mod tests {
     use super::*;
 
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Samples(Vec<u32>);
+    crate::type_name!(Samples = "samples");
+
     #[test]
     fn pub_channels_are_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<PubChannel<String>>();
-        check::<PubChannel<crate::Postcard<Vec<u32>>>>();
+        check::<PubChannel<crate::Postcard<Samples>>>();
     }
 }

@@ -702,10 +702,14 @@ impl<M: MessageType> fmt::Debug for SubChannel<M> {
 mod tests {
     use super::*;
 
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Samples(Vec<u32>);
+    crate::type_name!(Samples = "samples");
+
     #[test]
     fn sub_channels_are_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<SubChannel<String>>();
-        check::<SubChannel<crate::Postcard<Vec<u32>>>>();
+        check::<SubChannel<crate::Postcard<Samples>>>();
     }
 }

@@ -108,6 +108,8 @@ struct Other {
     sensor: String,
 }
 
+yoton_channels::type_name!(Reading = "reading", Other = "other");
+
 // ---------------------------------------------------------------------------
 // Slots
 

@@ -619,3 +619,71 @@ fn a_state_channel_made_after_connecting_learns_the_state_when_it_asks() {
     late.close();
     assert!(matches!(late.request_resend(), Err(SendError::Closed(()))));
 }
+
+// ---------------------------------------------------------------------------
+// Typed channels meet by the name given to their type
+
+/// Two programs' copies of one message type, and a third that renamed it.
+mod producer {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Reading {
+        pub(crate) sensor: String,
+        pub(crate) value: f64,
+    }
+    yoton_channels::type_name!(Reading = "shared-reading");
+}
+
+mod consumer {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Reading {
+        pub(crate) sensor: String,
+        pub(crate) value: f64,
+    }
+    yoton_channels::type_name!(Reading = "shared-reading");
+}
+
+mod renamed {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Reading {
+        pub(crate) sensor: String,
+        pub(crate) value: f64,
+    }
+    yoton_channels::type_name!(Reading = "shared-reading-v2");
+}
+
+#[test]
+fn copies_of_a_type_under_one_name_meet_and_a_mismatch_is_counted() {
+    let (a, b) = pair();
+    let out = PubChannel::<Postcard<producer::Reading>>::new(&a, "typed").unwrap();
+    let sub = SubChannel::<Postcard<consumer::Reading>>::new(&b, "typed").unwrap();
+    assert_eq!(out.slot_outgoing(), sub.slot_incoming());
+    assert_eq!(sub.slot_incoming().name(), "typed.postcard:shared-reading.pub-sub");
+    out.send(&producer::Reading {
+        sensor: "t1".into(),
+        value: 21.5,
+    })
+    .unwrap();
+    let got = sub.recv_timeout(DEADLINE).unwrap();
+    assert_eq!(
+        got,
+        consumer::Reading {
+            sensor: "t1".into(),
+            value: 21.5,
+        }
+    );
+
+    // A program whose type goes by another name reaches nobody, and the
+    // receiving context says so.
+    let before = b.unrouted_packages();
+    let other = PubChannel::<Postcard<renamed::Reading>>::new(&a, "typed").unwrap();
+    other
+        .send(&renamed::Reading {
+            sensor: "t2".into(),
+            value: 0.0,
+        })
+        .unwrap();
+    wait_until(|| b.unrouted_packages() > before);
+    assert_eq!(b.unrouted_packages(), before + 1);
+    assert_eq!(sub.pending(), 0);
+    assert_eq!(sub.decode_errors(), 0);
+}
