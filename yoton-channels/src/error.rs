@@ -11,11 +11,11 @@
 //! | making a channel, `set_sync_mode` | [`Error`] (such as [`Error::SlotTaken`]) |
 //!
 //! ```
+//! # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 //! use std::time::Duration;
-//! use yoton_channels::{RecvTimeoutError, SubChannel, TryRecvError};
-//! use yoton_core::Context;
+//! use yoton::{RecvTimeoutError, SubChannel, TryRecvError};
 //!
-//! let ctx = Context::new();
+//! let ctx = yoton::context();
 //! let sub = SubChannel::<String>::new(&ctx, "errors-doc").unwrap();
 //! assert_eq!(sub.try_recv(), Err(TryRecvError::Empty));
 //! assert_eq!(sub.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
@@ -23,10 +23,10 @@
 //! assert_eq!(sub.try_recv(), Err(TryRecvError::Closed));
 //!
 //! // Into the one top-level error, with `?`:
-//! fn first(sub: &SubChannel<String>) -> yoton_core::Result<String> {
+//! fn first(sub: &SubChannel<String>) -> yoton::Result<String> {
 //!     Ok(sub.recv_timeout(Duration::from_millis(1))?)
 //! }
-//! assert!(matches!(first(&sub), Err(yoton_core::Error::Closed { .. })));
+//! assert!(matches!(first(&sub), Err(yoton::Error::Closed { .. })));
 //! ```
 
 use std::borrow::Cow;
@@ -48,10 +48,10 @@ fn closed() -> Error {
 /// the channel closed and nothing pending: nothing will arrive any more.
 ///
 /// ```
-/// use yoton_channels::{RecvError, SubChannel};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{RecvError, SubChannel};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let sub = SubChannel::<String>::new(&ctx, "recv-error").unwrap();
 /// sub.close();
 /// assert_eq!(sub.recv(), Err(RecvError));
@@ -63,11 +63,11 @@ pub struct RecvError;
 /// Why a receive that waits a bounded time returned no message.
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_channels::{RecvTimeoutError, SubChannel};
-/// use yoton_core::Context;
+/// use yoton::{RecvTimeoutError, SubChannel};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let sub = SubChannel::<String>::new(&ctx, "timeout-error").unwrap();
 /// match sub.recv_timeout(Duration::from_millis(1)) {
 ///     Ok(message) => println!("{message}"),
@@ -88,10 +88,10 @@ pub enum RecvTimeoutError {
 /// Why a receive that does not wait returned no message.
 ///
 /// ```
-/// use yoton_channels::{SubChannel, TryRecvError};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{SubChannel, TryRecvError};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let sub = SubChannel::<String>::new(&ctx, "try-error").unwrap();
 /// assert_eq!(sub.try_recv(), Err(TryRecvError::Empty));
 /// ```
@@ -110,11 +110,11 @@ pub enum TryRecvError {
 /// borrowed message `T` is `()`.
 ///
 /// ```
-/// use bytes::Bytes;
-/// use yoton_channels::{PubChannel, SendError};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::{PubChannel, SendError};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let out = PubChannel::<Bytes>::new(&ctx, "send-error").unwrap();
 /// out.close();
 /// match out.send_bytes(Bytes::from_static(b"late")) {
@@ -142,7 +142,8 @@ impl<T> SendError<T> {
     /// The message handed back, if the channel was closed.
     ///
     /// ```
-    /// use yoton_channels::SendError;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SendError;
     ///
     /// assert_eq!(SendError::Closed(7).into_inner(), Some(7));
     /// ```
@@ -156,7 +157,8 @@ impl<T> SendError<T> {
     /// The same error without the message.
     ///
     /// ```
-    /// use yoton_channels::SendError;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SendError;
     ///
     /// assert!(matches!(SendError::Closed("x").forget(), SendError::Closed(())));
     /// ```

@@ -19,10 +19,10 @@ impl<'a, M: MessageType> IntoIterator for &'a SubChannel<M> {
 /// The messages that were pending when [`SubChannel::try_iter`] was called.
 ///
 /// ```
-/// use yoton_channels::SubChannel;
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::SubChannel;
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let sub = SubChannel::<String>::new(&ctx, "try-iter").unwrap();
 /// assert_eq!(sub.try_iter().count(), 0);
 /// ```
@@ -69,10 +69,10 @@ impl<M: MessageType> fmt::Debug for TryIter<'_, M> {
 /// [`SubChannel::iter`]; it ends when the channel is closed and drained.
 ///
 /// ```
-/// use yoton_channels::SubChannel;
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::SubChannel;
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let sub = SubChannel::<String>::new(&ctx, "iter-type").unwrap();
 /// ctx.close_channels();
 /// assert!(sub.iter().next().is_none());

@@ -2,17 +2,13 @@
 //! a [`yoton_core::Context`], byte-compatible with Python yoton.
 //!
 //! ```
-//! use std::sync::Arc;
+//! # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 //! use std::time::Duration;
-//! use yoton_channels::{PubChannel, StateChannel, SubChannel};
-//! use yoton_core::Context;
-//! use yoton_inproc::InprocTransport;
+//! use yoton::{PubChannel, StateChannel, SubChannel};
 //!
 //! // Two contexts (in one process here; over TCP they can be anywhere).
-//! let host = Context::new();
-//! host.register_transport(Arc::new(InprocTransport::new()));
-//! let client = Context::new();
-//! client.register_transport(Arc::new(InprocTransport::new()));
+//! let host = yoton::context();
+//! let client = yoton::context();
 //! let bound = host.bind("inproc://").unwrap();
 //! client.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 //!

@@ -29,9 +29,10 @@ use crate::error::MessageError;
 /// # Implementing it
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::borrow::Cow;
-/// use bytes::Bytes;
-/// use yoton_channels::{MessageError, MessageType};
+/// use yoton::Bytes;
+/// use yoton::{MessageError, MessageType};
 ///
 /// /// A point as two little-endian `i32`s.
 /// #[derive(Debug, PartialEq)]
@@ -86,8 +87,9 @@ pub trait MessageType: Send + Sync + 'static {
 /// Text, UTF-8 encoded: type name `txt`, as Python yoton's `TEXT`.
 ///
 /// ```
-/// use bytes::Bytes;
-/// use yoton_channels::MessageType;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::MessageType;
 ///
 /// assert_eq!(String::type_name(), "txt");
 /// assert_eq!(String::encode("héllo").unwrap(), "héllo".as_bytes());
@@ -118,8 +120,9 @@ impl MessageType for String {
 /// `BINARY`. Same slots as [`Bytes`].
 ///
 /// ```
-/// use bytes::Bytes;
-/// use yoton_channels::MessageType;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::MessageType;
 ///
 /// assert_eq!(<Vec<u8>>::type_name(), "bin");
 /// assert_eq!(<Vec<u8>>::decode(Bytes::from_static(b"\x00\x01")).unwrap(), vec![0, 1]);
@@ -145,8 +148,9 @@ impl MessageType for Vec<u8> {
 /// copy): type name `bin`, as Python yoton's `BINARY`.
 ///
 /// ```
-/// use bytes::Bytes;
-/// use yoton_channels::MessageType;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::MessageType;
 ///
 /// assert_eq!(Bytes::type_name(), "bin");
 /// let data = Bytes::from_static(b"raw");
@@ -183,7 +187,8 @@ impl MessageType for Bytes {
 /// Implement it, or use [`type_name!`](crate::type_name):
 ///
 /// ```
-/// use yoton_channels::TypeName;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::TypeName;
 ///
 /// struct Reading;
 /// impl TypeName for Reading {
@@ -191,7 +196,7 @@ impl MessageType for Bytes {
 /// }
 ///
 /// struct Command;
-/// yoton_channels::type_name!(Command = "command");
+/// yoton::type_name!(Command = "command");
 ///
 /// assert_eq!(Reading::NAME, "reading");
 /// assert_eq!(Command::NAME, "command");
@@ -205,11 +210,12 @@ pub trait TypeName {
 /// Command = "command");` implements [`TypeName`] for each.
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// struct Point { x: i32, y: i32 }
-/// yoton_channels::type_name!(Point = "point");
+/// yoton::type_name!(Point = "point");
 ///
-/// use yoton_channels::{MessageType, Postcard};
+/// use yoton::{MessageType, Postcard};
 /// assert_eq!(Postcard::<Point>::type_name(), "postcard:point");
 /// ```
 #[macro_export]
@@ -241,18 +247,19 @@ macro_rules! type_name {
 /// as no bytes at all, and empty messages are never sent.
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use serde::{Deserialize, Serialize};
-/// use yoton_channels::{MessageType, Postcard};
+/// use yoton::{MessageType, Postcard};
 ///
 /// #[derive(Debug, PartialEq, Serialize, Deserialize)]
 /// struct Reading { sensor: u16, value: f32 }
-/// yoton_channels::type_name!(Reading = "reading");
+/// yoton::type_name!(Reading = "reading");
 ///
 /// type R = Postcard<Reading>;
 /// assert_eq!(R::type_name(), "postcard:reading");
 /// let bytes = R::encode(&Reading { sensor: 3, value: 1.5 }).unwrap();
 /// assert_eq!(R::decode(bytes).unwrap(), Reading { sensor: 3, value: 1.5 });
-/// assert!(R::decode(bytes::Bytes::from_static(b"\xff")).is_err());
+/// assert!(R::decode(yoton::Bytes::from_static(b"\xff")).is_err());
 /// ```
 pub struct Postcard<T>(PhantomData<fn() -> T>);
 

@@ -7,11 +7,10 @@ use crate::queue::{DEFAULT_CAPACITY, Overflow};
 /// when it is full.
 ///
 /// ```
-/// use std::sync::Arc;
-/// use yoton_channels::{Overflow, SubChannel, SubOptions};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{Overflow, SubChannel, SubOptions};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let options = SubOptions::new().capacity(2).overflow(Overflow::DropOldest);
 /// let sub = SubChannel::<String>::with_options(&ctx, "small", options).unwrap();
 /// assert_eq!(sub.options().get_capacity(), 2);
@@ -35,7 +34,8 @@ impl SubOptions {
     /// The defaults: 10 000 messages, dropping the oldest.
     ///
     /// ```
-    /// use yoton_channels::{Overflow, SubOptions};
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{Overflow, SubOptions};
     /// assert_eq!(SubOptions::new().get_capacity(), 10_000);
     /// assert_eq!(SubOptions::new().get_overflow(), Overflow::DropOldest);
     /// ```
@@ -46,7 +46,8 @@ impl SubOptions {
     /// How many messages may wait; at least 1.
     ///
     /// ```
-    /// use yoton_channels::SubOptions;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubOptions;
     /// assert_eq!(SubOptions::new().capacity(0).get_capacity(), 1);
     /// ```
     pub fn capacity(mut self, capacity: usize) -> Self {
@@ -57,7 +58,8 @@ impl SubOptions {
     /// What to drop when the queue is full.
     ///
     /// ```
-    /// use yoton_channels::{Overflow, SubOptions};
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{Overflow, SubOptions};
     /// let o = SubOptions::new().overflow(Overflow::DropNewest);
     /// assert_eq!(o.get_overflow(), Overflow::DropNewest);
     /// ```
@@ -69,7 +71,8 @@ impl SubOptions {
     /// The queue bound.
     ///
     /// ```
-    /// use yoton_channels::SubOptions;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubOptions;
     /// assert_eq!(SubOptions::new().capacity(5).get_capacity(), 5);
     /// ```
     pub fn get_capacity(&self) -> usize {
@@ -79,7 +82,8 @@ impl SubOptions {
     /// What is dropped when the queue is full.
     ///
     /// ```
-    /// use yoton_channels::{Overflow, SubOptions};
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{Overflow, SubOptions};
     /// assert_eq!(SubOptions::default().get_overflow(), Overflow::DropOldest);
     /// ```
     pub fn get_overflow(&self) -> Overflow {

@@ -32,15 +32,11 @@ use crate::sync::{SEND_BLOCK, SendLock};
 /// `PubChannel` is `Send` and `Sync`; dropping it closes it.
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_channels::{PubChannel, SubChannel};
-/// use yoton_core::Context;
-/// use yoton_inproc::InprocTransport;
+/// use yoton::{PubChannel, SubChannel};
 ///
-/// let (a, b) = (Context::new(), Context::new());
-/// a.register_transport(Arc::new(InprocTransport::new()));
-/// b.register_transport(Arc::new(InprocTransport::new()));
+/// let (a, b) = (yoton::context(), yoton::context());
 /// let bound = a.bind("inproc://").unwrap();
 /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 ///
@@ -143,10 +139,10 @@ impl<M: MessageType> PubChannel<M> {
     /// this context has one of these slots.
     ///
     /// ```
-    /// use yoton_channels::{Error, PubChannel};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{Error, PubChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let first = PubChannel::<String>::new(&ctx, "logs").unwrap();
     /// assert_eq!(first.slot_outgoing().name(), "logs.txt.pub-sub");
     /// let second = PubChannel::<String>::new(&ctx, "logs");
@@ -179,10 +175,10 @@ impl<M: MessageType> PubChannel<M> {
     /// sent), and [`SendError::Context`] if the context cannot send.
     ///
     /// ```
-    /// use yoton_channels::{PubChannel, SendError};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{PubChannel, SendError};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<Vec<u8>>::new(&ctx, "raw").unwrap();
     /// out.send(b"\x00\x01").unwrap(); // queued until the context connects
     /// out.send(b"").unwrap(); // empty: not sent
@@ -213,11 +209,11 @@ impl<M: MessageType> PubChannel<M> {
     /// [`SendError::Context`] if the context cannot send.
     ///
     /// ```
-    /// use bytes::Bytes;
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::Bytes;
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<String>::new(&ctx, "pre-encoded").unwrap();
     /// let hello = Bytes::from_static(b"hello"); // UTF-8, as `txt` wants
     /// out.send_bytes(hello.clone()).unwrap();
@@ -250,11 +246,11 @@ impl<M: MessageType> PubChannel<M> {
     /// is closed, and [`SendError::Context`] if the context cannot send.
     ///
     /// ```
-    /// use bytes::Bytes;
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::Bytes;
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<Bytes>::new(&ctx, "frames").unwrap();
     /// let frames = (0u8..10).map(|i| Bytes::from(vec![i; 4]));
     /// out.send_bytes_batch(frames).unwrap();
@@ -278,10 +274,10 @@ impl<M: MessageType> PubChannel<M> {
     /// `full` that has not lapsed).
     ///
     /// ```
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<String>::new(&ctx, "unhindered").unwrap();
     /// assert!(!out.is_blocked());
     /// ```
@@ -293,10 +289,10 @@ impl<M: MessageType> PubChannel<M> {
     /// on. Closing twice does nothing.
     ///
     /// ```
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<String>::new(&ctx, "once").unwrap();
     /// out.close();
     /// assert!(out.is_closed());
@@ -311,10 +307,10 @@ impl<M: MessageType> PubChannel<M> {
     /// the context).
     ///
     /// ```
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<String>::new(&ctx, "status").unwrap();
     /// ctx.close_channels();
     /// assert!(out.is_closed());
@@ -326,10 +322,10 @@ impl<M: MessageType> PubChannel<M> {
     /// The slot messages are sent on (`base.type.pub-sub`).
     ///
     /// ```
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<String>::new(&ctx, "chat").unwrap();
     /// assert_eq!(out.slot_outgoing().slot().get(), 17460451874447);
     /// ```
@@ -340,10 +336,10 @@ impl<M: MessageType> PubChannel<M> {
     /// The slot sync words arrive on (`base.type.sub-pub`).
     ///
     /// ```
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<String>::new(&ctx, "chat").unwrap();
     /// assert_eq!(out.slot_incoming().name(), "chat.txt.sub-pub");
     /// ```
@@ -354,10 +350,10 @@ impl<M: MessageType> PubChannel<M> {
     /// The context this channel sends through.
     ///
     /// ```
-    /// use yoton_channels::PubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::PubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let out = PubChannel::<String>::new(&ctx, "ctx").unwrap();
     /// assert_eq!(out.context().id(), ctx.id());
     /// ```

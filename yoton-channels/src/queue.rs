@@ -52,7 +52,8 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 /// arrival is signalled, but some may be gone before they are read.
 ///
 /// ```
-/// use yoton_channels::{Overflow, SubOptions};
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{Overflow, SubOptions};
 ///
 /// let options = SubOptions::new().capacity(100).overflow(Overflow::DropNewest);
 /// assert_eq!(options.get_overflow(), Overflow::DropNewest);

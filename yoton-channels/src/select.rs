@@ -36,10 +36,10 @@ pub(crate) mod sealed {
 /// look at: implemented by every [`SubChannel`], whatever its message type.
 ///
 /// ```
-/// use yoton_channels::{Selectable, SubChannel};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{Selectable, SubChannel};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let sub = SubChannel::<String>::new(&ctx, "selectable").unwrap();
 /// let as_dyn: &dyn Selectable = &sub;
 /// assert_eq!(as_dyn.pending_order(), None);
@@ -83,10 +83,10 @@ impl<M: MessageType> sealed::Watched for SubChannel<M> {
 /// read it: pass it to [`SubChannel::recv_selected`].
 ///
 /// ```
-/// use yoton_channels::{SubChannel, select_sub_channel};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{SubChannel, select_sub_channel};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let a = SubChannel::<String>::new(&ctx, "sel-a").unwrap();
 /// assert!(select_sub_channel(&[&a]).is_none()); // nothing pending
 /// ```
@@ -102,10 +102,10 @@ impl Selection {
     /// [`select_sub_channel`].
     ///
     /// ```
-    /// use yoton_channels::{SubChannel, select_sub_channel};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{SubChannel, select_sub_channel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let a = SubChannel::<String>::new(&ctx, "idx").unwrap();
     /// if let Some(s) = select_sub_channel(&[&a]) {
     ///     assert_eq!(s.index(), 0);
@@ -137,15 +137,11 @@ impl Selection {
 /// message types.
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_channels::{PubChannel, SubChannel, select_timeout};
-/// use yoton_core::Context;
-/// use yoton_inproc::InprocTransport;
+/// use yoton::{PubChannel, SubChannel, select_timeout};
 ///
-/// let (a, b) = (Context::new(), Context::new());
-/// a.register_transport(Arc::new(InprocTransport::new()));
-/// b.register_transport(Arc::new(InprocTransport::new()));
+/// let (a, b) = (yoton::context(), yoton::context());
 /// let bound = a.bind("inproc://").unwrap();
 /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 /// let (p1, p2) = (
@@ -202,15 +198,11 @@ pub fn select_sub_channel(channels: &[&dyn Selectable]) -> Option<Selection> {
 /// pending (nothing can arrive any more; so also for an empty slice).
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_channels::{PubChannel, SubChannel, select_timeout};
-/// use yoton_core::Context;
-/// use yoton_inproc::InprocTransport;
+/// use yoton::{PubChannel, SubChannel, select_timeout};
 ///
-/// let (a, b) = (Context::new(), Context::new());
-/// a.register_transport(Arc::new(InprocTransport::new()));
-/// b.register_transport(Arc::new(InprocTransport::new()));
+/// let (a, b) = (yoton::context(), yoton::context());
 /// let bound = a.bind("inproc://").unwrap();
 /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 /// let alarms = PubChannel::<String>::new(&a, "alarms").unwrap();
@@ -239,11 +231,11 @@ pub fn select_timeout(
 /// nothing pending.
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::{Duration, Instant};
-/// use yoton_channels::{RecvTimeoutError, SubChannel, select_deadline};
-/// use yoton_core::Context;
+/// use yoton::{RecvTimeoutError, SubChannel, select_deadline};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let quiet = SubChannel::<String>::new(&ctx, "quiet").unwrap();
 /// let soon = Instant::now() + Duration::from_millis(5);
 /// assert_eq!(select_deadline(&[&quiet], soon), Err(RecvTimeoutError::Timeout));
@@ -262,10 +254,10 @@ pub fn select_deadline(
 /// [`RecvError`] when every channel is closed with nothing pending.
 ///
 /// ```
-/// use yoton_channels::{RecvError, SubChannel, select};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{RecvError, SubChannel, select};
 ///
-/// let ctx = Context::new();
+/// let ctx = yoton::context();
 /// let a = SubChannel::<String>::new(&ctx, "done-a").unwrap();
 /// let b = SubChannel::<String>::new(&ctx, "done-b").unwrap();
 /// ctx.close_channels();

@@ -14,7 +14,8 @@ pub(crate) const STATE: (&str, &str) = ("state", "state");
 /// hash of that name stripped and lower-cased, as in Python yoton.
 ///
 /// ```
-/// use yoton_channels::SlotName;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::SlotName;
 ///
 /// let s = SlotName::new("Chat", "txt", "pub-sub");
 /// assert_eq!(s.name(), "Chat.txt.pub-sub");

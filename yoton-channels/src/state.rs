@@ -43,15 +43,11 @@ use crate::slot::{STATE, SlotName};
 /// `StateChannel` is `Send` and `Sync`; dropping it closes it.
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_channels::StateChannel;
-/// use yoton_core::Context;
-/// use yoton_inproc::InprocTransport;
+/// use yoton::StateChannel;
 ///
-/// let (a, b) = (Context::new(), Context::new());
-/// a.register_transport(Arc::new(InprocTransport::new()));
-/// b.register_transport(Arc::new(InprocTransport::new()));
+/// let (a, b) = (yoton::context(), yoton::context());
 /// let status_a = StateChannel::<String>::new(&a, "status").unwrap();
 /// let status_b = StateChannel::<String>::new(&b, "status").unwrap();
 /// let changes = status_b.received().subscribe();
@@ -224,10 +220,10 @@ impl<M: MessageType> StateChannel<M> {
     /// this context has that slot.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "status").unwrap();
     /// assert_eq!(s.slot().slot().get(), 18872922488985);
     /// assert!(StateChannel::<String>::new(&ctx, "status").is_err());
@@ -259,10 +255,10 @@ impl<M: MessageType> StateChannel<M> {
     /// send.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "mode").unwrap();
     /// s.send("on").unwrap();
     /// s.send("on").unwrap(); // same value: not sent again
@@ -301,10 +297,10 @@ impl<M: MessageType> StateChannel<M> {
     /// [`SendError::Context`] if the context cannot send.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "again").unwrap();
     /// s.send_last().unwrap();
     /// assert_eq!(ctx.startup_queued(), 0);
@@ -332,15 +328,11 @@ impl<M: MessageType> StateChannel<M> {
     /// [`SendError::Context`] if the context cannot send.
     ///
     /// ```
-    /// use std::sync::Arc;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::Duration;
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
-    /// use yoton_inproc::InprocTransport;
+    /// use yoton::StateChannel;
     ///
-    /// let (a, b) = (Context::new(), Context::new());
-    /// a.register_transport(Arc::new(InprocTransport::new()));
-    /// b.register_transport(Arc::new(InprocTransport::new()));
+    /// let (a, b) = (yoton::context(), yoton::context());
     /// let owner = StateChannel::<String>::new(&a, "late-doc").unwrap();
     /// owner.send("ready").unwrap();
     /// let bound = a.bind("inproc://").unwrap();
@@ -363,10 +355,10 @@ impl<M: MessageType> StateChannel<M> {
     /// or `None` if there is none yet. Never waits.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "now").unwrap();
     /// assert_eq!(s.get(), None);
     /// s.send("ready").unwrap();
@@ -382,10 +374,10 @@ impl<M: MessageType> StateChannel<M> {
     /// for programs written against it.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "now-recv").unwrap();
     /// s.send("ready").unwrap();
     /// assert_eq!(s.recv(), s.get());
@@ -405,11 +397,11 @@ impl<M: MessageType> StateChannel<M> {
     /// state (a closed channel still returns the last state it had).
     ///
     /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::Duration;
-    /// use yoton_channels::{RecvTimeoutError, StateChannel};
-    /// use yoton_core::Context;
+    /// use yoton::{RecvTimeoutError, StateChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "or-wait").unwrap();
     /// let short = Duration::from_millis(5);
     /// assert_eq!(s.get_or_wait(short), Err(RecvTimeoutError::Timeout));
@@ -432,11 +424,11 @@ impl<M: MessageType> StateChannel<M> {
     /// time, and [`RecvTimeoutError::Closed`] once the channel is closed.
     ///
     /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::Duration;
-    /// use yoton_channels::{RecvTimeoutError, StateChannel};
-    /// use yoton_core::Context;
+    /// use yoton::{RecvTimeoutError, StateChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "changes").unwrap();
     /// s.send("before").unwrap();
     /// let short = Duration::from_millis(5);
@@ -456,11 +448,11 @@ impl<M: MessageType> StateChannel<M> {
     /// closed.
     ///
     /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::{Duration, Instant};
-    /// use yoton_channels::{RecvTimeoutError, StateChannel};
-    /// use yoton_core::Context;
+    /// use yoton::{RecvTimeoutError, StateChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "changes-by").unwrap();
     /// s.close();
     /// let deadline = Instant::now() + Duration::from_secs(10);
@@ -480,11 +472,11 @@ impl<M: MessageType> StateChannel<M> {
     /// one.
     ///
     /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::Duration;
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "wanted").unwrap();
     /// s.send("ready").unwrap();
     /// let got = s.wait_for(|state| state == "ready", Duration::from_secs(10));
@@ -559,10 +551,10 @@ impl<M: MessageType> StateChannel<M> {
     /// subscribing, or wait with [`get_or_wait`](StateChannel::get_or_wait).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "signal").unwrap();
     /// let changes = s.received().subscribe();
     /// s.send("local").unwrap(); // own changes are not signalled
@@ -575,10 +567,10 @@ impl<M: MessageType> StateChannel<M> {
     /// How many received states could not be decoded (and were skipped).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "bad").unwrap();
     /// assert_eq!(s.decode_errors(), 0);
     /// ```
@@ -590,10 +582,10 @@ impl<M: MessageType> StateChannel<M> {
     /// be read; sending fails from then on. Closing twice does nothing.
     ///
     /// ```
-    /// use yoton_channels::{SendError, StateChannel};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{SendError, StateChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "bye").unwrap();
     /// s.send("last").unwrap();
     /// s.close();
@@ -608,10 +600,10 @@ impl<M: MessageType> StateChannel<M> {
     /// by the context).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "closed?").unwrap();
     /// ctx.close_channels();
     /// assert!(s.is_closed());
@@ -623,10 +615,10 @@ impl<M: MessageType> StateChannel<M> {
     /// The channel's slot (`base.type.state`, the same both ways).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "status").unwrap();
     /// assert_eq!(s.slot().name(), "status.txt.state");
     /// ```
@@ -637,10 +629,10 @@ impl<M: MessageType> StateChannel<M> {
     /// The context this channel works through.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "ctx").unwrap();
     /// assert_eq!(s.context().id(), ctx.id());
     /// ```

@@ -48,15 +48,11 @@ static NEXT_SUB_ID: AtomicU64 = AtomicU64::new(1);
 /// `SubChannel` is `Send` and `Sync`; dropping it closes it.
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_channels::{PubChannel, SubChannel};
-/// use yoton_core::Context;
-/// use yoton_inproc::InprocTransport;
+/// use yoton::{PubChannel, SubChannel};
 ///
-/// let (a, b) = (Context::new(), Context::new());
-/// a.register_transport(Arc::new(InprocTransport::new()));
-/// b.register_transport(Arc::new(InprocTransport::new()));
+/// let (a, b) = (yoton::context(), yoton::context());
 /// let bound = a.bind("inproc://").unwrap();
 /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 ///
@@ -125,10 +121,10 @@ impl<M: MessageType> SubChannel<M> {
     /// these slots.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "chat").unwrap();
     /// assert_eq!(sub.slot_incoming().name(), "chat.txt.pub-sub");
     /// let err = SubChannel::<String>::new(&ctx, "chat").unwrap_err();
@@ -146,10 +142,10 @@ impl<M: MessageType> SubChannel<M> {
     /// its slots.
     ///
     /// ```
-    /// use yoton_channels::{Overflow, SubChannel, SubOptions};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{Overflow, SubChannel, SubOptions};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let opts = SubOptions::new().capacity(50).overflow(Overflow::DropNewest);
     /// let sub = SubChannel::<Vec<u8>>::with_options(&ctx, "frames", opts).unwrap();
     /// assert_eq!(sub.options(), opts);
@@ -218,14 +214,10 @@ impl<M: MessageType> SubChannel<M> {
     /// [`RecvError`] once the channel is closed and nothing is pending.
     ///
     /// ```
-    /// use std::sync::Arc;
-    /// use yoton_channels::{PubChannel, SubChannel};
-    /// use yoton_core::Context;
-    /// use yoton_inproc::InprocTransport;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{PubChannel, SubChannel};
     ///
-    /// let (a, b) = (Context::new(), Context::new());
-    /// a.register_transport(Arc::new(InprocTransport::new()));
-    /// b.register_transport(Arc::new(InprocTransport::new()));
+    /// let (a, b) = (yoton::context(), yoton::context());
     /// let bound = a.bind("inproc://").unwrap();
     /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
     /// let out = PubChannel::<String>::new(&a, "recv-doc").unwrap();
@@ -246,11 +238,11 @@ impl<M: MessageType> SubChannel<M> {
     /// is pending.
     ///
     /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::Duration;
-    /// use yoton_channels::{RecvTimeoutError, SubChannel};
-    /// use yoton_core::Context;
+    /// use yoton::{RecvTimeoutError, SubChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "quiet").unwrap();
     /// let err = sub.recv_timeout(Duration::from_millis(5)).unwrap_err();
     /// assert_eq!(err, RecvTimeoutError::Timeout);
@@ -269,11 +261,11 @@ impl<M: MessageType> SubChannel<M> {
     /// nothing is pending.
     ///
     /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::{Duration, Instant};
-    /// use yoton_channels::{RecvTimeoutError, SubChannel};
-    /// use yoton_core::Context;
+    /// use yoton::{RecvTimeoutError, SubChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "deadline").unwrap();
     /// let deadline = Instant::now() + Duration::from_millis(5);
     /// let mut got = Vec::new();
@@ -299,10 +291,10 @@ impl<M: MessageType> SubChannel<M> {
     /// pending.
     ///
     /// ```
-    /// use yoton_channels::{SubChannel, TryRecvError};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{SubChannel, TryRecvError};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "try").unwrap();
     /// assert_eq!(sub.try_recv(), Err(TryRecvError::Empty));
     /// ```
@@ -319,10 +311,10 @@ impl<M: MessageType> SubChannel<M> {
     /// returns them in order. The vector may be empty; never waits.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "all").unwrap();
     /// assert!(sub.recv_all().is_empty());
     /// ```
@@ -335,10 +327,10 @@ impl<M: MessageType> SubChannel<M> {
     /// Messages that arrive meanwhile wait for the next call.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "iter").unwrap();
     /// for message in sub.try_iter() {
     ///     println!("{message}");
@@ -365,15 +357,11 @@ impl<M: MessageType> SubChannel<M> {
     /// is pending.
     ///
     /// ```
-    /// use std::sync::Arc;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::Duration;
-    /// use yoton_channels::{PubChannel, SubChannel};
-    /// use yoton_core::Context;
-    /// use yoton_inproc::InprocTransport;
+    /// use yoton::{PubChannel, SubChannel};
     ///
-    /// let (a, b) = (Context::new(), Context::new());
-    /// a.register_transport(Arc::new(InprocTransport::new()));
-    /// b.register_transport(Arc::new(InprocTransport::new()));
+    /// let (a, b) = (yoton::context(), yoton::context());
     /// let bound = a.bind("inproc://").unwrap();
     /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
     /// let out = PubChannel::<String>::new(&a, "batch-doc").unwrap();
@@ -403,10 +391,10 @@ impl<M: MessageType> SubChannel<M> {
     /// channel is closed and nothing is pending.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "blocking").unwrap();
     /// sub.close();
     /// assert_eq!(sub.iter().count(), 0); // closed: ends at once
@@ -422,10 +410,10 @@ impl<M: MessageType> SubChannel<M> {
     /// channel.
     ///
     /// ```
-    /// use yoton_channels::{SubChannel, select_sub_channel};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{SubChannel, select_sub_channel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let a = SubChannel::<String>::new(&ctx, "a").unwrap();
     /// let b = SubChannel::<Vec<u8>>::new(&ctx, "b").unwrap();
     /// while let Some(selection) = select_sub_channel(&[&a, &b]) {
@@ -449,10 +437,10 @@ impl<M: MessageType> SubChannel<M> {
     /// How many messages are pending.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "pending").unwrap();
     /// assert_eq!(sub.pending(), 0);
     /// ```
@@ -463,10 +451,10 @@ impl<M: MessageType> SubChannel<M> {
     /// How many messages were dropped because the queue was full.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "drops").unwrap();
     /// assert_eq!(sub.dropped(), 0);
     /// ```
@@ -477,10 +465,10 @@ impl<M: MessageType> SubChannel<M> {
     /// How many received messages could not be decoded (and were skipped).
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "errors").unwrap();
     /// assert_eq!(sub.decode_errors(), 0);
     /// ```
@@ -498,15 +486,11 @@ impl<M: MessageType> SubChannel<M> {
     /// consume the events on a thread of your choosing.
     ///
     /// ```
-    /// use std::sync::Arc;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
     /// use std::time::Duration;
-    /// use yoton_channels::{PubChannel, SubChannel};
-    /// use yoton_core::Context;
-    /// use yoton_inproc::InprocTransport;
+    /// use yoton::{PubChannel, SubChannel};
     ///
-    /// let (a, b) = (Context::new(), Context::new());
-    /// a.register_transport(Arc::new(InprocTransport::new()));
-    /// b.register_transport(Arc::new(InprocTransport::new()));
+    /// let (a, b) = (yoton::context(), yoton::context());
     /// let bound = a.bind("inproc://").unwrap();
     /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
     /// let out = PubChannel::<String>::new(&a, "signal-doc").unwrap();
@@ -542,10 +526,10 @@ impl<M: MessageType> SubChannel<M> {
     /// [`Error::Io`] if the thread cannot be started.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "paced").unwrap();
     /// sub.set_sync_mode(true).unwrap();
     /// assert!(sub.sync_mode());
@@ -584,10 +568,10 @@ impl<M: MessageType> SubChannel<M> {
     /// Whether sync mode is on.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "mode").unwrap();
     /// assert!(!sub.sync_mode());
     /// ```
@@ -604,10 +588,10 @@ impl<M: MessageType> SubChannel<M> {
     /// nothing.
     ///
     /// ```
-    /// use yoton_channels::{SubChannel, TryRecvError};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{SubChannel, TryRecvError};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "closing").unwrap();
     /// sub.close();
     /// assert!(sub.is_closed());
@@ -621,10 +605,10 @@ impl<M: MessageType> SubChannel<M> {
     /// the context).
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "open").unwrap();
     /// assert!(!sub.is_closed());
     /// ```
@@ -635,10 +619,10 @@ impl<M: MessageType> SubChannel<M> {
     /// The options the channel was made with.
     ///
     /// ```
-    /// use yoton_channels::{SubChannel, SubOptions};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{SubChannel, SubOptions};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "opts").unwrap();
     /// assert_eq!(sub.options(), SubOptions::default());
     /// ```
@@ -649,10 +633,10 @@ impl<M: MessageType> SubChannel<M> {
     /// The slot sync words are sent on (`base.type.sub-pub`).
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "chat").unwrap();
     /// assert_eq!(sub.slot_outgoing().slot().get(), 17469545116738);
     /// ```
@@ -663,11 +647,11 @@ impl<M: MessageType> SubChannel<M> {
     /// The slot messages arrive on (`base.type.pub-sub`).
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
-    /// let sub = SubChannel::<bytes::Bytes>::new(&ctx, "chat").unwrap();
+    /// let ctx = yoton::context();
+    /// let sub = SubChannel::<yoton::Bytes>::new(&ctx, "chat").unwrap();
     /// assert_eq!(sub.slot_incoming().slot().get(), 16994269440356);
     /// ```
     pub fn slot_incoming(&self) -> &SlotName {
@@ -677,10 +661,10 @@ impl<M: MessageType> SubChannel<M> {
     /// The context this channel receives through.
     ///
     /// ```
-    /// use yoton_channels::SubChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SubChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let sub = SubChannel::<String>::new(&ctx, "ctx").unwrap();
     /// assert_eq!(sub.context().id(), ctx.id());
     /// ```

@@ -6,8 +6,9 @@
 //! watch and a thread of its own (`yoton-sync`). The numbers are the reference's:
 //!
 //! ```
+//! # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 //! use std::time::Duration;
-//! use yoton_channels::sync;
+//! use yoton::channels::sync;
 //!
 //! assert_eq!((sync::HIGH_WATER_MARK, sync::LOW_WATER_MARK), (32, 16));
 //! assert_eq!(sync::REPEAT_INTERVAL, Duration::from_secs(4));

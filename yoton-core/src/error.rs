@@ -19,8 +19,9 @@ use crate::package::Slot;
 /// one `Closed` for every operation.
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::Error; }
 /// use std::io;
-/// use yoton_core::Error;
+/// use yoton::Error;
 ///
 /// fn explain(error: &Error) -> &'static str {
 ///     match error {
@@ -218,7 +219,8 @@ impl From<crossbeam_channel::TryRecvError> for Error {
 /// their own.
 ///
 /// ```
-/// use yoton_core::error::MessageError;
+/// # mod yoton { pub use yoton_core::error::MessageError; }
+/// use yoton::MessageError;
 ///
 /// let from_text = MessageError::new("not a point");
 /// assert_eq!(from_text.to_string(), "not a point");
