@@ -33,8 +33,9 @@
 //! # Channels
 //! - [`PubChannel`] and [`SubChannel`]: publish/subscribe, with a bounded
 //!   receive queue whose drops are counted, sync mode (a slow subscriber
-//!   holds its publishers back) and [`select_sub_channel`] to read several
-//!   sub channels in the order their messages arrived.
+//!   holds its publishers back), and [`select_timeout`] (or
+//!   [`select_sub_channel`], which does not wait) to read several sub
+//!   channels in the order their messages arrived.
 //! - [`StateChannel`]: a value kept the same across the network.
 //!
 //! A channel is known in the network by its slot: the base name given to
@@ -45,11 +46,23 @@
 //! dropping it, or [`Context::close_channels`](yoton_core::Context::close_channels))
 //! unregisters it.
 //!
+//! Make channels before connecting: a message that arrives for a slot no
+//! channel receives on is not kept, only counted
+//! ([`Context::unrouted_packages`](yoton_core::Context::unrouted_packages)).
+//!
+//! # Waiting and errors
+//! Every receive that blocks has a bounded variant (`recv_timeout`,
+//! `recv_deadline`, [`select_timeout`], [`StateChannel::get_or_wait`],
+//! [`StateChannel::wait_changed_timeout`]). Each operation has its own
+//! small error ([`RecvError`], [`RecvTimeoutError`], [`TryRecvError`],
+//! [`SendError`]), which converts into the one top-level [`Error`]. Signals
+//! do not replay: look at the channel's state after subscribing.
+//!
 //! # Message types
 //! The type parameter of a channel is a [`MessageType`]: `String` (`txt`,
 //! Python's `TEXT`), `Vec<u8>` or [`bytes::Bytes`] (`bin`, Python's
-//! `BINARY`), [`Postcard<T>`] for serde types between Rust programs, or one
-//! of your own. Empty messages are never sent.
+//! `BINARY`), [`Postcard<T>`] for serde types between Rust programs (under
+//! the [`TypeName`] you give them), or one of your own. Empty messages are never sent.
 //!
 //! # Threads
 //! Channels are `Send` and `Sync`. Messages are delivered on the

@@ -76,11 +76,20 @@ pub trait MessageType: Send + Sync + 'static {
     fn type_name() -> Cow<'static, str>;
 
     /// The bytes of a message. Empty bytes are never sent.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] saying why the message cannot be encoded; the
+    /// channel hands it back as `SendError::Encode` and sends nothing.
     fn encode(message: &Self::Borrowed) -> Result<Bytes, MessageError>;
 
-    /// The message of some received bytes; an error describes why they are
-    /// not a message of this type (the channel counts and logs it, and
-    /// skips the message).
+    /// The message of some received bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] describing why they are not a message of this
+    /// type: the channel counts it (`decode_errors`), logs it and skips the
+    /// message.
     fn decode(bytes: Bytes) -> Result<Self::Message, MessageError>;
 }
 

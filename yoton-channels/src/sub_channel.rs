@@ -16,6 +16,8 @@ use crate::error::{Error, RecvError, RecvTimeoutError, Result, TryRecvError};
 use crate::iter::{Iter, TryIter};
 use crate::message::MessageType;
 use crate::options::SubOptions;
+#[cfg(doc)]
+use crate::queue::Overflow;
 use crate::queue::{QueueWatch, ReceiveQueue};
 use crate::registration::{ChannelCore, Registration};
 use crate::select::Selection;
@@ -479,6 +481,18 @@ impl<M: MessageType> SubChannel<M> {
     /// Emitted when messages arrive, with how many arrived in that batch:
     /// one emission may cover several messages, and they may have been
     /// received already by the time a handler runs.
+    ///
+    /// It counts the messages that were queued. With
+    /// [`Overflow::DropOldest`] (the default) that is every arrival (an
+    /// older pending message makes room, and is counted in
+    /// [`dropped`](SubChannel::dropped)); with [`Overflow::DropNewest`] a
+    /// message dropped on arrival is never signalled, so under a flood the
+    /// emissions add up to less than what was sent: count `dropped` too, or
+    /// wait with a timeout.
+    ///
+    /// A signal does not replay: a receiver subscribed after messages came
+    /// gets no event for them. Look at [`pending`](SubChannel::pending) (or
+    /// [`try_recv`](SubChannel::try_recv)) after subscribing.
     ///
     /// Handlers run on the thread that delivers, a transport's receiving
     /// thread, after the messages are queued: they should be quick and must

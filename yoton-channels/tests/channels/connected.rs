@@ -250,12 +250,15 @@ fn closing_the_context_channels_closes_every_channel() {
 // ---------------------------------------------------------------------------
 // Queue bounds
 
-fn bounded_run(overflow: Overflow) -> (SubChannel<String>, Vec<String>) {
+/// Twelve messages into a queue of five: the channel, what it holds, and
+/// how many arrivals its `received` signal counted.
+fn bounded_run(overflow: Overflow) -> (SubChannel<String>, Vec<String>, usize) {
     let (a, b) = pair();
     let out = PubChannel::<String>::new(&a, "bounded").unwrap();
     let options = SubOptions::new().capacity(5).overflow(overflow);
     let sub = SubChannel::<String>::with_options(&b, "bounded", options).unwrap();
     let wire = listen(&b, Slot::from_name("marker.txt.pub-sub"));
+    let arrivals = sub.received().subscribe();
     for i in 0..12 {
         out.send(&i.to_string()).unwrap();
     }
@@ -265,21 +268,28 @@ fn bounded_run(overflow: Overflow) -> (SubChannel<String>, Vec<String>) {
         .unwrap();
     wire.recv_timeout(DEADLINE).unwrap();
     let got = sub.recv_all();
-    (sub, got)
+    // The signal is emitted on the delivering thread before the marker
+    // is delivered there.
+    let signalled = arrivals.try_iter().sum();
+    (sub, got, signalled)
 }
 
 #[test]
 fn a_full_queue_drops_the_oldest_and_counts_it() {
-    let (sub, got) = bounded_run(Overflow::DropOldest);
+    let (sub, got, signalled) = bounded_run(Overflow::DropOldest);
     assert_eq!(got, ["7", "8", "9", "10", "11"]);
     assert_eq!(sub.dropped(), 7);
+    // Every arrival was queued (pushing out an older one) and signalled.
+    assert_eq!(signalled, 12);
 }
 
 #[test]
 fn a_full_queue_can_drop_the_newest_and_counts_it() {
-    let (sub, got) = bounded_run(Overflow::DropNewest);
+    let (sub, got, signalled) = bounded_run(Overflow::DropNewest);
     assert_eq!(got, ["0", "1", "2", "3", "4"]);
     assert_eq!(sub.dropped(), 7);
+    // Only what was kept is signalled.
+    assert_eq!(signalled, 5);
 }
 
 // ---------------------------------------------------------------------------
