@@ -1,114 +1,319 @@
-//! The error types of the channels: what a caller of `send` and `recv` can
-//! match on.
+//! The errors of the channels' operations, one type per operation in the
+//! manner of crossbeam-channel, each converting into the one top-level
+//! [`Error`] so that `?` works:
+//!
+//! | operation | error |
+//! |---|---|
+//! | `recv`, `select` | [`RecvError`] (closed) |
+//! | `recv_timeout`, `recv_deadline`, `recv_batch`, `select_timeout`, state waits | [`RecvTimeoutError`] (`Timeout`, `Closed`) |
+//! | `try_recv` | [`TryRecvError`] (`Empty`, `Closed`) |
+//! | `send`, `send_bytes`, `send_bytes_batch`, `send_last` | [`SendError`] (`Closed` with the message handed back, `Encode`, `Context`) |
+//! | making a channel, `set_sync_mode` | [`Error`] (such as [`Error::SlotTaken`]) |
+//!
+//! ```
+//! # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+//! use std::time::Duration;
+//! use yoton::{RecvTimeoutError, SubChannel, TryRecvError};
+//!
+//! let ctx = yoton::context();
+//! let sub = SubChannel::<String>::new(&ctx, "errors-doc").unwrap();
+//! assert_eq!(sub.try_recv(), Err(TryRecvError::Empty));
+//! assert_eq!(sub.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
+//! sub.close();
+//! assert_eq!(sub.try_recv(), Err(TryRecvError::Closed));
+//!
+//! // Into the one top-level error, with `?`:
+//! fn first(sub: &SubChannel<String>) -> yoton::Result<String> {
+//!     Ok(sub.recv_timeout(Duration::from_millis(1))?)
+//! }
+//! assert!(matches!(first(&sub), Err(yoton::Error::Closed { .. })));
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-/// Everything that can go wrong when using a channel.
-///
-/// `Closed`, `Timeout` and `Empty` are kept apart, in the spirit of
-/// crossbeam's `RecvTimeoutError` and `TryRecvError`, so that callers can
-/// react to each:
+pub use yoton_core::error::{CHANNEL_CLOSED, MessageError};
+/// The one top-level error type (the same as `yoton_core::Error`): the
+/// channels' operation errors convert into it.
+pub use yoton_core::{Error, Result};
+
+fn closed() -> Error {
+    Error::Closed {
+        reason: CHANNEL_CLOSED.to_owned(),
+    }
+}
+
+/// [`recv`](crate::SubChannel::recv) (or [`select`](crate::select())) found
+/// the channel closed and nothing pending: nothing will arrive any more.
 ///
 /// ```
-/// use std::sync::Arc;
-/// use std::time::Duration;
-/// use yoton_channels::{Error, SubChannel};
-/// use yoton_core::Context;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{RecvError, SubChannel};
 ///
-/// let ctx = Context::new();
-/// let sub = SubChannel::<String>::new(&ctx, "errors-doc").unwrap();
-/// assert!(matches!(sub.try_recv(), Err(Error::Empty)));
-/// assert!(matches!(
-///     sub.recv_timeout(Duration::from_millis(1)),
-///     Err(Error::Timeout { .. })
-/// ));
+/// let ctx = yoton::context();
+/// let sub = SubChannel::<String>::new(&ctx, "recv-error").unwrap();
 /// sub.close();
-/// assert!(matches!(sub.recv(), Err(Error::Closed { .. })));
+/// assert_eq!(sub.recv(), Err(RecvError));
 /// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The channel is closed (by [`close`](crate::SubChannel::close) or by
-    /// [`Context::close_channels`](yoton_core::Context::close_channels)) and,
-    /// for a receiving channel, nothing is pending any more.
-    #[error("the channel {name} is closed")]
-    Closed {
-        /// The channel's outgoing (or, for a sub channel, incoming) slot name.
-        name: String,
-    },
-    /// No message arrived within the time given to `recv_timeout`.
-    #[error("no message within {after:?}")]
-    Timeout {
-        /// How long the call waited.
-        after: Duration,
-    },
-    /// `try_recv` found no pending message (the channel is open).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("the channel is closed and nothing is pending")]
+pub struct RecvError;
+
+/// Why a receive that waits a bounded time returned no message.
+///
+/// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use std::time::Duration;
+/// use yoton::{RecvTimeoutError, SubChannel};
+///
+/// let ctx = yoton::context();
+/// let sub = SubChannel::<String>::new(&ctx, "timeout-error").unwrap();
+/// match sub.recv_timeout(Duration::from_millis(1)) {
+///     Ok(message) => println!("{message}"),
+///     Err(RecvTimeoutError::Timeout) => println!("nothing yet"),
+///     Err(RecvTimeoutError::Closed) => println!("closed"),
+/// }
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum RecvTimeoutError {
+    /// Nothing arrived in time; the channel is open.
+    #[error("no message arrived in time")]
+    Timeout,
+    /// The channel is closed and nothing is pending.
+    #[error("the channel is closed and nothing is pending")]
+    Closed,
+}
+
+/// Why a receive that does not wait returned no message.
+///
+/// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::{SubChannel, TryRecvError};
+///
+/// let ctx = yoton::context();
+/// let sub = SubChannel::<String>::new(&ctx, "try-error").unwrap();
+/// assert_eq!(sub.try_recv(), Err(TryRecvError::Empty));
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum TryRecvError {
+    /// Nothing is pending; the channel is open.
     #[error("no message pending")]
     Empty,
-    /// A message could not be turned into bytes.
-    #[error("cannot encode a {type_name} message: {source}")]
+    /// The channel is closed and nothing is pending.
+    #[error("the channel is closed and nothing is pending")]
+    Closed,
+}
+
+/// Why a send failed. Where the call owned the message (`send_bytes`,
+/// `send_bytes_batch`), a closed channel hands it back in `Closed`; for a
+/// borrowed message `T` is `()`.
+///
+/// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::{PubChannel, SendError};
+///
+/// let ctx = yoton::context();
+/// let out = PubChannel::<Bytes>::new(&ctx, "send-error").unwrap();
+/// out.close();
+/// match out.send_bytes(Bytes::from_static(b"late")) {
+///     Err(SendError::Closed(message)) => assert_eq!(message, "late"),
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(matches!(out.send(b"late"), Err(SendError::Closed(()))));
+/// ```
+#[non_exhaustive]
+pub enum SendError<T = ()> {
+    /// The channel is closed; the message is handed back.
+    Closed(T),
+    /// The message could not be turned into bytes (nothing was sent).
     Encode {
         /// The message type's name (the type part of the slot name).
         type_name: Cow<'static, str>,
         /// What went wrong.
-        #[source]
         source: MessageError,
     },
-    /// An error of the context, such as
-    /// [`yoton_core::Error::SlotTaken`] when another channel of this context
-    /// uses the slot already.
-    #[error(transparent)]
-    Core(#[from] yoton_core::Error),
+    /// The context could not send it.
+    Context(Error),
 }
 
-/// Why a message could not be encoded or decoded: returned by
-/// [`MessageType::encode`](crate::MessageType::encode) and
-/// [`MessageType::decode`](crate::MessageType::decode).
-///
-/// It wraps any error (or a plain text) so that implementations of
-/// [`MessageType`](crate::MessageType) can report their own.
-///
-/// ```
-/// use yoton_channels::MessageError;
-///
-/// let from_text = MessageError::new("not a point");
-/// assert_eq!(from_text.to_string(), "not a point");
-/// let bad = String::from_utf8(vec![0xff]).unwrap_err();
-/// let from_error = MessageError::new(bad);
-/// assert!(from_error.to_string().contains("utf-8"));
-/// ```
-pub struct MessageError {
-    source: Box<dyn std::error::Error + Send + Sync>,
-}
+impl<T> SendError<T> {
+    /// The message handed back, if the channel was closed.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SendError;
+    ///
+    /// assert_eq!(SendError::Closed(7).into_inner(), Some(7));
+    /// ```
+    pub fn into_inner(self) -> Option<T> {
+        match self {
+            SendError::Closed(message) => Some(message),
+            _ => None,
+        }
+    }
 
-impl MessageError {
-    /// Wraps an error, or a text (`&str` or `String`) describing one.
-    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        MessageError {
-            source: source.into(),
+    /// The same error without the message.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::SendError;
+    ///
+    /// assert!(matches!(SendError::Closed("x").forget(), SendError::Closed(())));
+    /// ```
+    pub fn forget(self) -> SendError {
+        match self {
+            SendError::Closed(_) => SendError::Closed(()),
+            SendError::Encode { type_name, source } => SendError::Encode { type_name, source },
+            SendError::Context(e) => SendError::Context(e),
         }
     }
 }
 
-impl fmt::Debug for MessageError {
+// Like crossbeam's, without requiring `T: Debug`: the message is not shown.
+impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.source, f)
+        match self {
+            SendError::Closed(_) => f.write_str("Closed(..)"),
+            SendError::Encode { type_name, source } => f
+                .debug_struct("Encode")
+                .field("type_name", type_name)
+                .field("source", source)
+                .finish(),
+            SendError::Context(e) => f.debug_tuple("Context").field(e).finish(),
+        }
     }
 }
 
-impl fmt::Display for MessageError {
+impl<T> fmt::Display for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.source, f)
+        match self {
+            SendError::Closed(_) => f.write_str("sending on a closed channel"),
+            SendError::Encode { type_name, source } => {
+                write!(f, "cannot encode a {type_name} message: {source}")
+            }
+            SendError::Context(e) => fmt::Display::fmt(e, f),
+        }
     }
 }
 
-impl std::error::Error for MessageError {
+impl<T> std::error::Error for SendError<T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.source()
+        match self {
+            SendError::Closed(_) => None,
+            SendError::Encode { source, .. } => Some(source),
+            SendError::Context(e) => Some(e),
+        }
     }
 }
 
-/// `Result` with the channels' [`Error`].
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+impl<T> From<Error> for SendError<T> {
+    fn from(error: Error) -> Self {
+        SendError::Context(error)
+    }
+}
+
+/// [`Error::Closed`] with the reason [`CHANNEL_CLOSED`].
+impl From<RecvError> for Error {
+    fn from(_: RecvError) -> Error {
+        closed()
+    }
+}
+
+/// [`Error::Timeout`] (operation `recv`, duration not known) or
+/// [`Error::Closed`].
+impl From<RecvTimeoutError> for Error {
+    fn from(error: RecvTimeoutError) -> Error {
+        match error {
+            RecvTimeoutError::Timeout => Error::Timeout {
+                operation: "recv",
+                after: Duration::ZERO,
+            },
+            RecvTimeoutError::Closed => closed(),
+        }
+    }
+}
+
+/// [`Error::Empty`] or [`Error::Closed`].
+impl From<TryRecvError> for Error {
+    fn from(error: TryRecvError) -> Error {
+        match error {
+            TryRecvError::Empty => Error::Empty,
+            TryRecvError::Closed => closed(),
+        }
+    }
+}
+
+/// [`Error::Closed`] (the message is dropped), [`Error::Encode`], or the
+/// context's error.
+impl<T> From<SendError<T>> for Error {
+    fn from(error: SendError<T>) -> Error {
+        match error {
+            SendError::Closed(_) => closed(),
+            SendError::Encode { type_name, source } => Error::Encode { type_name, source },
+            SendError::Context(e) => e,
+        }
+    }
+}
+
+impl From<RecvError> for RecvTimeoutError {
+    fn from(_: RecvError) -> Self {
+        RecvTimeoutError::Closed
+    }
+}
+
+impl From<RecvError> for TryRecvError {
+    fn from(_: RecvError) -> Self {
+        TryRecvError::Closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_error_converts_into_the_top_level_error() {
+        assert!(
+            matches!(Error::from(RecvError), Error::Closed { reason } if reason == CHANNEL_CLOSED)
+        );
+        assert!(matches!(
+            Error::from(RecvTimeoutError::Timeout),
+            Error::Timeout {
+                operation: "recv",
+                ..
+            }
+        ));
+        assert!(matches!(
+            Error::from(RecvTimeoutError::Closed),
+            Error::Closed { .. }
+        ));
+        assert!(matches!(Error::from(TryRecvError::Empty), Error::Empty));
+        assert!(matches!(
+            Error::from(TryRecvError::Closed),
+            Error::Closed { .. }
+        ));
+        assert!(matches!(
+            Error::from(SendError::Closed(5u8)),
+            Error::Closed { .. }
+        ));
+        let encode = SendError::<()>::Encode {
+            type_name: "txt".into(),
+            source: MessageError::new("bad"),
+        };
+        assert_eq!(encode.to_string(), "cannot encode a txt message: bad");
+        assert!(matches!(Error::from(encode), Error::Encode { .. }));
+        let inner = SendError::<()>::Context(Error::NotConnected);
+        assert!(matches!(Error::from(inner), Error::NotConnected));
+    }
+
+    #[test]
+    fn errors_are_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<RecvError>();
+        check::<RecvTimeoutError>();
+        check::<TryRecvError>();
+        check::<SendError<bytes::Bytes>>();
+    }
+}

@@ -2,17 +2,13 @@
 //! a [`yoton_core::Context`], byte-compatible with Python yoton.
 //!
 //! ```
-//! use std::sync::Arc;
+//! # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 //! use std::time::Duration;
-//! use yoton_channels::{PubChannel, StateChannel, SubChannel};
-//! use yoton_core::Context;
-//! use yoton_inproc::InprocTransport;
+//! use yoton::{PubChannel, StateChannel, SubChannel};
 //!
 //! // Two contexts (in one process here; over TCP they can be anywhere).
-//! let host = Context::new();
-//! host.register_transport(Arc::new(InprocTransport::new()));
-//! let client = Context::new();
-//! client.register_transport(Arc::new(InprocTransport::new()));
+//! let host = yoton::context();
+//! let client = yoton::context();
 //! let bound = host.bind("inproc://").unwrap();
 //! client.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 //!
@@ -31,14 +27,15 @@
 //! let changed = seen.received().subscribe();
 //! status.send("busy").unwrap();
 //! changed.recv_timeout(timeout).unwrap();
-//! assert_eq!(seen.recv().as_deref(), Some("busy"));
+//! assert_eq!(seen.get().as_deref(), Some("busy"));
 //! ```
 //!
 //! # Channels
 //! - [`PubChannel`] and [`SubChannel`]: publish/subscribe, with a bounded
 //!   receive queue whose drops are counted, sync mode (a slow subscriber
-//!   holds its publishers back) and [`select_sub_channel`] to read several
-//!   sub channels in the order their messages arrived.
+//!   holds its publishers back), and [`select_timeout`] (or
+//!   [`select_sub_channel`], which does not wait) to read several sub
+//!   channels in the order their messages arrived.
 //! - [`StateChannel`]: a value kept the same across the network.
 //!
 //! A channel is known in the network by its slot: the base name given to
@@ -49,11 +46,23 @@
 //! dropping it, or [`Context::close_channels`](yoton_core::Context::close_channels))
 //! unregisters it.
 //!
+//! Make channels before connecting: a message that arrives for a slot no
+//! channel receives on is not kept, only counted
+//! ([`Context::unrouted_packages`](yoton_core::Context::unrouted_packages)).
+//!
+//! # Waiting and errors
+//! Every receive that blocks has a bounded variant (`recv_timeout`,
+//! `recv_deadline`, [`select_timeout`], [`StateChannel::get_or_wait`],
+//! [`StateChannel::wait_changed_timeout`]). Each operation has its own
+//! small error ([`RecvError`], [`RecvTimeoutError`], [`TryRecvError`],
+//! [`SendError`]), which converts into the one top-level [`Error`]. Signals
+//! do not replay: look at the channel's state after subscribing.
+//!
 //! # Message types
 //! The type parameter of a channel is a [`MessageType`]: `String` (`txt`,
 //! Python's `TEXT`), `Vec<u8>` or [`bytes::Bytes`] (`bin`, Python's
-//! `BINARY`), [`Postcard<T>`] for serde types between Rust programs, or one
-//! of your own. Empty messages are never sent.
+//! `BINARY`), [`Postcard<T>`] for serde types between Rust programs (under
+//! the [`TypeName`] you give them), or one of your own. Empty messages are never sent.
 //!
 //! # Threads
 //! Channels are `Send` and `Sync`. Messages are delivered on the
@@ -62,18 +71,40 @@
 //! (`yoton-sync`) for its words.
 #![forbid(unsafe_code)]
 
+use std::sync::{Mutex, MutexGuard};
+
 mod error;
+mod iter;
 mod message;
-mod pubsub;
+mod options;
+mod pub_channel;
+mod queue;
+mod registration;
+mod select;
 mod slot;
 mod state;
+mod sub_channel;
 pub mod sync;
 
-pub use error::{Error, MessageError, Result};
-pub use message::{MessageType, Postcard};
-pub use pubsub::{
-    DEFAULT_CAPACITY, Iter, Overflow, PubChannel, Selectable, Selection, SubChannel, SubOptions,
-    TryIter, select_sub_channel,
+pub use error::{
+    CHANNEL_CLOSED, Error, MessageError, RecvError, RecvTimeoutError, Result, SendError,
+    TryRecvError,
+};
+pub use iter::{Iter, TryIter};
+pub use message::{MessageType, Postcard, TypeName};
+pub use options::SubOptions;
+pub use pub_channel::PubChannel;
+pub use queue::{DEFAULT_CAPACITY, Overflow};
+pub use select::{
+    Selectable, Selection, select, select_deadline, select_sub_channel, select_timeout,
 };
 pub use slot::SlotName;
 pub use state::StateChannel;
+pub use sub_channel::SubChannel;
+
+/// Locks a mutex, ignoring poisoning: nothing panics while holding the
+/// channels' locks (decoding and signal handlers run outside them), and the
+/// data stays consistent anyway.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

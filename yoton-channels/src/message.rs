@@ -29,9 +29,10 @@ use crate::error::MessageError;
 /// # Implementing it
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::borrow::Cow;
-/// use bytes::Bytes;
-/// use yoton_channels::{MessageError, MessageType};
+/// use yoton::Bytes;
+/// use yoton::{MessageError, MessageType};
 ///
 /// /// A point as two little-endian `i32`s.
 /// #[derive(Debug, PartialEq)]
@@ -75,19 +76,29 @@ pub trait MessageType: Send + Sync + 'static {
     fn type_name() -> Cow<'static, str>;
 
     /// The bytes of a message. Empty bytes are never sent.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] saying why the message cannot be encoded; the
+    /// channel hands it back as `SendError::Encode` and sends nothing.
     fn encode(message: &Self::Borrowed) -> Result<Bytes, MessageError>;
 
-    /// The message of some received bytes; an error describes why they are
-    /// not a message of this type (the channel counts and logs it, and
-    /// skips the message).
+    /// The message of some received bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] describing why they are not a message of this
+    /// type: the channel counts it (`decode_errors`), logs it and skips the
+    /// message.
     fn decode(bytes: Bytes) -> Result<Self::Message, MessageError>;
 }
 
 /// Text, UTF-8 encoded: type name `txt`, as Python yoton's `TEXT`.
 ///
 /// ```
-/// use bytes::Bytes;
-/// use yoton_channels::MessageType;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::MessageType;
 ///
 /// assert_eq!(String::type_name(), "txt");
 /// assert_eq!(String::encode("héllo").unwrap(), "héllo".as_bytes());
@@ -118,8 +129,9 @@ impl MessageType for String {
 /// `BINARY`. Same slots as [`Bytes`].
 ///
 /// ```
-/// use bytes::Bytes;
-/// use yoton_channels::MessageType;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::MessageType;
 ///
 /// assert_eq!(<Vec<u8>>::type_name(), "bin");
 /// assert_eq!(<Vec<u8>>::decode(Bytes::from_static(b"\x00\x01")).unwrap(), vec![0, 1]);
@@ -145,8 +157,9 @@ impl MessageType for Vec<u8> {
 /// copy): type name `bin`, as Python yoton's `BINARY`.
 ///
 /// ```
-/// use bytes::Bytes;
-/// use yoton_channels::MessageType;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::Bytes;
+/// use yoton::MessageType;
 ///
 /// assert_eq!(Bytes::type_name(), "bin");
 /// let data = Bytes::from_static(b"raw");
@@ -169,54 +182,111 @@ impl MessageType for Bytes {
     }
 }
 
+/// The name a serde message type goes by on the wire: the type part of
+/// the slot of a [`Postcard<T>`] channel is `postcard:` and this name.
+///
+/// Two programs meet on a slot only if their names agree, so the name is
+/// yours to give, not derived from the Rust path of the type (which differs
+/// between crates and modules, and between compiler versions): two
+/// programs, each with its own copy of a type under the same name, talk;
+/// a type renamed in one of them does not silently reach the other. Pick a
+/// name that says what the message is (`reading`, `my-app/reading-v2`);
+/// the whole slot name is lower-cased, so case does not count.
+///
+/// Implement it, or use [`type_name!`](crate::type_name):
+///
+/// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::TypeName;
+///
+/// struct Reading;
+/// impl TypeName for Reading {
+///     const NAME: &'static str = "reading";
+/// }
+///
+/// struct Command;
+/// yoton::type_name!(Command = "command");
+///
+/// assert_eq!(Reading::NAME, "reading");
+/// assert_eq!(Command::NAME, "command");
+/// ```
+pub trait TypeName {
+    /// The name; programs that exchange this type use the same one.
+    const NAME: &'static str;
+}
+
+/// Gives types their wire names: `type_name!(Reading = "reading",
+/// Command = "command");` implements [`TypeName`] for each.
+///
+/// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Point { x: i32, y: i32 }
+/// yoton::type_name!(Point = "point");
+///
+/// use yoton::{MessageType, Postcard};
+/// assert_eq!(Postcard::<Point>::type_name(), "postcard:point");
+/// ```
+#[macro_export]
+macro_rules! type_name {
+    ($($ty:ty = $name:expr),+ $(,)?) => {
+        $(
+            impl $crate::TypeName for $ty {
+                const NAME: &'static str = $name;
+            }
+        )+
+    };
+}
+
 /// Any serde type, encoded with `postcard`: for channels between Rust
 /// programs (Python yoton has no counterpart).
 ///
 /// `Postcard<T>` is a marker: a `PubChannel<Postcard<T>>` sends `&T` and a
 /// `SubChannel<Postcard<T>>` receives `T`.
 ///
-/// The type name is `postcard:` followed by [`std::any::type_name`] of `T`
-/// (for example `postcard:my_app::Point`), so channels of different types
-/// never share a slot. `std::any::type_name` is not guaranteed to be stable
-/// across compiler versions or to be unique: programs that talk to each
-/// other should be built with the same compiler, and types meant to be kept
-/// apart should have distinct paths. A channel with a name of your choosing
-/// is a [`MessageType`] implementation away.
+/// The type name is `postcard:` followed by the [`TypeName`] of `T` (for
+/// example `postcard:reading`): programs agree on a type by that name,
+/// whatever its Rust path, and channels of differently named types never
+/// share a slot. A message that arrives for a slot nobody receives on (a
+/// name that differs between two programs, say) is counted by the context
+/// in [`Context::unrouted_packages`](yoton_core::Context::unrouted_packages)
+/// and reported through `tracing`.
 ///
 /// Note that postcard encodes a value of a zero-sized type (such as `()`)
 /// as no bytes at all, and empty messages are never sent.
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use serde::{Deserialize, Serialize};
-/// use yoton_channels::{MessageType, Postcard};
+/// use yoton::{MessageType, Postcard};
 ///
 /// #[derive(Debug, PartialEq, Serialize, Deserialize)]
 /// struct Reading { sensor: u16, value: f32 }
+/// yoton::type_name!(Reading = "reading");
 ///
 /// type R = Postcard<Reading>;
-/// assert!(R::type_name().starts_with("postcard:"));
-/// assert!(R::type_name().ends_with("Reading"));
+/// assert_eq!(R::type_name(), "postcard:reading");
 /// let bytes = R::encode(&Reading { sensor: 3, value: 1.5 }).unwrap();
 /// assert_eq!(R::decode(bytes).unwrap(), Reading { sensor: 3, value: 1.5 });
-/// assert!(R::decode(bytes::Bytes::from_static(b"\xff")).is_err());
+/// assert!(R::decode(yoton::Bytes::from_static(b"\xff")).is_err());
 /// ```
 pub struct Postcard<T>(PhantomData<fn() -> T>);
 
-impl<T> fmt::Debug for Postcard<T> {
+impl<T: TypeName> fmt::Debug for Postcard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Postcard<{}>", std::any::type_name::<T>())
+        write!(f, "Postcard<{}>", T::NAME)
     }
 }
 
 impl<T> MessageType for Postcard<T>
 where
-    T: Serialize + DeserializeOwned + 'static,
+    T: Serialize + DeserializeOwned + TypeName + 'static,
 {
     type Message = T;
     type Borrowed = T;
 
     fn type_name() -> Cow<'static, str> {
-        Cow::Owned(format!("postcard:{}", std::any::type_name::<T>()))
+        Cow::Owned(format!("postcard:{}", T::NAME))
     }
 
     fn encode(message: &T) -> Result<Bytes, MessageError> {

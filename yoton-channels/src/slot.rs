@@ -1,11 +1,6 @@
-//! Slot names of channels, built exactly as the reference builds them, and
-//! the registration of a channel's two slots with its context.
+//! Slot names of channels, built exactly as the reference builds them.
 
-use std::sync::Arc;
-
-use yoton_core::{Context, Direction, Endpoint, Slot};
-
-use crate::error::Result;
+use yoton_core::Slot;
 
 /// The messaging patterns, outgoing then incoming, as the reference names
 /// them.
@@ -19,7 +14,8 @@ pub(crate) const STATE: (&str, &str) = ("state", "state");
 /// hash of that name stripped and lower-cased, as in Python yoton.
 ///
 /// ```
-/// use yoton_channels::SlotName;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+/// use yoton::SlotName;
 ///
 /// let s = SlotName::new("Chat", "txt", "pub-sub");
 /// assert_eq!(s.name(), "Chat.txt.pub-sub");
@@ -48,65 +44,5 @@ impl SlotName {
     /// The slot number on the wire.
     pub fn slot(&self) -> Slot {
         self.slot
-    }
-}
-
-/// A channel's two slots, registered with its context until closed.
-#[derive(Debug)]
-pub(crate) struct Registration {
-    pub(crate) context: Context,
-    pub(crate) outgoing: SlotName,
-    pub(crate) incoming: SlotName,
-    endpoint: Arc<dyn Endpoint>,
-}
-
-impl Registration {
-    /// Registers `endpoint` on both slots; nothing stays registered on
-    /// failure.
-    pub(crate) fn new(
-        context: &Context,
-        base: &str,
-        type_name: &str,
-        (out_pattern, in_pattern): (&str, &str),
-        endpoint: Arc<dyn Endpoint>,
-    ) -> Result<Registration> {
-        let outgoing = SlotName::new(base, type_name, out_pattern);
-        let incoming = SlotName::new(base, type_name, in_pattern);
-        context.register_endpoint(
-            Direction::Outgoing,
-            outgoing.slot,
-            &outgoing.name,
-            Arc::clone(&endpoint),
-        )?;
-        if let Err(e) = context.register_endpoint(
-            Direction::Incoming,
-            incoming.slot,
-            &incoming.name,
-            Arc::clone(&endpoint),
-        ) {
-            context.unregister_endpoint_if(Direction::Outgoing, outgoing.slot, &endpoint);
-            return Err(e.into());
-        }
-        Ok(Registration {
-            context: context.clone(),
-            outgoing,
-            incoming,
-            endpoint,
-        })
-    }
-
-    /// Unregisters both slots, where this channel still holds them (after
-    /// the context closed its channels, they may belong to another one).
-    pub(crate) fn unregister(&self) {
-        self.context.unregister_endpoint_if(
-            Direction::Outgoing,
-            self.outgoing.slot,
-            &self.endpoint,
-        );
-        self.context.unregister_endpoint_if(
-            Direction::Incoming,
-            self.incoming.slot,
-            &self.endpoint,
-        );
     }
 }

@@ -3,26 +3,39 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use yoton_core::{Context, Delivery, Endpoint, Signal, Slot};
+use yoton_core::{Context, Delivery, Endpoint, NEW_CONNECTION, Signal, Slot};
 
-use crate::error::{Error, Result};
+use crate::error::{RecvTimeoutError, Result, SendError};
+use crate::lock;
 use crate::message::MessageType;
-use crate::pubsub::lock;
-use crate::slot::{Registration, STATE, SlotName};
+use crate::registration::{ChannelCore, Registration};
+use crate::slot::{STATE, SlotName};
 
 /// A value shared by all state channels of the same slot in the network.
 ///
 /// [`send`](StateChannel::send) sets the state (and sends it only when it
-/// differs from the current one), [`recv`](StateChannel::recv) returns the
-/// latest state at once, whether set here or received. When a context
-/// joins the network (`NEW_CONNECTION`), every state channel sends its
-/// state again, so newcomers learn it. If two channels set the state at
-/// about the same time, which one wins is undefined, as in the reference.
+/// differs from the current one), [`get`](StateChannel::get) returns the
+/// latest state at once, whether set here or received, and
+/// [`get_or_wait`](StateChannel::get_or_wait),
+/// [`wait_changed_timeout`](StateChannel::wait_changed_timeout) and
+/// [`wait_for`](StateChannel::wait_for) wait, each for a bounded time. If
+/// two channels set the state at about the same time, which one wins is
+/// undefined, as in the reference.
+///
+/// # Channels first, then connect
+///
+/// A state travels only when it is set, and when a context joins the
+/// network: on connecting, a context announces `NEW_CONNECTION` and every
+/// state channel in the network sends its state again. So a state channel
+/// made *before* its context connects learns the state; one made *after*
+/// (its context already connected) sees nothing until the owner sets a new
+/// value or someone joins. Make channels first, then connect, or call
+/// [`request_resend`](StateChannel::request_resend) on the late channel.
 ///
 /// "Differs" compares the encoded bytes, so a message type needs no
 /// `PartialEq`.
@@ -30,15 +43,11 @@ use crate::slot::{Registration, STATE, SlotName};
 /// `StateChannel` is `Send` and `Sync`; dropping it closes it.
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_channels::StateChannel;
-/// use yoton_core::Context;
-/// use yoton_inproc::InprocTransport;
+/// use yoton::StateChannel;
 ///
-/// let (a, b) = (Context::new(), Context::new());
-/// a.register_transport(Arc::new(InprocTransport::new()));
-/// b.register_transport(Arc::new(InprocTransport::new()));
+/// let (a, b) = (yoton::context(), yoton::context());
 /// let status_a = StateChannel::<String>::new(&a, "status").unwrap();
 /// let status_b = StateChannel::<String>::new(&b, "status").unwrap();
 /// let changes = status_b.received().subscribe();
@@ -47,30 +56,52 @@ use crate::slot::{Registration, STATE, SlotName};
 /// let bound = a.bind("inproc://").unwrap();
 /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
 /// changes.recv_timeout(Duration::from_secs(10)).unwrap();
-/// assert_eq!(status_b.recv().as_deref(), Some("busy"));
-/// assert_eq!(status_a.recv().as_deref(), Some("busy"));
+/// assert_eq!(status_b.get().as_deref(), Some("busy"));
+/// assert_eq!(status_a.get().as_deref(), Some("busy"));
 /// ```
 pub struct StateChannel<M: MessageType> {
-    core: Arc<StateCore<M>>,
-    registration: Registration,
+    registration: Registration<StateCore<M>>,
 }
 
 /// What a state channel registers (both ways on its slot).
 struct StateCore<M> {
     context: Context,
     slot: Slot,
-    current: Mutex<Option<Bytes>>,
+    current: Mutex<Current>,
+    /// Notified when the state changes and when the channel closes.
+    changed: Condvar,
     closed: AtomicBool,
     received: Signal<usize>,
     decode_errors: AtomicU64,
     _type: PhantomData<fn() -> M>,
 }
 
+/// The state as encoded bytes, and how many times it changed.
+#[derive(Debug, Default)]
+struct Current {
+    value: Option<Bytes>,
+    version: u64,
+}
+
+impl Current {
+    /// Sets the state; false (and nothing changes) if it is the same.
+    fn set(&mut self, value: Bytes) -> bool {
+        if self.value.as_ref() == Some(&value) {
+            return false;
+        }
+        self.value = Some(value);
+        self.version += 1;
+        true
+    }
+}
+
 impl<M> fmt::Debug for StateCore<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let current = lock(&self.current);
         f.debug_struct("StateCore")
             .field("slot", &self.slot)
-            .field("current", &lock(&self.current).as_ref().map(Bytes::len))
+            .field("current", &current.value.as_ref().map(Bytes::len))
+            .field("version", &current.version)
             .field("closed", &self.closed.load(Ordering::Relaxed))
             .finish()
     }
@@ -79,11 +110,46 @@ impl<M> fmt::Debug for StateCore<M> {
 impl<M: MessageType> StateCore<M> {
     /// Sends the current state again, if there is one.
     fn send_last(&self) -> Result<()> {
-        let current = lock(&self.current).clone();
+        let current = lock(&self.current).value.clone();
         if let Some(bytes) = current {
             self.context.send(self.slot, bytes)?;
         }
         Ok(())
+    }
+
+    /// Waits until there is a state and `ready` holds for it, or
+    /// `deadline` passes (forever if `None`), and returns the state and its
+    /// version then.
+    fn wait_until(
+        &self,
+        deadline: Option<Instant>,
+        mut ready: impl FnMut(&Current) -> bool,
+    ) -> Result<(Bytes, u64), RecvTimeoutError> {
+        let mut current: MutexGuard<'_, Current> = lock(&self.current);
+        loop {
+            if let Some(value) = &current.value {
+                if ready(&current) {
+                    return Ok((value.clone(), current.version));
+                }
+            }
+            if self.closed.load(Ordering::Acquire) {
+                return Err(RecvTimeoutError::Closed);
+            }
+            let now = Instant::now();
+            current = match deadline {
+                Some(deadline) if now >= deadline => return Err(RecvTimeoutError::Timeout),
+                Some(deadline) => {
+                    self.changed
+                        .wait_timeout(current, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+                None => self
+                    .changed
+                    .wait(current)
+                    .unwrap_or_else(|e| e.into_inner()),
+            };
+        }
     }
 }
 
@@ -108,7 +174,9 @@ impl<M: MessageType> Endpoint for StateCore<M> {
             }
         }
         if let Some(data) = latest {
-            *lock(&self.current) = Some(data);
+            if lock(&self.current).set(data) {
+                self.changed.notify_all();
+            }
             if self.received.subscriber_count() > 0 {
                 self.received.emit(count);
             }
@@ -125,7 +193,20 @@ impl<M: MessageType> Endpoint for StateCore<M> {
     }
 
     fn on_context_closed(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.mark_closed();
+    }
+}
+
+impl<M: MessageType> ChannelCore for StateCore<M> {
+    fn mark_closed(&self) -> bool {
+        let first = !self.closed.swap(true, Ordering::AcqRel);
+        let _current = lock(&self.current);
+        self.changed.notify_all();
+        first
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -133,14 +214,16 @@ impl<M: MessageType> StateChannel<M> {
     /// A state channel on `context` with base name `name`, on the slot
     /// `name.<type>.state` (both ways).
     ///
-    /// Fails with [`Error::Core`]`(`[`yoton_core::Error::SlotTaken`]`)` if
-    /// another channel of this context has that slot.
+    /// # Errors
+    ///
+    /// [`Error::SlotTaken`](crate::Error::SlotTaken) if another channel of
+    /// this context has that slot.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "status").unwrap();
     /// assert_eq!(s.slot().slot().get(), 18872922488985);
     /// assert!(StateChannel::<String>::new(&ctx, "status").is_err());
@@ -150,27 +233,32 @@ impl<M: MessageType> StateChannel<M> {
         let core = Arc::new(StateCore::<M> {
             context: context.clone(),
             slot,
-            current: Mutex::new(None),
+            current: Mutex::new(Current::default()),
+            changed: Condvar::new(),
             closed: AtomicBool::new(false),
             received: Signal::new(),
             decode_errors: AtomicU64::new(0),
             _type: PhantomData,
         });
-        let registration = Registration::new(context, name, &M::type_name(), STATE, core.clone())?;
-        Ok(StateChannel { core, registration })
+        let registration = Registration::new(context, name, &M::type_name(), STATE, core)?;
+        Ok(StateChannel { registration })
     }
 
     /// Sets the state, and sends it if it differs from the current state
     /// (compared as encoded bytes). An empty message is ignored.
     ///
-    /// Fails with [`Error::Closed`] once the channel is closed, and with
-    /// [`Error::Encode`] if the message cannot be encoded.
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] once the channel is closed,
+    /// [`SendError::Encode`] if the message cannot be encoded (the state
+    /// stays as it was), and [`SendError::Context`] if the context cannot
+    /// send.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "mode").unwrap();
     /// s.send("on").unwrap();
     /// s.send("on").unwrap(); // same value: not sent again
@@ -178,39 +266,41 @@ impl<M: MessageType> StateChannel<M> {
     /// s.send("off").unwrap();
     /// assert_eq!(ctx.startup_queued(), 2);
     /// ```
-    pub fn send(&self, message: &M::Borrowed) -> Result<()> {
+    pub fn send(&self, message: &M::Borrowed) -> Result<(), SendError> {
         if self.is_closed() {
-            return Err(self.closed_error());
+            return Err(SendError::Closed(()));
         }
-        let bytes = M::encode(message).map_err(|source| Error::Encode {
+        let bytes = M::encode(message).map_err(|source| SendError::Encode {
             type_name: M::type_name(),
             source,
         })?;
         if bytes.is_empty() {
             return Ok(());
         }
-        {
-            let mut current = lock(&self.core.current);
-            if current.as_ref() == Some(&bytes) {
-                return Ok(());
-            }
-            *current = Some(bytes.clone());
+        if !lock(&self.core().current).set(bytes.clone()) {
+            return Ok(());
         }
+        self.core().changed.notify_all();
         // Sent outside the lock: the context may wait for room on a
         // connection, and the receiving thread must still be able to
         // deliver meanwhile.
-        self.core.context.send(self.core.slot, bytes)?;
+        self.core().context.send(self.core().slot, bytes)?;
         Ok(())
     }
 
     /// Sends the current state again (what the context does for every state
     /// channel on `NEW_CONNECTION`). Does nothing without a state.
     ///
-    /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # Errors
     ///
-    /// let ctx = Context::new();
+    /// [`SendError::Closed`] once the channel is closed, and
+    /// [`SendError::Context`] if the context cannot send.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
+    ///
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "again").unwrap();
     /// s.send_last().unwrap();
     /// assert_eq!(ctx.startup_queued(), 0);
@@ -218,151 +308,347 @@ impl<M: MessageType> StateChannel<M> {
     /// s.send_last().unwrap();
     /// assert_eq!(ctx.startup_queued(), 2);
     /// ```
-    pub fn send_last(&self) -> Result<()> {
+    pub fn send_last(&self) -> Result<(), SendError> {
         if self.is_closed() {
-            return Err(self.closed_error());
+            return Err(SendError::Closed(()));
         }
-        self.core.send_last()
+        Ok(self.core().send_last()?)
+    }
+
+    /// Asks every context in the network to have its state channels send
+    /// their state again, as when a context joins (it sends the
+    /// `NEW_CONNECTION` context message). For a state channel made after
+    /// its context connected, which otherwise sees nothing until the owner
+    /// sets a new value. Every state channel of the network resends, so use
+    /// it once after making late channels, not in a loop.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] once the channel is closed, and
+    /// [`SendError::Context`] if the context cannot send.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::StateChannel;
+    ///
+    /// let (a, b) = (yoton::context(), yoton::context());
+    /// let owner = StateChannel::<String>::new(&a, "late-doc").unwrap();
+    /// owner.send("ready").unwrap();
+    /// let bound = a.bind("inproc://").unwrap();
+    /// b.connect(&format!("inproc://{}", bound.local_host())).unwrap();
+    /// bound.wait_connected(Duration::from_secs(10)).unwrap();
+    ///
+    /// let late = StateChannel::<String>::new(&b, "late-doc").unwrap(); // after connect
+    /// late.request_resend().unwrap();
+    /// assert_eq!(late.get_or_wait(Duration::from_secs(10)).unwrap(), "ready");
+    /// ```
+    pub fn request_resend(&self) -> Result<(), SendError> {
+        if self.is_closed() {
+            return Err(SendError::Closed(()));
+        }
+        self.core().context.send(Slot::CONTEXT, NEW_CONNECTION)?;
+        Ok(())
     }
 
     /// The current state, at once: the latest value set here or received,
-    /// or `None` if there is none yet.
+    /// or `None` if there is none yet. Never waits.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "now").unwrap();
-    /// assert_eq!(s.recv(), None);
+    /// assert_eq!(s.get(), None);
     /// s.send("ready").unwrap();
-    /// assert_eq!(s.recv().as_deref(), Some("ready"));
+    /// assert_eq!(s.get().as_deref(), Some("ready"));
+    /// ```
+    pub fn get(&self) -> Option<M::Message> {
+        let current = lock(&self.core().current).value.clone()?;
+        self.decode(current)
+    }
+
+    /// The same as [`get`](StateChannel::get), under the reference's name
+    /// (Python's `recv` of a state channel does not block either); kept
+    /// for programs written against it.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
+    ///
+    /// let ctx = yoton::context();
+    /// let s = StateChannel::<String>::new(&ctx, "now-recv").unwrap();
+    /// s.send("ready").unwrap();
+    /// assert_eq!(s.recv(), s.get());
     /// ```
     pub fn recv(&self) -> Option<M::Message> {
-        let current = lock(&self.core.current).clone()?;
-        match M::decode(current) {
+        self.get()
+    }
+
+    /// The current state if there is one, else the first that arrives (or
+    /// is set here) within `timeout`: what a program that starts after the
+    /// state was set usually wants.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when no state comes in time, and
+    /// [`RecvTimeoutError::Closed`] when the channel is closed without a
+    /// state (a closed channel still returns the last state it had).
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::{RecvTimeoutError, StateChannel};
+    ///
+    /// let ctx = yoton::context();
+    /// let s = StateChannel::<String>::new(&ctx, "or-wait").unwrap();
+    /// let short = Duration::from_millis(5);
+    /// assert_eq!(s.get_or_wait(short), Err(RecvTimeoutError::Timeout));
+    /// s.send("up").unwrap();
+    /// assert_eq!(s.get_or_wait(short).unwrap(), "up");
+    /// ```
+    pub fn get_or_wait(&self, timeout: Duration) -> Result<M::Message, RecvTimeoutError> {
+        self.wait_decoded(Instant::now().checked_add(timeout), |_| true)
+    }
+
+    /// Waits up to `timeout` for the state to change (a different value
+    /// arriving or set here), and returns the new state. A change that
+    /// came before the call is not waited for: to act on the current value
+    /// too, read [`get`](StateChannel::get) first, or use
+    /// [`wait_for`](StateChannel::wait_for).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when the state does not change in
+    /// time, and [`RecvTimeoutError::Closed`] once the channel is closed.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::{RecvTimeoutError, StateChannel};
+    ///
+    /// let ctx = yoton::context();
+    /// let s = StateChannel::<String>::new(&ctx, "changes").unwrap();
+    /// s.send("before").unwrap();
+    /// let short = Duration::from_millis(5);
+    /// assert_eq!(s.wait_changed_timeout(short), Err(RecvTimeoutError::Timeout));
+    /// ```
+    pub fn wait_changed_timeout(&self, timeout: Duration) -> Result<M::Message, RecvTimeoutError> {
+        self.wait_changed_until(Instant::now().checked_add(timeout))
+    }
+
+    /// As [`wait_changed_timeout`](StateChannel::wait_changed_timeout),
+    /// waiting until `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when the state does not change before
+    /// `deadline`, and [`RecvTimeoutError::Closed`] once the channel is
+    /// closed.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use std::time::{Duration, Instant};
+    /// use yoton::{RecvTimeoutError, StateChannel};
+    ///
+    /// let ctx = yoton::context();
+    /// let s = StateChannel::<String>::new(&ctx, "changes-by").unwrap();
+    /// s.close();
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// assert_eq!(s.wait_changed_deadline(deadline), Err(RecvTimeoutError::Closed));
+    /// ```
+    pub fn wait_changed_deadline(&self, deadline: Instant) -> Result<M::Message, RecvTimeoutError> {
+        self.wait_changed_until(Some(deadline))
+    }
+
+    /// Waits up to `timeout` until the state satisfies `wanted` (checking
+    /// the current state first), and returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when no wanted state comes in time,
+    /// and [`RecvTimeoutError::Closed`] once the channel is closed without
+    /// one.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::StateChannel;
+    ///
+    /// let ctx = yoton::context();
+    /// let s = StateChannel::<String>::new(&ctx, "wanted").unwrap();
+    /// s.send("ready").unwrap();
+    /// let got = s.wait_for(|state| state == "ready", Duration::from_secs(10));
+    /// assert_eq!(got.unwrap(), "ready");
+    /// ```
+    pub fn wait_for(
+        &self,
+        mut wanted: impl FnMut(&M::Message) -> bool,
+        timeout: Duration,
+    ) -> Result<M::Message, RecvTimeoutError> {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut checked = None;
+        loop {
+            // Each version is decoded and checked once, outside the lock.
+            let (bytes, version) = self
+                .core()
+                .wait_until(deadline, |c| checked != Some(c.version))?;
+            checked = Some(version);
+            if let Some(message) = self.decode(bytes) {
+                if wanted(&message) {
+                    return Ok(message);
+                }
+            }
+        }
+    }
+
+    fn wait_changed_until(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<M::Message, RecvTimeoutError> {
+        let since = lock(&self.core().current).version;
+        self.wait_decoded(deadline, |c| c.version > since)
+    }
+
+    fn wait_decoded(
+        &self,
+        deadline: Option<Instant>,
+        mut ready: impl FnMut(&Current) -> bool,
+    ) -> Result<M::Message, RecvTimeoutError> {
+        // Past a version that did not decode (a type whose decode refuses
+        // its own encoding), wait for the next one.
+        let mut undecodable = None;
+        loop {
+            let (bytes, version) = self.core().wait_until(deadline, |c| {
+                undecodable.is_none_or(|v| c.version > v) && ready(c)
+            })?;
+            if let Some(message) = self.decode(bytes) {
+                return Ok(message);
+            }
+            undecodable = Some(version);
+        }
+    }
+
+    fn decode(&self, bytes: Bytes) -> Option<M::Message> {
+        match M::decode(bytes) {
             Ok(message) => Some(message),
             Err(e) => {
-                tracing::warn!(error = %e, "state cannot be decoded");
+                tracing::warn!(error = %e, slot = %self.core().slot, "state cannot be decoded");
                 None
             }
         }
     }
 
     /// Emitted when states arrive from other contexts, with how many
-    /// arrived in that batch ([`recv`](StateChannel::recv) returns the
-    /// latest). Handlers run on the transport's receiving thread, after the
-    /// state is updated; they should be quick.
+    /// arrived in that batch ([`get`](StateChannel::get) returns the
+    /// latest), even when the value is the same as before. Handlers run on
+    /// the transport's receiving thread, after the state is updated; they
+    /// should be quick.
+    ///
+    /// A signal does not replay: a receiver subscribed after a state came
+    /// gets nothing for it. Read [`get`](StateChannel::get) after
+    /// subscribing, or wait with [`get_or_wait`](StateChannel::get_or_wait).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "signal").unwrap();
     /// let changes = s.received().subscribe();
     /// s.send("local").unwrap(); // own changes are not signalled
     /// assert!(changes.try_recv().is_err());
     /// ```
     pub fn received(&self) -> &Signal<usize> {
-        &self.core.received
+        &self.core().received
     }
 
     /// How many received states could not be decoded (and were skipped).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "bad").unwrap();
     /// assert_eq!(s.decode_errors(), 0);
     /// ```
     pub fn decode_errors(&self) -> u64 {
-        self.core.decode_errors.load(Ordering::Relaxed)
+        self.core().decode_errors.load(Ordering::Relaxed)
     }
 
     /// Closes the channel: unregisters its slot. The last state can still
     /// be read; sending fails from then on. Closing twice does nothing.
     ///
     /// ```
-    /// use yoton_channels::{Error, StateChannel};
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::{SendError, StateChannel};
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "bye").unwrap();
     /// s.send("last").unwrap();
     /// s.close();
     /// assert_eq!(s.recv().as_deref(), Some("last"));
-    /// assert!(matches!(s.send("more"), Err(Error::Closed { .. })));
+    /// assert!(matches!(s.send("more"), Err(SendError::Closed(()))));
     /// ```
     pub fn close(&self) {
-        if !self.core.closed.swap(true, Ordering::AcqRel) {
-            self.registration.unregister();
-        }
+        self.registration.close();
     }
 
     /// Whether the channel is closed (by [`close`](StateChannel::close) or
     /// by the context).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "closed?").unwrap();
     /// ctx.close_channels();
     /// assert!(s.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.core.closed.load(Ordering::Acquire)
+        self.registration.is_closed()
     }
 
     /// The channel's slot (`base.type.state`, the same both ways).
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "status").unwrap();
     /// assert_eq!(s.slot().name(), "status.txt.state");
     /// ```
     pub fn slot(&self) -> &SlotName {
-        &self.registration.outgoing
+        self.registration.outgoing()
     }
 
     /// The context this channel works through.
     ///
     /// ```
-    /// use yoton_channels::StateChannel;
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use yoton::StateChannel;
     ///
-    /// let ctx = Context::new();
+    /// let ctx = yoton::context();
     /// let s = StateChannel::<String>::new(&ctx, "ctx").unwrap();
     /// assert_eq!(s.context().id(), ctx.id());
     /// ```
     pub fn context(&self) -> &Context {
-        &self.registration.context
+        self.registration.context()
     }
 
-    fn closed_error(&self) -> Error {
-        Error::Closed {
-            name: self.registration.outgoing.name().to_owned(),
-        }
-    }
-}
-
-impl<M: MessageType> Drop for StateChannel<M> {
-    fn drop(&mut self) {
-        self.close();
+    fn core(&self) -> &StateCore<M> {
+        self.registration.core()
     }
 }
 
 impl<M: MessageType> fmt::Debug for StateChannel<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StateChannel")
-            .field("core", &self.core)
+            .field("core", self.core())
             .finish()
     }
 }

@@ -2,11 +2,13 @@
 //! slow down (`full`) and go on (`ok`), and by which a pub channel obeys.
 //!
 //! The rules are plain code fed instants, so they are tested without
-//! waiting; the channels apply them. The numbers are the reference's:
+//! waiting; the channels apply them, a sub channel through its queue's
+//! watch and a thread of its own (`yoton-sync`). The numbers are the reference's:
 //!
 //! ```
+//! # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
 //! use std::time::Duration;
-//! use yoton_channels::sync;
+//! use yoton::channels::sync;
 //!
 //! assert_eq!((sync::HIGH_WATER_MARK, sync::LOW_WATER_MARK), (32, 16));
 //! assert_eq!(sync::REPEAT_INTERVAL, Duration::from_secs(4));
@@ -16,7 +18,15 @@
 //! ```
 
 use std::collections::HashSet;
+use std::sync::Weak;
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use crossbeam_channel::{Receiver, Sender};
+use yoton_core::{Context, Slot};
+
+use crate::queue::QueueWatch;
+use crate::sub_channel::SubCore;
 
 /// A sub channel in sync mode says `full` when more than this many messages
 /// wait in its queue.
@@ -106,6 +116,84 @@ impl SendLock {
                 false
             }
             None => false,
+        }
+    }
+}
+
+/// Sync mode's view of the queue: the status its length gives, and the
+/// thread that says it.
+#[derive(Debug)]
+pub(crate) struct SyncWatch {
+    pub(crate) status: QueueStatus,
+    /// Wakes the sync thread when the status changes; dropping it stops
+    /// the thread.
+    pub(crate) wake: Option<Sender<()>>,
+}
+
+impl QueueWatch for SyncWatch {
+    fn on_len(&mut self, len: usize) {
+        if let Some(next) = self.status.next(len) {
+            self.status = next;
+            if let Some(wake) = &self.wake {
+                let _ = wake.try_send(());
+            }
+        }
+    }
+
+    fn on_close(&mut self) {
+        self.status = QueueStatus::Off;
+        self.wake = None;
+    }
+}
+
+/// Sends a sync word on a sub channel's outgoing slot, if connected (as the
+/// reference: a word sent to nobody would only wait in the startup queue).
+fn send_word(context: &Context, slot: Slot, word: &'static str) {
+    if context.connection_count() == 0 {
+        return;
+    }
+    if let Err(e) = context.send(slot, Bytes::from_static(word.as_bytes())) {
+        tracing::debug!(error = %e, word, "sync word not sent");
+    }
+}
+
+/// The sync thread of a sub channel: sends the current word when the
+/// status changes and repeats it every 4 s; on the way out (sync mode off,
+/// channel closed), releases the pub channels if it last said `full`.
+pub(crate) fn run_sync_thread(
+    core: Weak<SubCore>,
+    context: Context,
+    slot: Slot,
+    wake: Receiver<()>,
+) {
+    let mut last: Option<(QueueStatus, Instant)> = None;
+    loop {
+        let wait = match last {
+            None => Duration::ZERO,
+            Some((_, at)) => (at + REPEAT_INTERVAL).saturating_duration_since(Instant::now()),
+        };
+        let stopped = crossbeam_channel::select! {
+            recv(wake) -> message => message.is_err(),
+            default(wait) => false,
+        };
+        let status = match core.upgrade() {
+            Some(core) if !stopped => core.queue.with_watch(|watch, _| watch.status),
+            _ => QueueStatus::Off,
+        };
+        let Some(word) = status.word() else {
+            if matches!(last, Some((QueueStatus::Full, _))) {
+                send_word(&context, slot, WORD_OK);
+            }
+            return;
+        };
+        let now = Instant::now();
+        let due = match last {
+            None => true,
+            Some((said, at)) => said != status || now >= at + REPEAT_INTERVAL,
+        };
+        if due {
+            send_word(&context, slot, word);
+            last = Some((status, now));
         }
     }
 }

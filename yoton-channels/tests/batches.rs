@@ -100,11 +100,14 @@ fn recv_batch_times_out_and_reports_closing() {
         .recv_batch(&mut got, Duration::from_millis(10))
         .unwrap_err();
     assert!(
-        matches!(err, yoton_channels::Error::Timeout { .. }),
+        matches!(err, yoton_channels::RecvTimeoutError::Timeout),
         "{err}"
     );
     sub.close();
     let err = sub.recv_batch(&mut got, DEADLINE).unwrap_err();
-    assert!(matches!(err, yoton_channels::Error::Closed { .. }), "{err}");
+    assert!(
+        matches!(err, yoton_channels::RecvTimeoutError::Closed),
+        "{err}"
+    );
     assert!(got.is_empty());
 }

@@ -17,8 +17,9 @@ use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use yoton_channels::{
-    Error, Overflow, Postcard, PubChannel, SlotName, StateChannel, SubChannel, SubOptions,
-    select_sub_channel,
+    Error, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, SendError, SlotName,
+    StateChannel, SubChannel, SubOptions, TryRecvError, select, select_deadline,
+    select_sub_channel, select_timeout,
 };
 use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
 use yoton_inproc::InprocTransport;
@@ -107,6 +108,8 @@ struct Other {
     sensor: String,
 }
 
+yoton_channels::type_name!(Reading = "reading", Other = "other");
+
 // ---------------------------------------------------------------------------
 // Slots
 
@@ -185,7 +188,7 @@ fn a_taken_slot_is_an_error_naming_it() {
     let _sub = SubChannel::<String>::new(&ctx, "taken").unwrap();
     let err = SubChannel::<String>::new(&ctx, "taken").unwrap_err();
     match &err {
-        Error::Core(yoton_core::Error::SlotTaken { name, slot }) => {
+        Error::SlotTaken { name, slot } => {
             assert_eq!(name, "taken.txt.sub-pub");
             assert_eq!(*slot, Slot::from_name("taken.txt.sub-pub"));
         }

@@ -24,10 +24,10 @@ const BURST_SIZE: usize = 8;
 
 /// Runs `yoton demo`.
 pub(crate) fn run() -> Result<(), Failure> {
-    let fail = |what: &str| {
+    fn fail<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Failure {
         let what = what.to_owned();
-        move |e: yoton::ChannelError| Failure::error(format!("{what}: {e}"))
-    };
+        move |e: E| Failure::error(format!("{what}: {e}"))
+    }
 
     step("1. Two contexts");
     let alice = yoton::context();

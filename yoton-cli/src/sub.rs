@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use yoton::{
-    Address, ChannelError, ClosedEvent, ConnectOptions, Connection, Context, MessageType,
+    Address, ClosedEvent, ConnectOptions, Connection, Context, MessageType, RecvTimeoutError,
     SubChannel,
 };
 
@@ -178,7 +178,7 @@ fn receive<M: MessageType>(
                 }
                 deadline = args.max_wait.map(|wait| Instant::now() + wait);
             }
-            Err(ChannelError::Timeout { .. }) => {}
+            Err(RecvTimeoutError::Timeout) => {}
             Err(e) => return Err(Failure::error(e)),
         }
         if args.count.is_some_and(|count| received >= count) {

@@ -14,11 +14,14 @@
 //!    they have been quiet for 0.25 s, so after the connection's timeout
 //!    (0.5 s by default) the host emits `timedout(true)`; when a heartbeat
 //!    comes at last, `timedout(false)`. Then the peer vanishes without a
-//!    goodbye: `closed` says `Other end dropped the connection.`
+//!    goodbye: `closed` says `Other end dropped the connection.` The hung
+//!    peer is a plain TCP socket speaking just enough of the protocol by
+//!    hand: its handshake line and one heartbeat package.
 //!
 //! Events are [`yoton::Signal`]s: this example subscribes receivers and
 //! reads them here; `connect` a handler instead to react on the transport's
-//! thread.
+//! thread. Signals do not replay: subscribe before the event can happen,
+//! or check `close_reason()` first.
 
 use std::error::Error;
 use std::io::Write;
@@ -26,8 +29,6 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use yoton::{ContextId, reason};
-use yoton_core::handshake::HandshakeLine;
-use yoton_core::package::Package;
 
 /// How long the example waits for any event before giving up.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -58,11 +59,7 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     let closed = bound.closed().subscribe();
     let mut silent = TcpStream::connect(("127.0.0.1", bound.local_port()))?;
     let id = ContextId::generate();
-    let line = HandshakeLine {
-        id,
-        pid: std::process::id(),
-    };
-    silent.write_all(line.encode().as_bytes())?;
+    silent.write_all(handshake_line(id).as_bytes())?;
     println!("a peer that will hang connected, as context {id}");
 
     let event = timedout.recv_timeout(DEADLINE)?;
@@ -73,7 +70,7 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     );
     assert!(event.timed_out);
 
-    silent.write_all(&Package::heartbeat().to_bytes())?;
+    silent.write_all(&heartbeat())?;
     let event = timedout.recv_timeout(DEADLINE)?;
     println!("timedout: {} (a heartbeat came)", event.timed_out);
     assert!(!event.timed_out);
@@ -85,4 +82,19 @@ pub fn main() -> Result<(), Box<dyn Error>> {
 
     host.close();
     Ok(())
+}
+
+/// A yoton handshake line: `YOTON!`, the context id in 16 hex digits, `.`,
+/// the process id, CRLF.
+fn handshake_line(id: ContextId) -> String {
+    format!("YOTON!{id}.{}\r\n", std::process::id())
+}
+
+/// A heartbeat package: the 56-byte header (seven little-endian `u64`s:
+/// the control word `YOTON   `, slot 1, then zeros) and no data.
+fn heartbeat() -> Vec<u8> {
+    let mut package = b"YOTON   ".to_vec();
+    package.extend_from_slice(&1u64.to_le_bytes());
+    package.extend_from_slice(&[0; 40]);
+    package
 }

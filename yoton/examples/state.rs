@@ -11,9 +11,9 @@
 //! `yoton.StateChannel(ctx, "status")` would see the same values.
 
 use std::error::Error;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use yoton::{Receiver, StateChannel};
+use yoton::StateChannel;
 
 /// How long the example waits for any update before giving up.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -28,21 +28,21 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     let bound = worker.bind("localhost:0")?;
     println!(
         "worker: status {:?}, waiting on port {}",
-        status.recv(),
+        status.get(),
         bound.local_port()
     );
 
     let monitor = yoton::context();
+    // Made before connecting, so that the resend reaches it.
     let watched = StateChannel::<String>::new(&monitor, "status")?;
-    let updates = watched.received().subscribe();
     monitor.connect(&format!("localhost:{}", bound.local_port()))?;
     // Connecting announces the newcomer; the worker's channel resends.
-    let seen = wait_for(&watched, &updates, "idle")?;
+    let seen = watched.get_or_wait(DEADLINE)?;
     println!("monitor: joined late and sees {seen:?}");
 
     for next in ["busy: 1 job", "busy: 2 jobs", "idle"] {
         status.send(next)?;
-        let seen = wait_for(&watched, &updates, next)?;
+        let seen = watched.wait_for(|status| status == next, DEADLINE)?;
         println!("monitor: status is now {seen:?}");
     }
     // Sending the current value again sends nothing: only changes travel.
@@ -51,21 +51,4 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     monitor.close();
     worker.close();
     Ok(())
-}
-
-/// Waits until the channel shows `want`, woken by each update.
-fn wait_for(
-    channel: &StateChannel<String>,
-    updates: &Receiver<usize>,
-    want: &str,
-) -> Result<String, Box<dyn Error>> {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = channel.recv().filter(|value| value == want) {
-            return Ok(value);
-        }
-        if updates.recv_deadline(deadline).is_err() {
-            return Err(format!("the status did not become {want:?} in time").into());
-        }
-    }
 }

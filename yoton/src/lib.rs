@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use yoton::{Connection, PubChannel, SubChannel};
+//! use yoton::{PubChannel, SubChannel};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // One context binds on a free port of the loopback interface...
@@ -43,15 +43,43 @@
 //!   back. Events are [`Signal`]s: connect a handler or subscribe a
 //!   receiver.
 //! - Channels carry messages on a named slot: [`PubChannel`] and
-//!   [`SubChannel`] (publish/subscribe), [`StateChannel`] (the latest value,
-//!   resent to newcomers). Their type parameter is the [`MessageType`]:
-//!   `String` for text (`txt`), `Vec<u8>` or `Bytes` for bytes (`bin`), and
+//!   [`SubChannel`] (publish/subscribe, with [`select_timeout`] to wait on
+//!   several), [`StateChannel`] (the latest value, resent to newcomers).
+//!   Their type parameter is the [`MessageType`]: `String` for text
+//!   (`txt`), `Vec<u8>` or [`Bytes`] for bytes (`bin`), and
 //!   [`Postcard<T>`] for any serde type between Rust programs.
 //! - Addresses are `[protocol://]host:port`; the port may be a name, hashed
 //!   as Python yoton hashes it (`localhost:chat`, `localhost:chat+1`); see
 //!   [`Address`]. `inproc://name` connects contexts of one process.
-//! - Errors: [`Error`] for contexts and connections, [`ChannelError`] for
-//!   channels (which wraps an [`Error`] where the context failed).
+//! - Errors: one [`Error`] for everything, with one `Timeout` and one
+//!   `Closed`. The channels' operations return small errors of their own,
+//!   in crossbeam-channel's manner ([`RecvTimeoutError`], [`TryRecvError`],
+//!   [`RecvError`], [`SendError`], which hands back an owned message), and
+//!   each converts into [`Error`], so `?` works.
+//!
+//! # What people trip over
+//!
+//! - **Channels first, then connect.** A message that arrives for a slot
+//!   nobody receives on is not kept (it is counted in
+//!   [`Context::unrouted_packages`] and reported through `tracing`). A
+//!   state channel made after its context connected sees nothing until the
+//!   owner sets a new value: make it before connecting, or call
+//!   [`StateChannel::request_resend`].
+//! - **Signals do not replay.** A receiver subscribed after an event gets
+//!   nothing for it; check the current state first
+//!   ([`Connection::close_reason`], [`StateChannel::get`],
+//!   [`SubChannel::pending`]).
+//! - **`received` counts what was queued.** Under
+//!   [`Overflow::DropNewest`] a message dropped on arrival is never
+//!   signalled, so waiting for N emissions under a flood may never end;
+//!   count [`SubChannel::dropped`] too, or wait with a timeout.
+//! - **Typed channels meet by name.** [`Postcard<T>`] puts the
+//!   [`TypeName`] of `T` into the slot; both programs must give the same
+//!   name.
+//! - **Every wait can be bounded:** `recv_timeout`/`recv_deadline`,
+//!   [`select_timeout`], [`StateChannel::get_or_wait`] and
+//!   [`StateChannel::wait_changed_timeout`], a connection's
+//!   `wait_connected`.
 //!
 //! # Features
 //!
@@ -70,6 +98,8 @@
 //! (`cargo run -p yoton --example chat -- host`), a state channel and the
 //! connection events.
 #![forbid(unsafe_code)]
+// The examples here and in the README must read clean, as users copy them.
+#![doc(test(attr(deny(warnings))))]
 
 #[cfg(any(feature = "tcp", feature = "inproc"))]
 use std::sync::Arc;
@@ -79,17 +109,55 @@ pub use yoton_core::{
     ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason,
 };
 
-pub use yoton_channels::Error as ChannelError;
 pub use yoton_channels::{
-    MessageError, MessageType, Overflow, Postcard, PubChannel, Selectable, Selection, SlotName,
-    StateChannel, SubChannel, SubOptions, select_sub_channel,
+    DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError,
+    RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel,
+    SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel,
+    select_timeout, type_name,
 };
+
+/// The former name of the channels' error type, now the one [`Error`].
+#[doc(hidden)]
+pub use yoton_core::Error as ChannelError;
+
+/// Bytes as channels send and receive them without copying (the message
+/// of `PubChannel<Bytes>` and `SubChannel<Bytes>`, and what
+/// [`PubChannel::send_bytes`] takes).
+pub use bytes::Bytes;
 
 /// What [`Signal::subscribe`] returns: the receiving end of an unbounded
 /// `crossbeam-channel` that gets every event emitted after subscribing.
+/// Its errors are in [`signal`].
 pub use crossbeam_channel::Receiver;
 
-/// The channels crate, for everything that is not re-exported at the top.
+/// Signals (the events of connections and channels) and the receivers
+/// that [`Signal::subscribe`] returns, with their errors: crossbeam's, so
+/// `Disconnected` means the signal is gone. (The channels' own receive
+/// errors, at the top of this crate, say `Closed` instead.)
+///
+/// A receiver gets only the events emitted after it subscribed: signals do
+/// not replay. To learn whether a connection closed before you
+/// subscribed, check [`Connection::close_reason`] first.
+///
+/// ```
+/// use std::time::Duration;
+/// use yoton::signal::RecvTimeoutError;
+///
+/// let ctx = yoton::context();
+/// let bound = ctx.bind("inproc://").unwrap();
+/// let closed = bound.closed().subscribe();
+/// match closed.recv_timeout(Duration::from_millis(5)) {
+///     Err(RecvTimeoutError::Timeout) => {} // still waiting for a peer
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+pub mod signal {
+    pub use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, TryRecvError};
+    pub use yoton_core::{HandlerId, Signal};
+}
+
+/// The channels crate, for everything that is not re-exported at the top
+/// (such as the sync mode numbers in [`channels::sync`]).
 pub use yoton_channels as channels;
 
 #[cfg(feature = "inproc")]

@@ -37,7 +37,7 @@ fn text_messages_arrive_in_order() {
         out.send(m).unwrap();
     }
     assert_eq!(recv_n(&sub, sent.len()), sent);
-    assert!(matches!(sub.try_recv(), Err(Error::Empty)));
+    assert!(matches!(sub.try_recv(), Err(TryRecvError::Empty)));
     assert_eq!(sub.dropped(), 0);
     assert_eq!(sub.decode_errors(), 0);
 }
@@ -185,7 +185,7 @@ fn a_blocked_recv_is_woken_by_a_message_and_by_close() {
     assert_eq!(first.unwrap(), "first");
     sub.close();
     let second = reader.join().unwrap();
-    assert!(matches!(second, Err(Error::Closed { .. })));
+    assert!(matches!(second, Err(RecvError)));
 }
 
 // ---------------------------------------------------------------------------
@@ -208,17 +208,17 @@ fn close_unregisters_and_pending_messages_stay_readable() {
     assert_eq!(text_of(&wire.recv_timeout(DEADLINE).unwrap()), "late");
     assert_eq!(sub.pending(), 3);
     assert_eq!(sub.recv_all(), ["1", "2", "3"]);
-    assert!(matches!(sub.recv(), Err(Error::Closed { .. })));
+    assert!(matches!(sub.recv(), Err(RecvError)));
     assert!(matches!(
         sub.recv_timeout(Duration::from_secs(1)),
-        Err(Error::Closed { .. })
+        Err(RecvTimeoutError::Closed)
     ));
     // Closing twice does not unregister the raw endpoint.
     sub.close();
     out.send("later").unwrap();
     assert_eq!(text_of(&wire.recv_timeout(DEADLINE).unwrap()), "later");
     out.close();
-    assert!(matches!(out.send("x"), Err(Error::Closed { .. })));
+    assert!(matches!(out.send("x"), Err(SendError::Closed(()))));
 }
 
 #[test]
@@ -232,10 +232,10 @@ fn closing_the_context_channels_closes_every_channel() {
     b.close_channels();
     a.close_channels();
     assert!(out.is_closed() && sub.is_closed() && state.is_closed());
-    assert!(matches!(out.send("no"), Err(Error::Closed { .. })));
-    assert!(matches!(state.send("no"), Err(Error::Closed { .. })));
+    assert!(matches!(out.send("no"), Err(SendError::Closed(()))));
+    assert!(matches!(state.send("no"), Err(SendError::Closed(()))));
     assert_eq!(sub.recv().unwrap(), "kept");
-    assert!(matches!(sub.try_recv(), Err(Error::Closed { .. })));
+    assert!(matches!(sub.try_recv(), Err(TryRecvError::Closed)));
     // The slots are free again, and closing the old channels (or dropping
     // them) does not take them from the new ones.
     let again = SubChannel::<String>::new(&b, "ctx-close").unwrap();
@@ -250,12 +250,15 @@ fn closing_the_context_channels_closes_every_channel() {
 // ---------------------------------------------------------------------------
 // Queue bounds
 
-fn bounded_run(overflow: Overflow) -> (SubChannel<String>, Vec<String>) {
+/// Twelve messages into a queue of five: the channel, what it holds, and
+/// how many arrivals its `received` signal counted.
+fn bounded_run(overflow: Overflow) -> (SubChannel<String>, Vec<String>, usize) {
     let (a, b) = pair();
     let out = PubChannel::<String>::new(&a, "bounded").unwrap();
     let options = SubOptions::new().capacity(5).overflow(overflow);
     let sub = SubChannel::<String>::with_options(&b, "bounded", options).unwrap();
     let wire = listen(&b, Slot::from_name("marker.txt.pub-sub"));
+    let arrivals = sub.received().subscribe();
     for i in 0..12 {
         out.send(&i.to_string()).unwrap();
     }
@@ -265,21 +268,28 @@ fn bounded_run(overflow: Overflow) -> (SubChannel<String>, Vec<String>) {
         .unwrap();
     wire.recv_timeout(DEADLINE).unwrap();
     let got = sub.recv_all();
-    (sub, got)
+    // The signal is emitted on the delivering thread before the marker
+    // is delivered there.
+    let signalled = arrivals.try_iter().sum();
+    (sub, got, signalled)
 }
 
 #[test]
 fn a_full_queue_drops_the_oldest_and_counts_it() {
-    let (sub, got) = bounded_run(Overflow::DropOldest);
+    let (sub, got, signalled) = bounded_run(Overflow::DropOldest);
     assert_eq!(got, ["7", "8", "9", "10", "11"]);
     assert_eq!(sub.dropped(), 7);
+    // Every arrival was queued (pushing out an older one) and signalled.
+    assert_eq!(signalled, 12);
 }
 
 #[test]
 fn a_full_queue_can_drop_the_newest_and_counts_it() {
-    let (sub, got) = bounded_run(Overflow::DropNewest);
+    let (sub, got, signalled) = bounded_run(Overflow::DropNewest);
     assert_eq!(got, ["0", "1", "2", "3", "4"]);
     assert_eq!(sub.dropped(), 7);
+    // Only what was kept is signalled.
+    assert_eq!(signalled, 5);
 }
 
 // ---------------------------------------------------------------------------
@@ -462,7 +472,7 @@ fn state_sends_only_values_that_differ() {
         .map(|_| text_of(&wire.recv_timeout(DEADLINE).unwrap()))
         .collect();
     assert_eq!(got, ["a", "b", "a", "end"]);
-    assert_eq!(state.recv().as_deref(), Some("end"));
+    assert_eq!(state.get().as_deref(), Some("end"));
 }
 
 #[test]
@@ -470,7 +480,7 @@ fn state_recv_returns_the_latest_value_at_once_and_signals() {
     let (a, b) = pair();
     let writer = StateChannel::<Postcard<Reading>>::new(&a, "latest").unwrap();
     let reader = StateChannel::<Postcard<Reading>>::new(&b, "latest").unwrap();
-    assert_eq!(reader.recv(), None);
+    assert_eq!(reader.get(), None);
     let changes = reader.received().subscribe();
     let mut total = 0;
     let mut last = None;
@@ -487,7 +497,7 @@ fn state_recv_returns_the_latest_value_at_once_and_signals() {
         total += changes.recv_timeout(DEADLINE).unwrap();
     }
     assert_eq!(total, 20);
-    assert_eq!(reader.recv(), last);
+    assert_eq!(reader.get(), last);
     assert_eq!(reader.decode_errors(), 0);
 }
 
@@ -499,7 +509,7 @@ fn state_is_sent_again_when_a_context_joins() {
     let b_changes = on_b.received().subscribe();
     on_a.send("busy").unwrap();
     b_changes.recv_timeout(DEADLINE).unwrap();
-    assert_eq!(on_b.recv().as_deref(), Some("busy"));
+    assert_eq!(on_b.get().as_deref(), Some("busy"));
 
     // A newcomer learns the state only through the re-send that its
     // NEW_CONNECTION triggers (the value was sent before it joined).
@@ -508,6 +518,182 @@ fn state_is_sent_again_when_a_context_joins() {
     let c_changes = on_c.received().subscribe();
     link(&a, &c);
     c_changes.recv_timeout(DEADLINE).unwrap();
-    assert_eq!(on_c.recv().as_deref(), Some("busy"));
+    assert_eq!(on_c.get().as_deref(), Some("busy"));
 }
 
+
+// ---------------------------------------------------------------------------
+// Bounded waits
+
+#[test]
+fn select_timeout_waits_for_the_first_channel_with_a_message() {
+    let (a, b) = pair();
+    let p_right = PubChannel::<Vec<u8>>::new(&a, "wait-right").unwrap();
+    let s_left = SubChannel::<String>::new(&b, "wait-left").unwrap();
+    let s_right = SubChannel::<Vec<u8>>::new(&b, "wait-right").unwrap();
+    // Nothing pending: the select times out.
+    assert_eq!(
+        select_timeout(&[&s_left, &s_right], Duration::from_millis(20)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    // A select that waits is woken by a message from the other context.
+    std::thread::scope(|scope| {
+        let waiting =
+            scope.spawn(|| select_timeout(&[&s_left, &s_right], DEADLINE).map(|s| s.index()));
+        p_right.send(b"wake").unwrap();
+        assert_eq!(waiting.join().unwrap(), Ok(1));
+    });
+    let sel = select_deadline(&[&s_left, &s_right], Instant::now() + DEADLINE).unwrap();
+    assert_eq!(s_right.recv_selected(&sel), [b"wake".to_vec()]);
+    // A select is woken by closing, and reports that nothing can come.
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| select(&[&s_left, &s_right]));
+        s_left.close();
+        s_right.close();
+        assert_eq!(waiting.join().unwrap(), Err(RecvError));
+    });
+}
+
+#[test]
+fn recv_deadline_shares_one_deadline_between_receives() {
+    let (a, b) = pair();
+    let out = PubChannel::<String>::new(&a, "deadline").unwrap();
+    let sub = SubChannel::<String>::new(&b, "deadline").unwrap();
+    out.send("1").unwrap();
+    out.send("2").unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    assert_eq!(sub.recv_deadline(deadline).unwrap(), "1");
+    assert_eq!(sub.recv_deadline(deadline).unwrap(), "2");
+    let past = Instant::now();
+    assert_eq!(sub.recv_deadline(past), Err(RecvTimeoutError::Timeout));
+    sub.close();
+    assert_eq!(sub.recv_deadline(deadline), Err(RecvTimeoutError::Closed));
+}
+
+#[test]
+fn state_waits_see_values_from_another_context() {
+    let (a, b) = pair();
+    let writer = StateChannel::<String>::new(&a, "waits").unwrap();
+    let reader = StateChannel::<String>::new(&b, "waits").unwrap();
+    assert_eq!(
+        reader.get_or_wait(Duration::from_millis(10)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| reader.get_or_wait(DEADLINE));
+        writer.send("one").unwrap();
+        assert_eq!(first.join().unwrap().unwrap(), "one");
+    });
+    // The same value again is no change; a different one is.
+    std::thread::scope(|scope| {
+        let (started_tx, started_rx) = crossbeam_channel::bounded(1);
+        let reader = &reader;
+        let changed = scope.spawn(move || {
+            started_tx.send(()).unwrap();
+            reader.wait_changed_timeout(DEADLINE)
+        });
+        started_rx.recv_timeout(DEADLINE).unwrap();
+        writer.send("two").unwrap();
+        // "two" or, if the wait began after it arrived, nothing until
+        // "three": either way the wait returns a value other than "one".
+        writer.send("three").unwrap();
+        let got = changed.join().unwrap().unwrap();
+        assert!(got == "two" || got == "three", "{got}");
+    });
+    assert_eq!(
+        reader
+            .wait_for(|state| state == "three", DEADLINE)
+            .unwrap(),
+        "three"
+    );
+    reader.close();
+    assert_eq!(
+        reader.wait_changed_deadline(Instant::now() + DEADLINE),
+        Err(RecvTimeoutError::Closed)
+    );
+    // A closed channel keeps its last state.
+    assert_eq!(reader.get_or_wait(DEADLINE).unwrap(), "three");
+}
+
+#[test]
+fn a_state_channel_made_after_connecting_learns_the_state_when_it_asks() {
+    let (a, b) = pair();
+    let owner = StateChannel::<String>::new(&a, "late").unwrap();
+    owner.send("ready").unwrap();
+    // The value arrives while nobody receives on its slot.
+    wait_until(|| b.unrouted_packages() >= 1);
+    // Made after the connection: nothing is resent for it by itself.
+    let late = StateChannel::<String>::new(&b, "late").unwrap();
+    late.request_resend().unwrap();
+    assert_eq!(late.get_or_wait(DEADLINE).unwrap(), "ready");
+    late.close();
+    assert!(matches!(late.request_resend(), Err(SendError::Closed(()))));
+}
+
+// ---------------------------------------------------------------------------
+// Typed channels meet by the name given to their type
+
+/// Two programs' copies of one message type, and a third that renamed it.
+mod producer {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Reading {
+        pub(crate) sensor: String,
+        pub(crate) value: f64,
+    }
+    yoton_channels::type_name!(Reading = "shared-reading");
+}
+
+mod consumer {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Reading {
+        pub(crate) sensor: String,
+        pub(crate) value: f64,
+    }
+    yoton_channels::type_name!(Reading = "shared-reading");
+}
+
+mod renamed {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Reading {
+        pub(crate) sensor: String,
+        pub(crate) value: f64,
+    }
+    yoton_channels::type_name!(Reading = "shared-reading-v2");
+}
+
+#[test]
+fn copies_of_a_type_under_one_name_meet_and_a_mismatch_is_counted() {
+    let (a, b) = pair();
+    let out = PubChannel::<Postcard<producer::Reading>>::new(&a, "typed").unwrap();
+    let sub = SubChannel::<Postcard<consumer::Reading>>::new(&b, "typed").unwrap();
+    assert_eq!(out.slot_outgoing(), sub.slot_incoming());
+    assert_eq!(sub.slot_incoming().name(), "typed.postcard:shared-reading.pub-sub");
+    out.send(&producer::Reading {
+        sensor: "t1".into(),
+        value: 21.5,
+    })
+    .unwrap();
+    let got = sub.recv_timeout(DEADLINE).unwrap();
+    assert_eq!(
+        got,
+        consumer::Reading {
+            sensor: "t1".into(),
+            value: 21.5,
+        }
+    );
+
+    // A program whose type goes by another name reaches nobody, and the
+    // receiving context says so.
+    let before = b.unrouted_packages();
+    let other = PubChannel::<Postcard<renamed::Reading>>::new(&a, "typed").unwrap();
+    other
+        .send(&renamed::Reading {
+            sensor: "t2".into(),
+            value: 0.0,
+        })
+        .unwrap();
+    wait_until(|| b.unrouted_packages() > before);
+    assert_eq!(b.unrouted_packages(), before + 1);
+    assert_eq!(sub.pending(), 0);
+    assert_eq!(sub.decode_errors(), 0);
+}
