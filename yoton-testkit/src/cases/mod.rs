@@ -15,6 +15,7 @@ mod flush;
 mod names;
 mod peers;
 mod properties;
+mod quiet;
 mod routing;
 mod timeouts;
 
