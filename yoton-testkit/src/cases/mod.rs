@@ -11,6 +11,7 @@
 //! [`STEP_DEADLINE`]: crate::STEP_DEADLINE
 
 mod closing;
+mod context_messages;
 mod flush;
 mod names;
 mod peers;
@@ -20,6 +21,7 @@ mod routing;
 mod timeouts;
 
 pub use closing::*;
+pub use context_messages::*;
 pub use flush::*;
 pub use names::*;
 pub use peers::*;
