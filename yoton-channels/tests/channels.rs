@@ -262,19 +262,22 @@ mod inproc {
         hello.source_seq = 1;
         peer.send(hello).unwrap();
         let deadline = Instant::now() + DEADLINE;
-        let mut resent = 0;
-        while resent < 2 {
+        let mut sources = Vec::new();
+        while sources.len() < 2 {
             assert!(Instant::now() < deadline, "state not re-sent");
             let Some(p) = peer.recv_timeout(DEADLINE) else {
                 continue;
             };
             if p.slot == on_a.slot().slot() {
                 assert_eq!(&p.data[..], b"from-b");
-                resent += 1;
+                sources.push(p.source_id);
             }
         }
         // Both re-sent: a's (received from b) and b's own, forwarded by a.
-        assert_eq!(resent, 2);
+        sources.sort_unstable();
+        let mut expected = vec![a.id().get(), b.id().get()];
+        expected.sort_unstable();
+        assert_eq!(sources, expected, "who re-sent the state");
     }
 }
 

@@ -38,10 +38,20 @@ type Handler<T> = Arc<dyn Fn(&T) + Send + Sync>;
 ///
 /// let signal: Signal<String> = Signal::new();
 /// let events = signal.subscribe();
-/// let handle = signal.connect(|text: &String| assert!(!text.is_empty()));
+/// // A handler's panic is caught, so it only reports what it saw; the
+/// // checks run here.
+/// let (seen_tx, seen) = crossbeam_channel::unbounded();
+/// let handle = signal.connect(move |text: &String| {
+///     let _ = seen_tx.send(text.len());
+/// });
 /// signal.emit("hello".to_owned());
-/// assert_eq!(events.recv_timeout(Duration::from_secs(1)).unwrap(), "hello");
+/// assert_eq!(seen.recv_timeout(Duration::from_secs(10)).unwrap(), 5);
+/// assert_eq!(events.recv_timeout(Duration::from_secs(10)).unwrap(), "hello");
 /// assert!(signal.disconnect(handle));
+/// signal.emit("unheard".to_owned());
+/// assert_eq!(events.recv_timeout(Duration::from_secs(10)).unwrap(), "unheard");
+/// // The handler ran on this thread during each emit, so this is settled.
+/// assert!(seen.try_recv().is_err());
 /// ```
 pub struct Signal<T> {
     inner: Mutex<Slots<T>>,

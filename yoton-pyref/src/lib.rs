@@ -43,6 +43,12 @@ use std::time::{Duration, Instant, SystemTime};
 /// module documentation lists the arguments, commands and output lines.
 pub const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/peer.py");
 
+/// A Python node for tests beyond one hop (`python/mesh.py`): one context
+/// that binds and connects several times, publishing and subscribing on
+/// one text channel. Its module documentation lists the arguments,
+/// commands and output lines.
+pub const MESH_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/mesh.py");
+
 /// The pyzo release whose yoton is the reference.
 pub const PYZO_REQUIREMENT: &str = "pyzo==4.22.0";
 

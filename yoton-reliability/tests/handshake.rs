@@ -12,13 +12,23 @@ use yoton::{ConnectOptions, Connection, Context, TcpOptions, TcpTransport};
 use yoton_core::handshake::{MAX_LINE_LEN, REPLY_BAD_ID, REPLY_NOT_YOTON};
 use yoton_reliability::SOON;
 
-/// The host's handshake wait in these tests: short, so that the clients
-/// that must be dropped for saying nothing useful are dropped quickly.
-const HANDSHAKE: Duration = Duration::from_millis(800);
+/// The host's handshake wait where a client must be answered or dropped
+/// at once: long, so that "at once" is told from "when the wait ran out"
+/// by a bound that a loaded machine still meets.
+const HANDSHAKE: Duration = Duration::from_secs(6);
+
+/// The host's handshake wait where a client is dropped only when the wait
+/// runs out: short, so that those tests are quick. Only lower bounds are
+/// asserted against it.
+const SHORT_HANDSHAKE: Duration = Duration::from_millis(800);
 
 fn host() -> (Context, Arc<dyn Connection>) {
+    host_waiting(HANDSHAKE)
+}
+
+fn host_waiting(wait: Duration) -> (Context, Arc<dyn Connection>) {
     let ctx = Context::new();
-    let options = TcpOptions::new().with_handshake_timeout(HANDSHAKE);
+    let options = TcpOptions::new().with_handshake_timeout(wait);
     ctx.register_transport(Arc::new(TcpTransport::with_options(options).unwrap()));
     let bound = ctx.bind("localhost:0").unwrap();
     (ctx, bound)
@@ -46,22 +56,28 @@ fn until_dropped(stream: &mut TcpStream) -> (Vec<u8>, Duration) {
     (got, start.elapsed())
 }
 
-/// A real yoton peer still gets through, answered at once.
+/// A real yoton peer still gets through. How soon is not measured here:
+/// where clients stall, the tests check that they are still held when the
+/// peer is connected.
 fn real_peer_gets_through(host: &Context, bound: &Arc<dyn Connection>) {
     let client = yoton::context();
-    let start = Instant::now();
     let conn = client
         .connect_with(
             &format!("localhost:{}", bound.local_port()),
             &ConnectOptions::new().timeout(SOON),
         )
         .unwrap();
-    assert!(
-        start.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        start.elapsed()
-    );
     assert_eq!(conn.peer_id(), Some(host.id()));
+}
+
+/// Whether the host still holds `client`: nothing to read yet, and no end
+/// of stream.
+fn still_held(client: &TcpStream) -> bool {
+    client.set_nonblocking(true).unwrap();
+    let mut byte = [0u8];
+    let held = matches!((&*client).read(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);
+    client.set_nonblocking(false).unwrap();
+    held
 }
 
 #[test]
@@ -79,7 +95,10 @@ fn an_http_request_gets_the_reference_answer() {
 
 #[test]
 fn random_bytes_get_the_answer_or_are_dropped() {
-    let (ctx, bound) = host();
+    // Clients that must be answered or dropped at once go to a host with a
+    // long wait; those dropped when the wait runs out, to a short one.
+    let (ctx, prompt) = host();
+    let (slow_ctx, slow) = host_waiting(SHORT_HANDSHAKE);
     for seed in 0..8u64 {
         let mut rng = fastrand::Rng::with_seed(seed);
         let len = rng.usize(1..3 * MAX_LINE_LEN);
@@ -89,11 +108,14 @@ fn random_bytes_get_the_answer_or_are_dropped() {
             let at = rng.usize(0..len);
             bytes.splice(at..at, *b"\r\n");
         }
-        let mut client = raw(&bound);
+        let crlf = bytes.windows(2).position(|w| w == b"\r\n");
+        let at_once =
+            matches!(crlf, Some(pos) if pos + 2 <= MAX_LINE_LEN) || bytes.len() >= MAX_LINE_LEN;
+        let bound = if at_once { &prompt } else { &slow };
+        let mut client = raw(bound);
         // The host may drop the client before it has taken everything.
         let _ = client.write_all(&bytes);
         let (got, took) = until_dropped(&mut client);
-        let crlf = bytes.windows(2).position(|w| w == b"\r\n");
         match crlf {
             Some(pos) if pos + 2 <= MAX_LINE_LEN => {
                 assert_eq!(got, REPLY_NOT_YOTON.as_bytes(), "seed {seed}");
@@ -105,17 +127,19 @@ fn random_bytes_get_the_answer_or_are_dropped() {
                 assert!(took < HANDSHAKE, "seed {seed}: {took:?}");
             }
             _ => {
-                // Part of a line and silence: dropped when the wait ends.
+                // Part of a line and silence: dropped when the wait ends
+                // (until_dropped fails if it never is).
                 assert!(got.is_empty(), "seed {seed}: {got:?}");
                 assert!(
-                    took < HANDSHAKE + Duration::from_secs(2),
+                    took >= SHORT_HANDSHAKE - Duration::from_millis(100),
                     "seed {seed}: {took:?}"
                 );
             }
         }
         assert!(bound.is_waiting(), "seed {seed}");
     }
-    real_peer_gets_through(&ctx, &bound);
+    real_peer_gets_through(&ctx, &prompt);
+    real_peer_gets_through(&slow_ctx, &slow);
 }
 
 #[test]
@@ -163,22 +187,27 @@ fn the_handshake_line_limit_counts_the_line_end() {
 
 #[test]
 fn half_a_line_then_silence_is_dropped_after_the_wait() {
-    let (ctx, bound) = host();
+    let (ctx, bound) = host_waiting(SHORT_HANDSHAKE);
     let mut client = raw(&bound);
     client.write_all(b"YOTON!0123456789").unwrap();
+    // Dropped (until_dropped fails if it is not within SOON), and not
+    // before the wait ran out.
     let (got, took) = until_dropped(&mut client);
     assert!(got.is_empty(), "{got:?}");
-    assert!(took >= HANDSHAKE - Duration::from_millis(100), "{took:?}");
-    assert!(took < HANDSHAKE + Duration::from_secs(2), "{took:?}");
+    assert!(
+        took >= SHORT_HANDSHAKE - Duration::from_millis(100),
+        "{took:?}"
+    );
     real_peer_gets_through(&ctx, &bound);
 }
 
 #[test]
 fn stalled_clients_do_not_delay_a_real_peer() {
-    // The default 2 s handshake wait, which the reference client also
-    // gives up after: the real peer must be answered well within it.
-    let host = yoton::context();
-    let bound = host.bind("localhost:0").unwrap();
+    // A handshake wait longer than the test: the real peers must be
+    // connected while every stalled client is still held. A host that
+    // served clients one after the other would make them wait out the
+    // stalled ones (and the reference's client gives up after 2 s).
+    let (host, bound) = host_waiting(SOON);
     let mut stalled = Vec::new();
     for i in 0..16 {
         let mut client = raw(&bound);
@@ -189,7 +218,7 @@ fn stalled_clients_do_not_delay_a_real_peer() {
         }
         stalled.push(client);
     }
-    let mut times = Vec::new();
+    let start = Instant::now();
     for _ in 0..3 {
         // Each real peer takes the bound connection, so bind again.
         let bound = host.bind("localhost:0").unwrap();
@@ -197,18 +226,21 @@ fn stalled_clients_do_not_delay_a_real_peer() {
             stalled.push(raw(&bound));
         }
         let client = yoton::context();
-        let start = Instant::now();
         let conn = client
-            .connect(&format!("localhost:{}", bound.local_port()))
+            .connect_with(
+                &format!("localhost:{}", bound.local_port()),
+                &ConnectOptions::new().timeout(SOON),
+            )
             .unwrap();
-        times.push(start.elapsed());
         assert_eq!(conn.peer_id(), Some(host.id()));
     }
-    let start = Instant::now();
     real_peer_gets_through(&host, &bound);
-    times.push(start.elapsed());
+    let elapsed = start.elapsed();
+    let released: Vec<usize> = (0..stalled.len())
+        .filter(|&i| !still_held(&stalled[i]))
+        .collect();
     assert!(
-        times.iter().all(|t| *t < Duration::from_millis(500)),
-        "{times:?}"
+        released.is_empty() || elapsed >= SOON,
+        "stalled clients {released:?} were let go before the real peers were connected"
     );
 }

@@ -95,6 +95,8 @@ struct Checker {
     index: u32,
     state: Mutex<(Vec<u32>, u64)>,
     expected: u64,
+    /// One marker per other peer, numbered right after its messages.
+    markers: u64,
     done: crossbeam_channel::Sender<Result<(), String>>,
 }
 
@@ -116,9 +118,9 @@ impl Endpoint for Checker {
             }
             next[source as usize] += 1;
             *got += 1;
-            if *got == self.expected {
+            if *got == self.expected || *got == self.expected + self.markers {
                 let _ = self.done.send(Ok(()));
-            } else if *got > self.expected {
+            } else if *got > self.expected + self.markers {
                 let _ = self
                     .done
                     .send(Err(format!("peer {}: more than sent", self.index)));
@@ -137,6 +139,7 @@ fn peer(index: u32, peers: u32, port: u16, each: u32, ready: &Barrier, go: &Barr
         index,
         state: Mutex::new((vec![0; peers as usize], 0)),
         expected: u64::from(each) * u64::from(peers - 1),
+        markers: u64::from(peers - 1),
         done,
     };
     ctx.register_endpoint(
@@ -149,7 +152,9 @@ fn peer(index: u32, peers: u32, port: u16, each: u32, ready: &Barrier, go: &Barr
     let conn = ctx.connect(&format!("localhost:{port}")).unwrap();
     ready.wait();
     go.wait();
-    for seq in 0..each {
+    // The last number, `each`, is the marker: everything this peer sent,
+    // and any copy the hub made of it, is ahead of it on every link.
+    for seq in 0..=each {
         let mut message = Vec::with_capacity(8);
         message.extend_from_slice(&index.to_le_bytes());
         message.extend_from_slice(&seq.to_le_bytes());
@@ -164,6 +169,12 @@ fn peer(index: u32, peers: u32, port: u16, each: u32, ready: &Barrier, go: &Barr
     // Everyone has everything from this peer once its own messages are
     // written; its close goes after them.
     conn.flush(SOON).unwrap();
+    // Then every other peer's marker: a repeated or extra message would
+    // have come before it, out of turn, and failed the check.
+    match finished.recv_timeout(SOON) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("{e}"),
+        Err(_) => panic!("peer {index}: the markers did not arrive"),
+    }
     conn.close(None);
-    assert!(finished.try_recv().is_err(), "peer {index}: more than sent");
 }

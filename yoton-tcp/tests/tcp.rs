@@ -124,7 +124,14 @@ fn http_client_gets_the_reference_answer_and_the_port_keeps_waiting() {
 
 #[test]
 fn a_stalled_client_does_not_delay_a_real_peer() {
-    let host = context();
+    // A long handshake wait on the host, so that "the real peer got through
+    // first" is an ordering the test can see: the stalled client is still
+    // held when the peer is connected. The reference would make the peer
+    // wait out the stalled client instead.
+    let wait = Duration::from_secs(6);
+    let host = yoton_core::Context::new();
+    let options = TcpOptions::new().with_handshake_timeout(wait);
+    host.register_transport(Arc::new(TcpTransport::with_options(options).unwrap()));
     let bound = host.bind("localhost:0").unwrap();
     let mut stalled = TcpStream::connect(("127.0.0.1", bound.local_port())).unwrap();
     stalled.write_all(b"YOTON!12").unwrap();
@@ -136,18 +143,32 @@ fn a_stalled_client_does_not_delay_a_real_peer() {
             &ConnectOptions::new().timeout(SOON),
         )
         .unwrap();
-    // The reference makes the peer wait out the stalled client's 2 s.
-    assert!(
-        start.elapsed() < Duration::from_millis(1000),
-        "{:?}",
-        start.elapsed()
-    );
     assert_eq!(conn.peer_id(), Some(host.id()));
-    // The stalled client is dropped without a reply once its time is up.
+    let connected_after = start.elapsed();
+    stalled.set_nonblocking(true).unwrap();
+    let mut byte = [0u8];
+    match stalled.read(&mut byte) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => {
+            // Only a machine stalled for the whole wait gets here honestly.
+            assert!(
+                connected_after >= wait,
+                "the stalled client was let go before the peer connected: {other:?}"
+            );
+        }
+    }
+    // Once its time is up, the stalled client is dropped without a reply:
+    // end of stream or a reset, not a read that times out.
+    stalled.set_nonblocking(false).unwrap();
     stalled.set_read_timeout(Some(SOON)).unwrap();
     let mut rest = Vec::new();
-    let _ = stalled.read_to_end(&mut rest);
+    match stalled.read_to_end(&mut rest) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the stalled client was not dropped: {e}"),
+    }
     assert!(rest.is_empty(), "{rest:?}");
+    assert!(start.elapsed() >= wait, "dropped before its wait ran out");
 }
 
 #[test]
@@ -161,6 +182,20 @@ fn a_context_cannot_connect_to_itself() {
     assert!(bound.is_waiting());
     let other = context();
     other.connect(&addr(bound.local_port())).unwrap();
+}
+
+/// Holds every port in `ports` on 127.0.0.1 for `ctx`, as far as it is
+/// free; a port something else holds is just as taken.
+fn occupy(ctx: &yoton_core::Context, ports: &[u16]) -> Vec<(u16, Arc<dyn Connection>)> {
+    let mut held = Vec::new();
+    for &port in ports {
+        match ctx.bind(&addr(port)) {
+            Ok(bound) => held.push((port, bound)),
+            Err(Error::Bind { source, .. }) if source.kind() == std::io::ErrorKind::AddrInUse => {}
+            Err(e) => panic!("bind {port}: {e}"),
+        }
+    }
+    held
 }
 
 #[test]
@@ -180,12 +215,46 @@ fn max_tries_steps_over_taken_ports() {
         .unwrap();
     let candidates: Vec<u16> = port_candidates(port, 5).collect();
     assert!(second.local_port() != port && candidates.contains(&second.local_port()));
-    // With the next candidate taken too, two tries find nothing.
-    if second.local_port() == port + 1 {
-        match ctx.bind_with(&addr(port), &BindOptions::new().max_tries(2)) {
-            Err(Error::NoFreePort { tries, start }) => assert_eq!((tries, start), (2, port)),
-            other => panic!("unexpected {other:?}"),
-        }
+    // With every port that the search tries taken (by the documented step
+    // rule: +1, +1, +1, +2, +2, ...), it finds nothing.
+    let candidates: Vec<u16> = port_candidates(port, 6).collect();
+    let mut held = occupy(&ctx, &candidates);
+    match ctx.bind_with(&addr(port), &BindOptions::new().max_tries(6)) {
+        Err(Error::NoFreePort { tries, start }) => assert_eq!((tries, start), (6, port)),
+        other => panic!("unexpected {other:?}"),
+    }
+    // Free the last candidate only: the search lands exactly there.
+    if let Some(at) = held.iter().position(|(p, _)| *p == candidates[5]) {
+        let (last, bound) = held.swap_remove(at);
+        bound.close(None);
+        let found = ctx
+            .bind_with(&addr(port), &BindOptions::new().max_tries(6))
+            .unwrap();
+        assert_eq!(found.local_port(), last);
+    }
+}
+
+#[test]
+fn max_tries_stops_at_the_last_port() {
+    // Above the ephemeral range (61000 and up on Linux by default), so no
+    // outgoing connection takes these ports by chance.
+    let ctx = context();
+    let tail = [65533u16, 65534, 65535];
+    let mut held = occupy(&ctx, &tail);
+    // 100 tries from 65533 reach only three ports before 65535 ends them.
+    match ctx.bind_with(&addr(65533), &BindOptions::new().max_tries(100)) {
+        Err(Error::NoFreePort { start, .. }) => assert_eq!(start, 65533),
+        other => panic!("unexpected {other:?}"),
+    }
+    if let Some(at) = held.iter().position(|(p, _)| *p == 65535) {
+        let (_, bound) = held.swap_remove(at);
+        bound.close(None);
+        let found = ctx
+            .bind_with(&addr(65533), &BindOptions::new().max_tries(100))
+            .unwrap();
+        assert_eq!(found.local_port(), 65535);
+    } else {
+        println!("65535 is held by something else: the landing check is left out");
     }
 }
 
@@ -199,10 +268,13 @@ fn the_port_is_free_again_once_hosting_and_once_closed() {
     let again = host.bind(&addr(port)).unwrap();
     assert_eq!(again.local_port(), port);
 
+    // Closing a waiting connection has nothing to linger for. The bound
+    // only catches a close that hangs; how soon the accept loop stops is
+    // a matter of its poll interval, not of what this test shows.
     let start = Instant::now();
     again.close(None);
     assert!(
-        start.elapsed() < Duration::from_millis(500),
+        start.elapsed() < Duration::from_secs(5),
         "{:?}",
         start.elapsed()
     );
@@ -303,8 +375,10 @@ fn timedout_goes_true_on_silence_and_false_when_bytes_come() {
     let event = timedout.recv_timeout(SOON).unwrap();
     let silent = start.elapsed();
     assert!(event.timed_out);
+    // Not before the 0.5 s timeout (less a little for the clocks). How
+    // soon after it is the simulated-time tests' to say: here the wait
+    // above only catches a timeout that never comes.
     assert!(silent >= Duration::from_millis(400), "{silent:?}");
-    assert!(silent < Duration::from_millis(2000), "{silent:?}");
     // Half a header is enough: any byte counts.
     stream
         .write_all(&Package::heartbeat().header()[..20])

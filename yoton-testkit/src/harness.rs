@@ -193,13 +193,5 @@ pub(crate) fn expect_numbered(rx: &Receiver<Delivery>, prefix: &str, n: usize) {
     }
 }
 
-/// Asserts that nothing more arrives for a short while: used after all
-/// expected messages are in, to catch duplicates.
-pub(crate) fn assert_quiet<T: std::fmt::Debug>(rx: &Receiver<T>, what: &str) {
-    if let Ok(extra) = rx.recv_timeout(Duration::from_millis(200)) {
-        panic!("unexpected {what}: {extra:?}");
-    }
-}
-
 /// The slot the cases send on.
 pub(crate) const SLOT: Slot = Slot::new(0x5107_c0de);

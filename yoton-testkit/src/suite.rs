@@ -99,6 +99,11 @@ macro_rules! __with_case_names {
             packages_for_unregistered_slots_are_dropped_quietly,
             many_concurrent_senders,
             one_context_hosts_many_peers,
+            // Context messages, the startup queue's bound, panicking code.
+            close_connection_from_the_peer_closes_its_link,
+            close_connection_from_another_context_leaves_the_link_open,
+            the_startup_queue_drops_the_oldest_beyond_its_bound,
+            panicking_handlers_do_not_stop_the_transport,
         }
     };
 }

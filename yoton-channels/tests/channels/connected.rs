@@ -123,16 +123,22 @@ fn the_received_signal_covers_every_message() {
     let (a, b) = pair();
     let out = PubChannel::<String>::new(&a, "signal").unwrap();
     let sub = SubChannel::<String>::new(&b, "signal").unwrap();
-    let counted = Arc::new(AtomicUsize::new(0));
-    let c = Arc::clone(&counted);
+    // A handler's panic is caught by the signal: it only reports what it
+    // saw, and the checks run here.
+    let (seen_tx, seen) = crossbeam_channel::unbounded::<usize>();
     let _handler = sub.received().connect(move |n: &usize| {
-        assert!(*n > 0);
-        c.fetch_add(*n, Ordering::SeqCst);
+        let _ = seen_tx.send(*n);
     });
     for i in 0..500 {
         out.send(&i.to_string()).unwrap();
     }
-    wait_until(|| counted.load(Ordering::SeqCst) == 500);
+    let mut counted = 0;
+    while counted < 500 {
+        let n = seen.recv_timeout(DEADLINE).expect("a received event in time");
+        assert!(n > 0, "a received event for no message");
+        counted += n;
+    }
+    assert_eq!(counted, 500);
     assert_eq!(sub.recv_all().len(), 500);
 }
 
@@ -300,6 +306,15 @@ fn next_word(wire: &Receiver<Delivery>) -> String {
     text_of(&wire.recv_timeout(DEADLINE).expect("a sync word in time"))
 }
 
+/// The sub says `word` now: every word already on the wire is `word`, and
+/// so is the next one said (at the latest the 4 s repetition).
+fn expect_word_from_now_on(wire: &Receiver<Delivery>, word: &str) {
+    for said in wire.try_iter() {
+        assert_eq!(text_of(&said), word, "said before the marker");
+    }
+    assert_eq!(next_word(wire), word, "the repeated word");
+}
+
 #[test]
 fn sync_mode_says_full_and_ok_at_the_reference_thresholds() {
     let (a, b) = pair();
@@ -316,14 +331,18 @@ fn sync_mode_says_full_and_ok_at_the_reference_thresholds() {
         a.send(slot, i.to_string()).unwrap();
     }
     wait_until(|| sub.pending() == 32);
-    // 32 waiting is not more than 32: nothing said. One more is.
+    // 32 waiting is not more than 32: still "ok". The marker is the next
+    // repetition of the word (every 4 s), said after the queue reached 32;
+    // anything said before it must be "ok" too.
+    expect_word_from_now_on(&words, "ok");
+    // One more is.
     a.send(slot, "32").unwrap();
     assert_eq!(next_word(&words), "full");
     assert!(sub.pending() > 32);
-    // Down to 16 is not fewer than 16; 15 is.
+    // Down to 16 is not fewer than 16: still "full"; 15 is.
     recv_n(&sub, 33 - 16);
     assert_eq!(sub.pending(), 16);
-    assert!(words.try_recv().is_err());
+    expect_word_from_now_on(&words, "full");
     recv_n(&sub, 1);
     assert_eq!(next_word(&words), "ok");
     // Full again, then turning sync mode off releases the pub side.
@@ -364,8 +383,11 @@ fn sync_mode_repeats_its_word_every_four_seconds() {
     let t0 = Instant::now();
     assert_eq!(next_word(&words), "ok");
     let gap = t0.elapsed();
+    // Not before 4 s; the upper bound only has to stay under the 10 s
+    // after which a pub forgets a `full`, which is what the repetition is
+    // for, and is loose so that a loaded machine does not fail it.
     assert!(
-        gap >= Duration::from_millis(3900) && gap < Duration::from_secs(6),
+        gap >= Duration::from_millis(3900) && gap < Duration::from_secs(9),
         "{gap:?}"
     );
 }

@@ -11,14 +11,17 @@
 //! [`STEP_DEADLINE`]: crate::STEP_DEADLINE
 
 mod closing;
+mod context_messages;
 mod flush;
 mod names;
 mod peers;
 mod properties;
+mod quiet;
 mod routing;
 mod timeouts;
 
 pub use closing::*;
+pub use context_messages::*;
 pub use flush::*;
 pub use names::*;
 pub use peers::*;

@@ -7,9 +7,9 @@ use bytes::Bytes;
 use crossbeam_channel::Sender;
 use yoton_core::{Connection, Context, Delivery, Direction, Endpoint, Package, Slot};
 
+use crate::cases::quiet::{expect_marker_next, expect_nothing_waiting};
 use crate::harness::{
-    SLOT, assert_quiet, bind, context, expect_numbered, expect_texts, join, listen, next, pair,
-    texts,
+    SLOT, bind, context, expect_numbered, expect_texts, join, listen, next, pair, texts,
 };
 use crate::{STEP_DEADLINE, TransportUnderTest};
 
@@ -76,11 +76,18 @@ pub fn new_connection_reaches_outgoing_endpoints(ut: &dyn TransportUnderTest) {
         Arc::new(Announced(Mutex::new(tx))),
     )
     .expect("a free slot");
+    let marks = listen(&host, Slot::from_name("marker"));
     let client = context(ut);
     let _link = join(ut, &host, &client);
     rx.recv_timeout(STEP_DEADLINE)
         .expect("the host heard NEW_CONNECTION");
-    assert_quiet(&rx, "second announcement");
+    // The client's next message comes after its announcement on the link,
+    // and the host handles both in order.
+    client
+        .send(Slot::from_name("marker"), "after")
+        .expect("send");
+    expect_marker_next(&marks, "after", "message");
+    expect_nothing_waiting(&rx, "second announcement");
 }
 
 /// a - b - c in a line: what a sends reaches b and c once, in order, and
@@ -98,8 +105,16 @@ pub fn routing_in_a_line(ut: &dyn TransportUnderTest) {
     c.send(SLOT, "c0").expect("send");
     expect_numbered(&at_a, "c", 1);
     expect_numbered(&at_b, "c", 1);
-    assert_quiet(&at_c, "a context's own message delivered back to it");
-    assert_quiet(&at_a, "duplicate");
+    // Sent once everyone has c0: an echo of c0 to c, or a second c0 at a,
+    // would be queued ahead of these on the same links.
+    a.send(SLOT, "from a, after").expect("send");
+    c.send(SLOT, "from c, after").expect("send");
+    expect_marker_next(
+        &at_c,
+        "from a, after",
+        "a context's own message delivered back to it",
+    );
+    expect_marker_next(&at_a, "from c, after", "duplicate");
 }
 
 /// a, b and c all joined: every message arrives once at each other
@@ -124,7 +139,22 @@ pub fn routing_in_a_triangle_without_duplicates_or_loops(ut: &dyn TransportUnder
             .collect();
         expected.sort();
         assert_eq!(got, expected, "at context {i}");
-        assert_quiet(rx, "duplicate or looping message");
+    }
+    // Each context has every message now, and passed each on before it
+    // took it: a duplicate or a loop through it would be queued ahead of
+    // what it sends next. So each inbox must hold exactly the two markers
+    // of the others next.
+    for (i, ctx) in [&a, &b, &c].iter().enumerate() {
+        ctx.send(SLOT, format!("marker {i}")).expect("send");
+    }
+    for (i, rx) in rx.iter().enumerate() {
+        let mut got = texts(rx, 2);
+        got.sort();
+        let expected: Vec<String> = (0..3)
+            .filter(|&j| j != i)
+            .map(|j| format!("marker {j}"))
+            .collect();
+        assert_eq!(got, expected, "duplicate or looping message at context {i}");
     }
 }
 
@@ -140,10 +170,19 @@ pub fn dest_id_is_respected(ut: &dyn TransportUnderTest) {
         package.dest_id = dest.get();
         a.send_package(package).expect("send");
     }
+    a.send(SLOT, "for all, after").expect("send");
     assert_eq!(texts(&at_c, 1), ["for c"]);
     assert_eq!(texts(&at_b, 1), ["for b"]);
-    assert_quiet(&at_b, "delivery of a package for another context");
-    assert_quiet(&at_c, "delivery of a package for another context");
+    expect_marker_next(
+        &at_b,
+        "for all, after",
+        "delivery of a package for another context",
+    );
+    expect_marker_next(
+        &at_c,
+        "for all, after",
+        "delivery of a package for another context",
+    );
 }
 
 /// Slot, source, sequence numbers, destination fields and data cross the
@@ -244,8 +283,10 @@ pub fn empty_messages_never_reach_an_endpoint(ut: &dyn TransportUnderTest) {
     p.host.send(SLOT, Bytes::new()).expect("send empty");
     p.host.send(SLOT, "").expect("send empty");
     p.host.send(SLOT, "not empty").expect("send");
+    p.host.send(SLOT, Bytes::new()).expect("send empty");
+    p.host.send(SLOT, "after").expect("send");
     assert_eq!(texts(&rx, 1), ["not empty"]);
-    assert_quiet(&rx, "an empty message");
+    expect_marker_next(&rx, "after", "an empty message");
     assert!(p.conn.is_connected(), "an empty message closed the link");
     assert!(p.bound.is_connected());
 }
@@ -320,7 +361,12 @@ pub fn one_context_hosts_many_peers(ut: &dyn TransportUnderTest) {
         if i != 2 {
             assert_eq!(texts(rx, 1), ["from 2"], "peer {i}");
         }
-        assert_quiet(rx, "duplicate");
+    }
+    // The host passed "from 2" on before it took it: a duplicate, or
+    // "from 2" back to its sender, would be queued ahead of this.
+    host.send(SLOT, "after").expect("send");
+    for (i, rx) in inboxes.iter().enumerate() {
+        expect_marker_next(rx, "after", &format!("duplicate at peer {i}"));
     }
     for (bound, _) in &links {
         assert_eq!(bound.local_id(), host.id());
