@@ -27,12 +27,19 @@ pub struct SlotName {
     slot: Slot,
 }
 
+/// The text without the characters at its ends that Python's
+/// `str.strip()` removes: Unicode white space, and the separators U+001C
+/// to U+001F, which Python counts as space and Rust's `trim` does not.
+fn python_strip(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
 impl SlotName {
     /// The slot of a channel with this base name, message type name and
     /// pattern (such as `pub-sub`).
     pub fn new(base: &str, type_name: &str, pattern: &str) -> SlotName {
         let name = format!("{base}.{type_name}.{pattern}");
-        let slot = Slot::from_name(&name.trim().to_lowercase());
+        let slot = Slot::from_name(&python_strip(&name).to_lowercase());
         SlotName { name, slot }
     }
 

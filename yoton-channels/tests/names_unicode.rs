@@ -28,7 +28,7 @@ const SAME: [&str; 4] = [
 /// Names whose normalized forms are worth comparing with the reference:
 /// special lower-casings (final sigma, dotted I, sharp s), scripts without
 /// case, and Unicode white space at the ends.
-const TRICKY: [&str; 14] = [
+const TRICKY: [&str; 16] = [
     "Chat",
     "  Chat",
     "CHAT\u{2003}",
@@ -43,6 +43,8 @@ const TRICKY: [&str; 14] = [
     "\u{85}next line",
     "\u{a0}no break",
     "\u{200b}zero width",
+    "\u{1f}unit separator",
+    "\u{1c}file separator",
 ];
 
 #[test]

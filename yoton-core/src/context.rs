@@ -260,6 +260,9 @@ pub(crate) struct ContextShared {
     /// for every package.
     connections_version: AtomicU64,
     receiving: Mutex<Router>,
+    /// Held while accepted packages are passed on and delivered, so that
+    /// they leave in the order the router accepted them.
+    delivering: Mutex<()>,
     endpoints: RwLock<Endpoints>,
     startup_dropped: AtomicU64,
     /// Packages that arrived for a slot with no incoming endpoint here.
@@ -316,6 +319,7 @@ impl Context {
                 connections: Mutex::new(Arc::new(Vec::new())),
                 connections_version: AtomicU64::new(0),
                 receiving: Mutex::new(Router::new(id.get())),
+                delivering: Mutex::new(()),
                 endpoints: RwLock::new(Endpoints::default()),
                 startup_dropped: AtomicU64::new(0),
                 unrouted: AtomicU64::new(0),
@@ -809,8 +813,8 @@ impl ContextShared {
             .collect();
         let mut here: Vec<Delivery> = Vec::with_capacity(packages.len());
         let mut forward: Vec<Package> = Vec::new();
+        let mut router = lock(&self.receiving);
         {
-            let mut router = lock(&self.receiving);
             for package in packages.drain(..) {
                 #[cfg(not(feature = "test-util"))]
                 let route = router.route(&package, !others.is_empty());
@@ -828,18 +832,31 @@ impl ContextShared {
                 }
             }
         }
+        // Packages of one source can reach this context over several links,
+        // on several receiving threads: they are passed on and delivered in
+        // the order they were accepted. The delivery lock is taken before
+        // the router's is let go, so the next batch accepted waits for this
+        // one; the router is free meanwhile.
+        let delivering = lock(&self.delivering);
+        drop(router);
+        let mut queued_on = Vec::new();
         if !forward.is_empty() {
             for connection in &others {
-                let queued = forward
+                if forward
                     .iter()
-                    .all(|package| connection.send_package(package).is_ok());
-                if queued {
-                    let _ = connection.wait_for_room();
+                    .all(|package| connection.send_package(package).is_ok())
+                {
+                    queued_on.push(connection);
                 }
             }
         }
         if !here.is_empty() {
             self.deliver(here);
+        }
+        drop(delivering);
+        // Backpressure once nothing is held.
+        for connection in queued_on {
+            let _ = connection.wait_for_room();
         }
     }
 
@@ -904,7 +921,17 @@ impl ContextShared {
         let Some(slot) = slot else { return };
         let endpoint = self.endpoints_read().incoming.get(&slot).cloned();
         match endpoint {
-            Some(endpoint) => endpoint.deliver(batch),
+            Some(endpoint) => {
+                // An endpoint that panics must not take the receiving thread
+                // (and so the link, silently) with it; what it was handed is
+                // lost to it alone.
+                let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    endpoint.deliver(batch);
+                }));
+                if delivered.is_err() {
+                    tracing::error!(%slot, "an endpoint panicked while taking its packages");
+                }
+            }
             None => {
                 let before = self
                     .unrouted

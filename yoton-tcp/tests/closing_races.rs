@@ -143,9 +143,10 @@ fn close_releases_threads_blocked_in_send_flush_and_wait_for_room() {
         let conn = Arc::clone(&conn);
         thread::spawn(move || conn.flush(SOON))
     };
+    // A second sender, which waits for room in the full send queue.
     let waiter = {
-        let conn = Arc::clone(&conn);
-        thread::spawn(move || conn.wait_for_room())
+        let client = client.clone();
+        thread::spawn(move || client.send(pub_slot("deaf", "bin"), vec![8u8; 64 * 1024]))
     };
 
     let start = Instant::now();
@@ -166,8 +167,8 @@ fn close_releases_threads_blocked_in_send_flush_and_wait_for_room() {
         Err(Error::Closed { reason: r }) => assert_eq!(r, reason::CLOSED_ON_COMMAND),
         other => panic!("a flush cut short by close: {other:?}"),
     }
-    // Waiting for room ends too, either way.
-    let _ = join_in_time("the wait for room", waiter);
+    // Waiting for room ends too: the package is dropped with the link.
+    join_in_time("the wait for room", waiter).expect("send returns");
     drop(stream);
 }
 

@@ -104,6 +104,7 @@ macro_rules! __with_case_names {
             close_connection_from_another_context_leaves_the_link_open,
             the_startup_queue_drops_the_oldest_beyond_its_bound,
             panicking_handlers_do_not_stop_the_transport,
+            a_panicking_endpoint_does_not_stop_the_link,
         }
     };
 }

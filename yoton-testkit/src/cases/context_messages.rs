@@ -1,14 +1,14 @@
 //! Context messages and misbehaving user code: `CLOSE_CONNECTION` from a
-//! peer, the startup queue's bound, and signal handlers that panic on
-//! the transport's thread.
+//! peer, the startup queue's bound, and signal handlers and endpoints that
+//! panic on the transport's thread.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use yoton_core::{ClosedEvent, ContextId, Package, Slot, reason};
+use yoton_core::{ClosedEvent, ContextId, Delivery, Direction, Endpoint, Package, Slot, reason};
 
 use crate::cases::quiet::expect_marker_next;
-use crate::harness::{SLOT, bind, context, listen, next, wait_connected};
+use crate::harness::{SLOT, bind, context, expect_numbered, listen, next, pair, wait_connected};
 use crate::{STEP_DEADLINE, TransportUnderTest};
 
 /// How many packages the startup queue keeps, as the reference.
@@ -129,4 +129,41 @@ pub fn panicking_handlers_do_not_stop_the_transport(ut: &dyn TransportUnderTest)
     assert!(calls.load(Ordering::SeqCst) >= 3, "the handlers ran");
     host.send(SLOT, "still going").expect("send");
     expect_marker_next(&rx, "still going", "message");
+}
+
+#[derive(Debug)]
+struct Panicking(AtomicUsize);
+
+impl Endpoint for Panicking {
+    fn deliver(&self, deliveries: &mut Vec<Delivery>) {
+        self.0.fetch_add(deliveries.len(), Ordering::SeqCst);
+        deliveries.clear();
+        panic!("an endpoint that panics");
+    }
+}
+
+/// An endpoint that panics on the receiving thread harms neither the
+/// link nor the other endpoints: what follows is still delivered.
+pub fn a_panicking_endpoint_does_not_stop_the_link(ut: &dyn TransportUnderTest) {
+    let p = pair(ut);
+    let bad_slot = Slot::new(0xbad_5107);
+    let bad = Arc::new(Panicking(AtomicUsize::new(0)));
+    p.host
+        .register_endpoint(Direction::Incoming, bad_slot, "panics", bad.clone())
+        .expect("a free slot");
+    let rx = listen(&p.host, SLOT);
+    for i in 0..3 {
+        p.client.send(bad_slot, "to the bad one").expect("send");
+        p.client.send(SLOT, format!("m{i}")).expect("send");
+    }
+    expect_numbered(&rx, "m", 3);
+    assert!(
+        bad.0.load(Ordering::SeqCst) >= 1,
+        "the bad endpoint was called"
+    );
+    assert!(p.conn.is_connected() && p.bound.is_connected());
+    // The other direction goes on too.
+    let back = listen(&p.client, SLOT);
+    p.host.send(SLOT, "back").expect("send");
+    expect_marker_next(&back, "back", "message");
 }
