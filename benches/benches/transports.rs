@@ -39,6 +39,13 @@ fn oneway(c: &mut Criterion) {
             b.iter_custom(|iters| pair.oneway(&data, iters))
         });
         drop(pair);
+        #[cfg(unix)]
+        {
+            let pair = ChannelPair::ipc(Pattern::Oneway);
+            group.bench_function(BenchmarkId::from_parameter("ipc"), |b| {
+                b.iter_custom(|iters| pair.oneway(&data, iters))
+            });
+        }
         let raw = RawPair::new(Pattern::Oneway);
         group.bench_function(BenchmarkId::from_parameter("raw-tcp"), |b| {
             b.iter_custom(|iters| raw.oneway(&data, iters))
@@ -62,6 +69,13 @@ fn roundtrip(c: &mut Criterion) {
         b.iter_custom(|iters| pair.roundtrips(&data, iters))
     });
     drop(pair);
+    #[cfg(unix)]
+    {
+        let pair = ChannelPair::ipc(Pattern::Roundtrip);
+        group.bench_function(BenchmarkId::from_parameter("ipc"), |b| {
+            b.iter_custom(|iters| pair.roundtrips(&data, iters))
+        });
+    }
     let raw = RawPair::new(Pattern::Roundtrip);
     group.bench_function(BenchmarkId::from_parameter("raw-tcp"), |b| {
         b.iter_custom(|iters| raw.roundtrips(&data, iters))

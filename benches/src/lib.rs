@@ -84,6 +84,12 @@ impl ChannelPair {
         ChannelPair::new("tcp://127.0.0.1:0", pattern)
     }
 
+    /// A pair linked over a Unix domain socket (`ipc://`).
+    #[cfg(unix)]
+    pub fn ipc(pattern: Pattern) -> ChannelPair {
+        ChannelPair::new("ipc://", pattern)
+    }
+
     fn new(address: &str, pattern: Pattern) -> ChannelPair {
         let sender = yoton::context();
         let receiver = yoton::context();
@@ -96,6 +102,8 @@ impl ChannelPair {
         let bound = sender.bind(address).expect("bind");
         let peer = if address.starts_with("inproc") {
             format!("inproc://{}", bound.local_host())
+        } else if address.starts_with("ipc") {
+            format!("ipc://{}", bound.local_host())
         } else {
             format!("tcp://127.0.0.1:{}", bound.local_port())
         };

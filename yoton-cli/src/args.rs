@@ -139,6 +139,9 @@ pub(crate) enum BenchTransport {
     Tcp,
     /// yoton in-process, two contexts in one process.
     Inproc,
+    /// yoton over Unix domain sockets (`ipc://`), publisher and subscriber
+    /// in two processes, as over TCP (not part of `all`).
+    Ipc,
     /// The same bytes over plain TCP sockets, two processes.
     RawTcp,
     /// Round trips over plain TCP sockets that both ends busy-poll (the

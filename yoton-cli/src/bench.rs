@@ -157,6 +157,7 @@ pub(crate) fn transport_name(transport: BenchTransport) -> &'static str {
     match transport {
         BenchTransport::Tcp => "tcp",
         BenchTransport::Inproc => "inproc",
+        BenchTransport::Ipc => "ipc",
         BenchTransport::RawTcp => "raw-tcp",
         BenchTransport::RawTcpSpin => "raw-tcp-spin",
         BenchTransport::RawInproc => "raw-inproc",
@@ -271,6 +272,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
             BenchTransport::RawTcpSpin => raw::measure_spin(case),
             BenchTransport::RawInproc => raw::measure_inproc(case),
             BenchTransport::Tcp => channels::measure_tcp(case),
+            BenchTransport::Ipc => channels::measure_ipc(case),
             BenchTransport::Inproc => channels::measure_inproc(case),
             BenchTransport::All => unreachable!("plan() expands `all`"),
         }

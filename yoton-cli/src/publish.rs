@@ -71,11 +71,8 @@ fn publish(context: &Context, args: &PubArgs) -> Result<(), Failure> {
         let deadline = args.wait_peer.map(|wait| Instant::now() + wait);
         match session::wait_for_peer(&connection, deadline) {
             Arrival::Connected => {
-                let protocol = yoton::Address::parse(&endpoint.address)
-                    .map_err(yoton::Error::from)?
-                    .protocol()
-                    .to_owned();
-                session::announce_connected(&connection, &protocol);
+                let place = session::Place::of(context, &endpoint.address)?;
+                session::announce_connected(&connection, &place);
             }
             Arrival::TimedOut => {
                 return Err(Failure::TimedOut(format!(

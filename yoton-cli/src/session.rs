@@ -32,28 +32,58 @@ pub(crate) fn open(
     address: &str,
     bind: bool,
 ) -> Result<Arc<dyn Connection>, Failure> {
-    let parsed = Address::parse(address).map_err(yoton::Error::from)?;
+    let place = Place::of(context, address)?;
     if bind {
         let connection = context.bind(address)?;
-        announce_waiting(&connection, parsed.protocol());
+        announce_waiting(&connection, &place);
         Ok(connection)
     } else {
         let options = ConnectOptions::new().timeout(CONNECT_TIMEOUT);
         let connection = context.connect_with(address, &options)?;
-        announce_connected(&connection, parsed.protocol());
+        announce_connected(&connection, &place);
         Ok(connection)
     }
 }
 
+/// The kind of place a command's connections are at: the address protocol,
+/// and whether its addresses have ports (`tcp`) or are names and paths
+/// (`ipc`, `inproc`).
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    protocol: String,
+    ports: bool,
+}
+
+impl Place {
+    /// The place of `address`, as the context's transport reads it.
+    pub(crate) fn of(context: &Context, address: &str) -> Result<Place, Failure> {
+        let parsed = context.parse_address(address)?;
+        let ports = context.transport(parsed.protocol())?.has_ports();
+        Ok(Place {
+            protocol: parsed.protocol().to_owned(),
+            ports,
+        })
+    }
+
+    /// The address of one end, from a connection's host and port.
+    pub(crate) fn at(&self, host: &str, port: u16) -> Address {
+        if self.ports {
+            Address::new(&self.protocol, host, port)
+        } else {
+            Address::named(&self.protocol, host)
+        }
+    }
+}
+
 /// Says on stderr where a bound connection waits.
-pub(crate) fn announce_waiting(connection: &Arc<dyn Connection>, protocol: &str) {
-    let local = Address::new(protocol, &connection.local_host(), connection.local_port());
+pub(crate) fn announce_waiting(connection: &Arc<dyn Connection>, place: &Place) {
+    let local = place.at(&connection.local_host(), connection.local_port());
     note(&format!("waiting for a peer on {local}"));
 }
 
 /// Says on stderr who the peer is.
-pub(crate) fn announce_connected(connection: &Arc<dyn Connection>, protocol: &str) {
-    let peer = Address::new(protocol, &connection.peer_host(), connection.peer_port());
+pub(crate) fn announce_connected(connection: &Arc<dyn Connection>, place: &Place) {
+    let peer = place.at(&connection.peer_host(), connection.peer_port());
     let id = connection
         .peer_id()
         .map_or_else(|| "unknown".to_owned(), |id| id.to_string());

@@ -12,8 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use yoton::{
-    Address, ClosedEvent, ConnectOptions, Connection, Context, MessageType, RecvTimeoutError,
-    SubChannel,
+    ClosedEvent, ConnectOptions, Connection, Context, MessageType, RecvTimeoutError, SubChannel,
 };
 
 use crate::args::{MessageType as Kind, SubArgs};
@@ -40,7 +39,7 @@ pub(crate) fn run(args: &SubArgs) -> Result<(), Failure> {
 struct Link<'a> {
     context: &'a Context,
     args: &'a SubArgs,
-    protocol: String,
+    place: session::Place,
     /// `None` while a connecting subscriber tries to connect again.
     connection: Option<Arc<dyn Connection>>,
     closed: crossbeam_channel::Receiver<ClosedEvent>,
@@ -60,7 +59,7 @@ impl Link<'_> {
     fn announce_peer(&mut self) {
         if let Some(connection) = &self.connection {
             if !self.announced && connection.peer_id().is_some() {
-                session::announce_connected(connection, &self.protocol);
+                session::announce_connected(connection, &self.place);
                 self.announced = true;
             }
         }
@@ -77,7 +76,7 @@ impl Link<'_> {
                 .connect_with(&self.args.endpoint.address, &options)
             {
                 Ok(connection) => {
-                    session::announce_connected(&connection, &self.protocol);
+                    session::announce_connected(&connection, &self.place);
                     self.watch(connection);
                 }
                 Err(yoton::Error::Connect { .. }) => {}
@@ -93,13 +92,11 @@ impl Link<'_> {
         self.connection = None;
         if self.args.endpoint.bind {
             // Bind where the peer found us, also when port 0 chose the port.
-            let again = Address::new(
-                &self.protocol,
-                &connection.local_host(),
-                connection.local_port(),
-            );
+            let again = self
+                .place
+                .at(&connection.local_host(), connection.local_port());
             let connection = self.context.bind(&again.to_string())?;
-            session::announce_waiting(&connection, &self.protocol);
+            session::announce_waiting(&connection, &self.place);
             self.watch(connection);
         } else {
             session::note(&format!(
@@ -121,14 +118,11 @@ fn receive<M: MessageType>(
     // after the handshake is missed.
     let channel = SubChannel::<M>::new(context, &endpoint.slot).map_err(Failure::error)?;
     let connection = session::open(context, &endpoint.address, endpoint.bind)?;
-    let protocol = Address::parse(&endpoint.address)
-        .map_err(yoton::Error::from)?
-        .protocol()
-        .to_owned();
+    let place = session::Place::of(context, &endpoint.address)?;
     let mut link = Link {
         context,
         args,
-        protocol,
+        place,
         closed: connection.closed().subscribe(),
         connection: Some(connection),
         announced: !endpoint.bind,

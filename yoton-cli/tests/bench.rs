@@ -184,7 +184,12 @@ fn the_floors_measure_round_trips_of_any_size_and_refuse_one_way() {
 
 #[test]
 fn flags_narrow_the_run_to_one_transport_and_size() {
-    for transport in ["tcp", "raw-tcp", "inproc"] {
+    let transports: &[&str] = if cfg!(unix) {
+        &["tcp", "raw-tcp", "inproc", "ipc"]
+    } else {
+        &["tcp", "raw-tcp", "inproc"]
+    };
+    for &transport in transports {
         let output = run(
             &[
                 "bench",

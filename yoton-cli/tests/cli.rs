@@ -507,3 +507,58 @@ fn demo_explains_each_step_and_exits_0() {
         .expect("the throughput line");
     assert!(burst.contains("bob receives 100000 of them"), "{burst}");
 }
+
+#[cfg(unix)]
+#[test]
+fn sub_and_pub_meet_over_ipc_and_the_sub_binds_again() {
+    // A name of this run's own: a socket in the runtime directory.
+    let name = format!("cli-test-{}", std::process::id());
+    let address = format!("ipc://{name}");
+    let (mut sub, _stdin) = start(&[
+        "sub",
+        &address,
+        "relay",
+        "--bind",
+        "--count",
+        "2",
+        "--max-wait",
+        "20",
+    ]);
+    let waiting = sub.stderr_line(WAITING);
+    assert!(
+        waiting.starts_with("ipc:///") && waiting.ends_with(&format!("yoton-{name}.sock")),
+        "{waiting:?}"
+    );
+    let first = start_with_input(&["pub", &address, "relay"], "over a unix socket\n").finish();
+    assert_eq!(first.code(), Some(0), "{first:?}");
+    assert!(
+        first
+            .stderr
+            .iter()
+            .any(|l| l.starts_with(&format!("yoton: connected to {waiting} ("))),
+        "{first:?}"
+    );
+    // The first publisher closed: the sub binds again at the same path
+    // (checked on its stderr below), where the second one finds it.
+    let _closed = sub.stderr_line("yoton: connection closed: ");
+    let second = start_with_input(&["pub", &address, "relay"], "and again\n").finish();
+    assert_eq!(second.code(), Some(0), "{second:?}");
+    let sub = sub.finish();
+    assert_eq!(sub.code(), Some(0), "{sub:?}");
+    assert_eq!(sub.stdout, ["over a unix socket", "and again"]);
+    let waits: Vec<&String> = sub
+        .stderr
+        .iter()
+        .filter(|l| l.starts_with(WAITING))
+        .collect();
+    assert_eq!(waits.len(), 2, "{sub:?}");
+    assert!(
+        waits.iter().all(|l| l[WAITING.len()..] == waiting),
+        "{sub:?}"
+    );
+    let path = waiting.trim_start_matches("ipc://");
+    assert!(
+        !std::path::Path::new(path).exists(),
+        "the socket file {path} is left behind"
+    );
+}

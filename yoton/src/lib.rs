@@ -2,7 +2,8 @@
 //! byte for byte compatible with the Python yoton of the pyzo IDE.
 //!
 //! This is the crate to depend on. [`context()`] makes a [`Context`] (a node
-//! of a yoton network) with the TCP and in-process transports registered;
+//! of a yoton network) with the TCP, in-process and (on Unix) `ipc://`
+//! transports registered;
 //! contexts [`bind`](Context::bind) and [`connect`](Context::connect) to
 //! each other, and channels on them send and receive messages:
 //!
@@ -86,8 +87,11 @@
 //! - `tcp` (default): [`context()`] registers [`TcpTransport`] for `tcp`.
 //! - `inproc` (default): [`context()`] registers [`InprocTransport`] for
 //!   `inproc`.
+//! - `ipc` (default; Unix only): [`context()`] registers `IpcTransport`
+//!   for `ipc` (`ipc:///path/to/socket`, or `ipc://name` for a socket of
+//!   that name in the runtime directory).
 //!
-//! Without either, [`context()`] still works, and transports can be
+//! Without any, [`context()`] still works, and transports can be
 //! registered by hand with [`Context::register_transport`]. To write a
 //! transport, or to work with packages and slots directly, depend on
 //! `yoton-core`, whose types these are.
@@ -162,11 +166,14 @@ pub use yoton_channels as channels;
 
 #[cfg(feature = "inproc")]
 pub use yoton_inproc::InprocTransport;
+#[cfg(all(feature = "ipc", unix))]
+pub use yoton_ipc::IpcTransport;
 #[cfg(feature = "tcp")]
 pub use yoton_tcp::{TcpOptions, TcpTransport};
 
 /// A new [`Context`] with a fresh id and the transports of the enabled
-/// features registered (TCP and in-process by default).
+/// features registered (TCP, in-process and, on Unix, `ipc://` by
+/// default).
 ///
 /// This is the usual way to start; it is [`Context::new`] followed by
 /// [`register_transports`].
@@ -194,12 +201,16 @@ pub fn context() -> Context {
 /// yoton::register_transports(&ctx);
 /// assert!(ctx.transport("tcp").is_ok());
 /// assert!(ctx.transport("inproc").is_ok());
+/// # #[cfg(unix)]
+/// assert!(ctx.transport("ipc").is_ok());
 /// ```
 pub fn register_transports(context: &Context) -> &Context {
     #[cfg(feature = "tcp")]
     context.register_transport(Arc::new(TcpTransport::new()));
     #[cfg(feature = "inproc")]
     context.register_transport(Arc::new(InprocTransport::new()));
+    #[cfg(all(feature = "ipc", unix))]
+    context.register_transport(Arc::new(IpcTransport::new()));
     context
 }
 

@@ -56,13 +56,32 @@ fn receiver_channels(
 
 /// Measures one case over TCP, with the subscriber in a second process.
 pub(super) fn measure_tcp(case: &Case) -> Result<Measured, String> {
+    measure_stream(case, "tcp://127.0.0.1:0", |bound| {
+        format!("tcp://127.0.0.1:{}", bound.local_port())
+    })
+}
+
+/// Measures one case over `ipc://`, with the subscriber in a second process.
+pub(super) fn measure_ipc(case: &Case) -> Result<Measured, String> {
+    measure_stream(case, "ipc://", |bound| {
+        format!("ipc://{}", bound.local_host())
+    })
+}
+
+/// Measures one case over a stream transport: bind at `bind`, and the
+/// subscriber process connects to the address `reach` gives.
+fn measure_stream(
+    case: &Case,
+    bind: &str,
+    reach: impl Fn(&dyn yoton::Connection) -> String,
+) -> Result<Measured, String> {
     let deadline = Instant::now() + CASE_DEADLINE;
     let context = yoton::context();
     let (publisher, echoes) = sender_channels(&context, case)?;
     let bound = context
-        .bind("tcp://127.0.0.1:0")
+        .bind(bind)
         .map_err(|e| format!("cannot bind: {e}"))?;
-    let peer = Peer::start(case, &format!("tcp://127.0.0.1:{}", bound.local_port()))?;
+    let peer = Peer::start(case, &reach(&*bound))?;
     peer.expect("ready", deadline)?;
     let measured = match (&echoes, case.pattern) {
         (Some(echoes), BenchPattern::Roundtrip) => {
@@ -93,8 +112,9 @@ pub(super) fn measure_tcp(case: &Case) -> Result<Measured, String> {
     Ok(measured)
 }
 
-/// `yoton bench-peer --transport tcp`: subscribe (and echo), report.
-pub(super) fn peer_tcp(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
+/// `yoton bench-peer --transport tcp` (or `ipc`): subscribe (and echo),
+/// report.
+pub(super) fn peer_stream(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
     let context = yoton::context();
     let (sub, back) = receiver_channels(&context, args.pattern, args.size, args.messages)?;
     let options = ConnectOptions::new().timeout(std::time::Duration::from_secs(10));

@@ -178,7 +178,7 @@ pub(crate) fn run_peer(args: &BenchPeerArgs) -> Result<(), Failure> {
     let result = match args.transport {
         BenchTransport::RawTcp => raw::peer(args, deadline),
         BenchTransport::RawTcpSpin => raw::peer_spin(args, deadline),
-        BenchTransport::Tcp => channels::peer_tcp(args, deadline),
+        BenchTransport::Tcp | BenchTransport::Ipc => channels::peer_stream(args, deadline),
         other => Err(format!("no peer for {}", transport_name(other))),
     };
     match result {
