@@ -71,8 +71,6 @@
 //! (`yoton-sync`) for its words.
 #![forbid(unsafe_code)]
 
-use std::sync::{Mutex, MutexGuard};
-
 mod error;
 mod iter;
 mod message;
@@ -102,9 +100,6 @@ pub use slot::SlotName;
 pub use state::StateChannel;
 pub use sub_channel::SubChannel;
 
-/// Locks a mutex, ignoring poisoning: nothing panics while holding the
-/// channels' locks (decoding and signal handlers run outside them), and the
-/// data stays consistent anyway.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+// Locks ignore poisoning: nothing panics while holding the channels' locks
+// (decoding and signal handlers run outside them).
+pub(crate) use yoton_core::sync::lock;

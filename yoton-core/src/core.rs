@@ -18,7 +18,7 @@ use crate::liveness::{Liveness, MIN_TIMEOUT};
 use crate::package::Package;
 use crate::reason::{self, CloseReason};
 use crate::signal::Signal;
-use crate::sync::lock;
+use crate::sync::{lock, wait_until};
 
 /// Everything of a connection that does not depend on the transport: its
 /// properties, lifecycle, liveness, signals and close bookkeeping, and the
@@ -389,29 +389,20 @@ impl Connection for ConnectionCore {
 
     fn wait_connected(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let mut props = self.props();
-        loop {
-            match props.life.state() {
-                State::Hosting | State::Connected => return Ok(()),
-                State::Closed => {
-                    drop(props);
-                    return Err(self.closed_error());
-                }
-                // Closing ends in Closed, with its reason, within a second.
-                State::Waiting | State::Closing => {}
+        // Closing ends in Closed, with its reason, within a second.
+        let (props, _) = wait_until(&self.state_changed, self.props(), deadline, |props| {
+            !matches!(props.life.state(), State::Waiting | State::Closing)
+        });
+        match props.life.state() {
+            State::Hosting | State::Connected => Ok(()),
+            State::Closed => {
+                drop(props);
+                Err(self.closed_error())
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout {
-                    operation: "waiting for a peer",
-                    after: timeout,
-                });
-            }
-            props = self
-                .state_changed
-                .wait_timeout(props, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            State::Waiting | State::Closing => Err(Error::Timeout {
+                operation: "waiting for a peer",
+                after: timeout,
+            }),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Small helpers for the locks of yoton's crates.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// Locks `mutex`, ignoring poisoning.
 ///
@@ -20,4 +21,47 @@ use std::sync::{Mutex, MutexGuard};
 /// ```
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Waits on `condvar` until `done` holds for the guarded value or
+/// `deadline` passes, whichever comes first; returns the guard and whether
+/// `done` held. Spurious wake-ups are taken care of, and poisoning is
+/// ignored as in [`lock`].
+///
+/// This is the deadline loop of every `flush`, `wait_written` and
+/// `wait_connected`, written once.
+///
+/// ```
+/// use std::sync::{Condvar, Mutex};
+/// use std::time::{Duration, Instant};
+/// use yoton_core::sync::{lock, wait_until};
+///
+/// let (count, changed) = (Mutex::new(0), Condvar::new());
+/// let soon = Instant::now() + Duration::from_millis(10);
+/// let (guard, reached) = wait_until(&changed, lock(&count), soon, |n| *n >= 1);
+/// assert!(!reached); // nobody counted: the deadline passed
+/// drop(guard);
+/// *lock(&count) += 1;
+/// let (guard, reached) = wait_until(&changed, lock(&count), soon, |n| *n >= 1);
+/// assert!(reached); // true at once, even after the deadline
+/// ```
+pub fn wait_until<'a, T>(
+    condvar: &Condvar,
+    mut guard: MutexGuard<'a, T>,
+    deadline: Instant,
+    mut done: impl FnMut(&mut T) -> bool,
+) -> (MutexGuard<'a, T>, bool) {
+    loop {
+        if done(&mut guard) {
+            return (guard, true);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return (guard, false);
+        }
+        guard = condvar
+            .wait_timeout(guard, deadline - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
 }

@@ -38,12 +38,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, OnceLock, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use yoton_core::liveness::HeartbeatClock;
+use yoton_core::sync::{lock, wait_until};
 use yoton_core::{
     Address, Connection as _, ConnectionCore, ContextId, Error, Link, Package, PeerInfo, Result,
     State, Transport, reason,
@@ -87,10 +88,6 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry {
     changed: Condvar::new(),
     next_auto: AtomicU64::new(1),
 });
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Takes the connection waiting at `name`, waiting for one until `deadline`.
 /// A connection of the context `own` is refused, as TCP refuses a context
@@ -715,29 +712,22 @@ impl Link for InprocConnection {
     fn wait_written(&self, deadline: Instant) -> Result<()> {
         // A package is written once it is in the peer's inbox; only what
         // waits for a peer is not.
-        let mut waiting = lock(&self.waiting);
         let start = Instant::now();
-        while waiting.as_ref().is_some_and(|q| !q.is_empty()) {
-            if self.shut.load(Ordering::Acquire) {
-                return Err(self.closed_error());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout {
-                    operation: "flush",
-                    after: deadline.saturating_duration_since(start),
-                });
-            }
-            waiting = self
-                .waiting_changed
-                .wait_timeout(waiting, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        let waiting = lock(&self.waiting);
+        let (waiting, written) = wait_until(&self.waiting_changed, waiting, deadline, |waiting| {
+            waiting.as_ref().is_none_or(VecDeque::is_empty) || self.shut.load(Ordering::Acquire)
+        });
+        drop(waiting);
         if self.shut.load(Ordering::Acquire) {
-            return Err(self.closed_error());
+            Err(self.closed_error())
+        } else if written {
+            Ok(())
+        } else {
+            Err(Error::Timeout {
+                operation: "flush",
+                after: deadline.saturating_duration_since(start),
+            })
         }
-        Ok(())
     }
 
     fn shutdown(&self) {

@@ -50,6 +50,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use socket2::{Domain, SockAddr, Socket, Type};
+use yoton_core::sync::lock;
 use yoton_core::{Address, AddressError, Error, Result};
 use yoton_stream::{Ends, Listening, StreamFamily, StreamTransport};
 
@@ -234,11 +235,6 @@ fn clear_stale(path: &Path) -> io::Result<()> {
         }
         Err(e) => Err(e),
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Nothing panics while holding this lock; the map stays consistent.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 const _: () = {

@@ -13,6 +13,7 @@ use socket2::Socket;
 use yoton_core::decoder::Decoder;
 use yoton_core::handshake::HandshakeLine;
 use yoton_core::liveness::HeartbeatClock;
+use yoton_core::sync::wait_until;
 use yoton_core::{
     Connection as _, ConnectionCore, ContextId, Error, Link, Package, PeerInfo, Result, reason,
 };
@@ -122,10 +123,7 @@ struct SendState {
     last_write: Option<Instant>,
 }
 
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Nothing panics while holding these locks; the data stays consistent.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use yoton_core::sync::lock;
 
 impl StreamConnection {
     pub(crate) fn new(
@@ -532,18 +530,8 @@ impl StreamConnection {
             return;
         }
         let deadline = Instant::now() + LINGER + Duration::from_millis(500);
-        let mut done = lock(&self.receiving_done);
-        while !*done {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            done = self
-                .receiving_ended
-                .wait_timeout(done, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        let done = lock(&self.receiving_done);
+        let _ = wait_until(&self.receiving_ended, done, deadline, |done| *done);
     }
 
     /// Stops listening: the accepting thread ends and the port is free
@@ -690,27 +678,20 @@ impl Link for StreamConnection {
 
     fn wait_written(&self, deadline: Instant) -> Result<()> {
         let start = Instant::now();
-        let mut state = lock(&self.send);
+        let state = lock(&self.send);
         let target = state.queued_total;
-        loop {
-            if state.written_total >= target {
-                return Ok(());
-            }
-            if state.shut {
-                return Err(self.closed_error());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout {
-                    operation: "flush",
-                    after: deadline.saturating_duration_since(start),
-                });
-            }
-            state = self
-                .progress
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        let (state, _) = wait_until(&self.progress, state, deadline, |state| {
+            state.written_total >= target || state.shut
+        });
+        if state.written_total >= target {
+            Ok(())
+        } else if state.shut {
+            Err(self.closed_error())
+        } else {
+            Err(Error::Timeout {
+                operation: "flush",
+                after: deadline.saturating_duration_since(start),
+            })
         }
     }
 
