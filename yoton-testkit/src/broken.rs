@@ -3,8 +3,9 @@
 //!
 //! [`BrokenTransport`] wraps the in-process transport and gives every
 //! connection it makes one [`Flaw`]: a flaw of the link (it drops the close
-//! package, loses, duplicates, reorders or corrupts packages, sends no
-//! heartbeats, misreports its peer) or of the context's routing (it ignores
+//! package, loses, duplicates, reorders, corrupts, truncates or alters
+//! packages, tells its peer when it fails, sends no heartbeats, misreports
+//! its peer) or of the context's routing (it ignores
 //! `dest_id`, delivers its own packages back, forgets what it has seen;
 //! switched on through `yoton-core`'s `test-util` flaws). Everything else is
 //! the real code, so the cases that do not look at the flaw still pass; the
@@ -41,6 +42,13 @@ pub enum Flaw {
     ReordersPackages,
     /// One byte of every 50th data package is flipped.
     CorruptsPackages,
+    /// The data of packages over 64 KiB is cut to half its length.
+    TruncatesLargePackages,
+    /// The `dest_seq` of every data package is off by one.
+    AltersHeaders,
+    /// A link that fails also sends the close package, as if `close` had
+    /// been called: `close_on_problem` tells the other end.
+    TellsOnProblem,
     /// The connections send no heartbeats.
     SendsNoHeartbeats,
     /// The other end's id, pid and host are misreported.
@@ -56,12 +64,15 @@ pub enum Flaw {
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 10] = [
+    pub const ALL: [Flaw; 13] = [
         Flaw::DropsClosePackage,
         Flaw::LosesPackages,
         Flaw::DuplicatesPackages,
         Flaw::ReordersPackages,
         Flaw::CorruptsPackages,
+        Flaw::TruncatesLargePackages,
+        Flaw::AltersHeaders,
+        Flaw::TellsOnProblem,
         Flaw::SendsNoHeartbeats,
         Flaw::MisreportsPeer,
         Flaw::IgnoresDestId,
@@ -178,6 +189,19 @@ impl FlawedLink {
 
 impl Link for FlawedLink {
     fn send_package(&self, package: &Package) -> Result<()> {
+        match self.flaw {
+            Flaw::TruncatesLargePackages if package.data.len() > 64 * 1024 => {
+                let mut cut = package.clone();
+                cut.data = package.data.slice(..package.data.len() / 2);
+                return self.inner.send_package(&cut);
+            }
+            Flaw::AltersHeaders if package.kind() == PackageKind::Data => {
+                let mut altered = package.clone();
+                altered.dest_seq = altered.dest_seq.wrapping_add(1);
+                return self.inner.send_package(&altered);
+            }
+            _ => {}
+        }
         if let Some(held) = lock(&self.held).take() {
             self.inner.send_package(package)?;
             return self.inner.send_package(&held);
@@ -226,6 +250,9 @@ impl Link for FlawedLink {
     }
 
     fn shutdown(&self) {
+        if self.flaw == Flaw::TellsOnProblem {
+            self.inner.notify_close();
+        }
         self.inner.shutdown();
     }
 }
