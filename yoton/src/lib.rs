@@ -226,7 +226,12 @@ mod tests {
         }
         match ctx.bind("udp://localhost:1") {
             Err(Error::UnknownProtocol { registered, .. }) => {
-                assert_eq!(registered, "inproc, tcp");
+                let expected = if cfg!(unix) {
+                    "inproc, ipc, tcp"
+                } else {
+                    "inproc, tcp"
+                };
+                assert_eq!(registered, expected);
             }
             other => panic!("unexpected {other:?}"),
         }
