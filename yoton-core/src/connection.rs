@@ -101,26 +101,24 @@ pub struct PeerInfo {
 /// context and its transport's threads.
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_core::{Connection, Context, reason};
-/// use yoton_inproc::InprocTransport;
+/// use yoton::{State, reason};
 ///
-/// let host = Context::new();
-/// host.register_transport(Arc::new(InprocTransport::new()));
-/// let client = Context::new();
-/// client.register_transport(Arc::new(InprocTransport::new()));
-/// let bound = host.bind("inproc://doc-connection").unwrap();
+/// let host = yoton::context();
+/// let client = yoton::context();
+/// let bound = host.bind("localhost:0").unwrap(); // any free port
 /// assert!(bound.is_waiting());
 /// let closed = bound.closed().subscribe();
 ///
-/// let conn = client.connect("inproc://doc-connection").unwrap();
-/// assert!(conn.is_connected());
+/// let conn = client.connect(&format!("localhost:{}", bound.local_port())).unwrap();
+/// assert_eq!(conn.state(), State::Connected);
 /// assert_eq!(conn.peer_id(), Some(host.id()));
 /// assert_eq!(conn.peer_pid(), Some(std::process::id()));
+/// assert_eq!(conn.peer_port(), bound.local_port());
 ///
 /// conn.close(None);
-/// let event = closed.recv_timeout(Duration::from_secs(5)).unwrap();
+/// let event = closed.recv_timeout(Duration::from_secs(10)).unwrap();
 /// assert_eq!(event.reason, reason::CLOSED_FROM_OTHER_END);
 /// assert!(!bound.is_alive());
 /// ```
@@ -188,11 +186,11 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     /// if the connection closes first.
     ///
     /// ```
-    /// # use std::sync::Arc;
-    /// # use std::time::Duration;
-    /// # use yoton_core::{Connection, Context, Error};
-    /// # let host = Context::new();
-    /// # host.register_transport(Arc::new(yoton_inproc::InprocTransport::new()));
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::Error;
+    ///
+    /// let host = yoton::context();
     /// let bound = host.bind("inproc://").unwrap();
     /// let waited = bound.wait_connected(Duration::from_millis(10));
     /// assert!(matches!(waited, Err(Error::Timeout { .. })));

@@ -113,6 +113,40 @@ pub enum Direction {
 }
 
 /// Something registered on a slot of a context: a channel, usually.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
+/// use yoton_inproc::InprocTransport;
+///
+/// // An endpoint that forwards what arrives to a channel (a real program
+/// // uses the channels of the `yoton` crate).
+/// #[derive(Debug)]
+/// struct Inbox(Mutex<crossbeam_channel::Sender<Vec<u8>>>);
+/// impl Endpoint for Inbox {
+///     fn deliver(&self, deliveries: &mut Vec<Delivery>) {
+///         let tx = self.0.lock().unwrap();
+///         for d in deliveries.drain(..) {
+///             let _ = tx.send(d.package.data.to_vec());
+///         }
+///     }
+/// }
+///
+/// let a = Context::new();
+/// a.register_transport(Arc::new(InprocTransport::new()));
+/// let b = Context::new();
+/// b.register_transport(Arc::new(InprocTransport::new()));
+/// a.bind("inproc://doc-endpoint").unwrap();
+/// b.connect("inproc://doc-endpoint").unwrap();
+/// assert_eq!(b.connection_count(), 1);
+///
+/// let slot = Slot::from_name("doc.txt.pub-sub");
+/// let (tx, rx) = crossbeam_channel::unbounded();
+/// b.register_endpoint(Direction::Incoming, slot, "doc", Arc::new(Inbox(Mutex::new(tx)))).unwrap();
+/// a.send(slot, "hello").unwrap();
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), b"hello");
+/// ```
 pub trait Endpoint: Send + Sync + fmt::Debug + 'static {
     /// Receives packages for an incoming slot, in the order they arrived.
     /// Called on a transport's receiving thread: take what is needed from
@@ -210,38 +244,33 @@ impl ConnectOptions {
 /// `Context` is a cheap handle: clones share the same node. It is `Send`
 /// and `Sync`. Dropping the last handle closes its connections.
 ///
+/// Make the channels first, then connect: a message that arrives for a
+/// slot no channel of the context receives on is not kept (it is counted
+/// in [`unrouted_packages`](Context::unrouted_packages)).
+///
 /// ```
-/// use std::sync::{Arc, Mutex};
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
-/// use yoton_inproc::InprocTransport;
+/// use yoton::{BindOptions, ConnectOptions, PubChannel, SubChannel};
 ///
-/// // An endpoint that forwards what arrives to a channel (a real program
-/// // uses the channels of the `yoton` crate).
-/// #[derive(Debug)]
-/// struct Inbox(Mutex<crossbeam_channel::Sender<Vec<u8>>>);
-/// impl Endpoint for Inbox {
-///     fn deliver(&self, deliveries: &mut Vec<Delivery>) {
-///         let tx = self.0.lock().unwrap();
-///         for d in deliveries.drain(..) {
-///             let _ = tx.send(d.package.data.to_vec());
-///         }
-///     }
-/// }
+/// let server = yoton::context();
+/// let inbox = SubChannel::<String>::new(&server, "inbox").unwrap();
+/// let bound = server.bind_with("localhost:0", &BindOptions::new().name("client")).unwrap();
 ///
-/// let a = Context::new();
-/// a.register_transport(Arc::new(InprocTransport::new()));
-/// let b = Context::new();
-/// b.register_transport(Arc::new(InprocTransport::new()));
-/// a.bind("inproc://doc-context").unwrap();
-/// b.connect("inproc://doc-context").unwrap();
-/// assert_eq!(b.connection_count(), 1);
+/// let client = yoton::context();
+/// let outbox = PubChannel::<String>::new(&client, "inbox").unwrap();
+/// let address = format!("localhost:{}", bound.local_port());
+/// let options = ConnectOptions::new().timeout(Duration::from_secs(5)).name("server");
+/// client.connect_with(&address, &options).unwrap();
+/// assert_eq!(client.connection_count(), 1);
+/// assert!(client.connection("server").is_some());
 ///
-/// let slot = Slot::from_name("doc.txt.pub-sub");
-/// let (tx, rx) = crossbeam_channel::unbounded();
-/// b.register_endpoint(Direction::Incoming, slot, "doc", Arc::new(Inbox(Mutex::new(tx)))).unwrap();
-/// a.send(slot, "hello").unwrap();
-/// assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), b"hello");
+/// outbox.send("hello").unwrap();
+/// assert_eq!(inbox.recv_timeout(Duration::from_secs(10)).unwrap(), "hello");
+/// assert!(server.connection("client").is_some_and(|c| c.is_connected()));
+///
+/// client.close(); // every connection and channel of the client
+/// assert_eq!(client.connection_count(), 0);
 /// ```
 #[derive(Clone)]
 pub struct Context {
@@ -368,10 +397,16 @@ impl Context {
     /// [`Error::InvalidAddress`] when the transport cannot read the rest.
     ///
     /// ```
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+    /// use yoton::Error;
     ///
-    /// let ctx = Context::new();
-    /// assert!(ctx.parse_address("nothing://here").is_err());
+    /// let ctx = yoton::context();
+    /// let address = ctx.parse_address("localhost:8000").unwrap();
+    /// assert_eq!(address.to_string(), "tcp://127.0.0.1:8000");
+    /// assert!(matches!(
+    ///     ctx.parse_address("nothing://here"),
+    ///     Err(Error::UnknownProtocol { .. })
+    /// ));
     /// ```
     pub fn parse_address(&self, address: &str) -> Result<Address> {
         let transport = self.transport(&Address::protocol_of(address))?;
@@ -602,10 +637,11 @@ impl Context {
     /// messages small.
     ///
     /// ```
-    /// use yoton_core::{Context, Slot};
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+    /// use yoton::SlotName;
     ///
-    /// let ctx = Context::new();
-    /// let slot = Slot::from_name("doc.bin.pub-sub");
+    /// let ctx = yoton::context();
+    /// let slot = SlotName::new("doc", "bin", "pub-sub").slot();
     /// ctx.send_batch(slot, ["a", "", "b"]).unwrap();
     /// assert_eq!(ctx.startup_queued(), 2); // no connection yet
     /// ```
@@ -640,10 +676,25 @@ impl Context {
     /// Packages meant for other contexts and only passed on are not counted.
     ///
     /// ```
-    /// use yoton_core::Context;
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::{PubChannel, SubChannel};
     ///
-    /// let ctx = Context::new();
-    /// assert_eq!(ctx.unrouted_packages(), 0);
+    /// let host = yoton::context();
+    /// let log = SubChannel::<String>::new(&host, "log").unwrap();
+    /// let bound = host.bind("inproc://").unwrap();
+    ///
+    /// let client = yoton::context();
+    /// client.connect(&format!("inproc://{}", bound.local_host())).unwrap();
+    /// let news = PubChannel::<String>::new(&client, "news").unwrap();
+    /// let done = PubChannel::<String>::new(&client, "log").unwrap();
+    /// news.send("nobody reads news there").unwrap();
+    /// done.send("done").unwrap();
+    ///
+    /// // Packages are handled in the order they came: once "done" is in,
+    /// // the one before it was counted.
+    /// assert_eq!(log.recv_timeout(Duration::from_secs(10)).unwrap(), "done");
+    /// assert_eq!(host.unrouted_packages(), 1);
     /// ```
     pub fn unrouted_packages(&self) -> u64 {
         self.shared.unrouted.load(Ordering::Relaxed)

@@ -12,11 +12,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Packages carry it as `source_id`, and handshakes exchange it.
 ///
 /// ```
-/// use yoton_core::ContextId;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+/// use yoton::{Context, ContextId};
+///
 /// let id = ContextId::generate();
 /// assert_ne!(id.get(), 0);
 /// assert_eq!(id.to_string().len(), 16);
 /// assert_eq!(id.to_string().parse::<ContextId>().unwrap(), id);
+///
+/// // Every context has one; a fixed id is for tests and tools.
+/// assert_ne!(yoton::context().id(), yoton::context().id());
+/// let fixed = ContextId::new(0x1234).unwrap();
+/// assert_eq!(Context::with_id(fixed).id().to_string(), "0000000000001234");
 /// ```
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ContextId(NonZeroU64);

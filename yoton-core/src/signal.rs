@@ -33,14 +33,16 @@ type Handler<T> = Arc<dyn Fn(&T) + Send + Sync>;
 /// `Connection::closed`.
 ///
 /// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+/// use std::sync::mpsc;
 /// use std::time::Duration;
-/// use yoton_core::Signal;
+/// use yoton::Signal;
 ///
 /// let signal: Signal<String> = Signal::new();
 /// let events = signal.subscribe();
 /// // A handler's panic is caught, so it only reports what it saw; the
 /// // checks run here.
-/// let (seen_tx, seen) = crossbeam_channel::unbounded();
+/// let (seen_tx, seen) = mpsc::channel();
 /// let handle = signal.connect(move |text: &String| {
 ///     let _ = seen_tx.send(text.len());
 /// });

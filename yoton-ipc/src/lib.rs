@@ -59,20 +59,23 @@ pub use yoton_stream::{OptionsError, StreamOptions};
 /// The address protocol of this transport.
 const PROTOCOL: &str = "ipc";
 
-/// The `ipc` transport; register it on a [`yoton_core::Context`]. Make it
-/// with `IpcTransport::new()`, or `IpcTransport::with_options(options)`.
+/// The `ipc` transport, for `ipc:///path` and `ipc://name` addresses.
+///
+/// `yoton::context()` registers one on Unix with the default options. One
+/// made with other options, by `IpcTransport::with_options` (which checks
+/// them), takes the place of the default one when it is registered for
+/// `ipc` on the context
+/// ([`Context::register_transport`](yoton_core::Context::register_transport)).
 ///
 /// ```
-/// use std::sync::Arc;
-/// use yoton_core::{Connection, Context};
-/// use yoton_ipc::IpcTransport;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_ipc::IpcTransport; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(IpcTransport::new())); c } }
+/// use std::path::Path;
 ///
-/// let ctx = Context::new();
-/// ctx.register_transport(Arc::new(IpcTransport::new()));
-/// let bound = ctx.bind("ipc://").unwrap();
-/// assert!(std::path::Path::new(&bound.local_host()).exists());
+/// let ctx = yoton::context();
+/// let bound = ctx.bind("ipc://").unwrap(); // a fresh path
+/// assert!(Path::new(&bound.local_host()).exists());
 /// bound.close(None); // stops waiting and removes the socket file
-/// assert!(!std::path::Path::new(&bound.local_host()).exists());
+/// assert!(!Path::new(&bound.local_host()).exists());
 /// ```
 pub type IpcTransport = StreamTransport<IpcFamily>;
 

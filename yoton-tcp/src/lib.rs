@@ -57,27 +57,48 @@ pub use yoton_stream::{
 };
 
 /// The settings of a [`TcpTransport`]: those of the shared stream transport.
-pub type TcpOptions = StreamOptions;
-
-/// The TCP transport; register it on a [`yoton_core::Context`] for the
-/// `tcp` protocol. Make it with `TcpTransport::new()`, or
-/// `TcpTransport::with_options(options)` (which checks them).
+///
+/// Start from `TcpOptions::new()` (the defaults) and change what is needed
+/// with the chainable `with_*` setters; the values are checked once, when
+/// a transport is made with them (`TcpTransport::with_options`).
 ///
 /// ```
-/// use std::sync::Arc;
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
 /// use std::time::Duration;
-/// use yoton_core::{Connection, Context};
-/// use yoton_tcp::{TcpOptions, TcpTransport};
+/// use yoton::TcpOptions;
 ///
-/// let ctx = Context::new();
-/// ctx.register_transport(Arc::new(TcpTransport::new()));
+/// let options = TcpOptions::new()
+///     .with_max_data_len(1 << 20)
+///     .with_send_queue_bytes(256 * 1024)
+///     .with_handshake_timeout(Duration::from_secs(5));
+/// assert_eq!(options.max_data_len(), 1 << 20);
+/// assert!(options.validate().is_ok());
+/// assert!(TcpOptions::new().with_send_queue_bytes(0).validate().is_err());
+/// ```
+pub type TcpOptions = StreamOptions;
+
+/// The TCP transport, for `tcp://host:port` addresses (`tcp://` may be left
+/// off).
+///
+/// `yoton::context()` registers one with the default options. One made with other options, by
+/// `TcpTransport::with_options` (which checks them), takes the place of
+/// the default one when it is registered for `tcp` on the context
+/// ([`Context::register_transport`](yoton_core::Context::register_transport)).
+///
+/// ```
+/// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+/// use std::time::Duration;
+/// use yoton::{TcpOptions, TcpTransport};
+///
+/// let ctx = yoton::context();
 /// let bound = ctx.bind("localhost:0").unwrap();
 /// assert!(bound.is_waiting());
 /// assert_ne!(bound.local_port(), 0);
 /// bound.close(None); // stops waiting at once and frees the port
 ///
 /// let options = TcpOptions::new().with_handshake_timeout(Duration::from_secs(5));
-/// assert!(TcpTransport::with_options(options).is_ok());
+/// let transport = TcpTransport::with_options(options).unwrap();
+/// assert_eq!(transport.options().handshake_timeout(), Duration::from_secs(5));
 /// assert!(TcpTransport::with_options(TcpOptions::new().with_send_queue_bytes(0)).is_err());
 /// ```
 pub type TcpTransport = StreamTransport<TcpFamily>;
