@@ -127,11 +127,13 @@ pub use yoton_core::Error as ChannelError;
 /// Bytes as channels send and receive them without copying (the message
 /// of `PubChannel<Bytes>` and `SubChannel<Bytes>`, and what
 /// [`PubChannel::send_bytes`] takes).
+#[doc(no_inline)]
 pub use bytes::Bytes;
 
 /// What [`Signal::subscribe`] returns: the receiving end of an unbounded
 /// `crossbeam-channel` that gets every event emitted after subscribing.
 /// Its errors are in [`signal`].
+#[doc(no_inline)]
 pub use crossbeam_channel::Receiver;
 
 /// Signals (the events of connections and channels) and the receivers
@@ -156,6 +158,7 @@ pub use crossbeam_channel::Receiver;
 /// }
 /// ```
 pub mod signal {
+    #[doc(no_inline)]
     pub use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, TryRecvError};
     pub use yoton_core::{HandlerId, Signal};
 }
