@@ -24,6 +24,7 @@ pub mod connection;
 pub mod context;
 mod core;
 pub mod decoder;
+mod endpoint;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod flaws;
@@ -38,16 +39,17 @@ pub mod reason;
 pub mod routing;
 pub mod signal;
 pub mod sync;
+mod transport;
 
 pub use address::{Address, AddressError};
 pub use connection::{ClosedEvent, Connection, ConnectionKey, PeerInfo, State, TimedOutEvent};
-pub use context::{
-    BindOptions, ConnectOptions, Context, Delivery, Direction, Endpoint, NEW_CONNECTION, Transport,
-};
+pub use context::{Context, DEFAULT_STARTUP_QUEUE, NEW_CONNECTION};
 pub use core::ConnectionCore;
+pub use endpoint::{Delivery, Direction, Endpoint};
 pub use error::{Error, Result};
 pub use id::ContextId;
 pub use link::Link;
 pub use package::{Package, Slot};
 pub use reason::CloseReason;
 pub use signal::{HandlerId, Signal};
+pub use transport::{BindOptions, ConnectOptions, Transport};

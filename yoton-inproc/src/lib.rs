@@ -46,8 +46,8 @@ use crossbeam_channel::{Receiver, Sender};
 use yoton_core::liveness::HeartbeatClock;
 use yoton_core::sync::{lock, wait_until};
 use yoton_core::{
-    Address, Connection as _, ConnectionCore, ContextId, Error, Link, Package, PeerInfo, Result,
-    State, Transport, reason,
+    Address, BindOptions, ConnectOptions, Connection as _, ConnectionCore, ContextId, Error, Link,
+    Package, PeerInfo, Result, State, Transport, reason,
 };
 
 /// How many packages one direction of a link holds before senders wait
@@ -252,7 +252,7 @@ impl Transport for InprocTransport {
     fn bind(
         &self,
         address: &Address,
-        _max_tries: u32,
+        _options: &BindOptions,
         core: &Arc<ConnectionCore>,
     ) -> Result<Arc<dyn Link>> {
         let mut listeners = lock(&REGISTRY.listeners);
@@ -287,11 +287,12 @@ impl Transport for InprocTransport {
     fn connect(
         &self,
         address: &Address,
-        timeout: Duration,
+        options: &ConnectOptions,
         core: &Arc<ConnectionCore>,
     ) -> Result<Arc<dyn Link>> {
         let name = address.host().to_owned();
-        let host = claim_listener(&name, Instant::now() + timeout, Some(core.context_id()))?;
+        let deadline = Instant::now() + options.retry_for();
+        let host = claim_listener(&name, deadline, Some(core.context_id()))?;
         let client = InprocConnection::new(core, name.clone());
         let (to_host, host_inbox) = lane();
         let (to_client, client_inbox) = lane();

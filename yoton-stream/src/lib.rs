@@ -30,10 +30,11 @@ mod options;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use socket2::{SockAddr, Socket};
-use yoton_core::{Address, AddressError, ConnectionCore, Link, Result, Transport};
+use yoton_core::{
+    Address, AddressError, BindOptions, ConnectOptions, ConnectionCore, Link, Result, Transport,
+};
 
 pub use connection::StreamConnection;
 pub use io::{is_timeout, resolve};
@@ -234,21 +235,23 @@ impl<F: StreamFamily> Transport for StreamTransport<F> {
     fn bind(
         &self,
         address: &Address,
-        max_tries: u32,
+        options: &BindOptions,
         core: &Arc<ConnectionCore>,
     ) -> Result<Arc<dyn Link>> {
         let family = self.dyn_family();
-        let connection = host::bind(&family, address, max_tries, core, &self.options)?;
+        let tries = options.tries();
+        let connection = host::bind(&family, address, tries, core, &self.options)?;
         Ok(connection)
     }
 
     fn connect(
         &self,
         address: &Address,
-        timeout: Duration,
+        options: &ConnectOptions,
         core: &Arc<ConnectionCore>,
     ) -> Result<Arc<dyn Link>> {
         let family = self.dyn_family();
+        let timeout = options.retry_for();
         let connection = client::connect(&family, address, timeout, core, &self.options)?;
         Ok(connection)
     }

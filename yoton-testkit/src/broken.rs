@@ -13,14 +13,15 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use yoton_core::flaws::ContextFlaw;
 use yoton_core::package::PackageKind;
 use yoton_core::sync::lock;
 use yoton_core::{
-    Address, Connection, ConnectionCore, ContextId, Link, Package, Result, Transport,
+    Address, BindOptions, ConnectOptions, Connection, ConnectionCore, ContextId, Link, Package,
+    Result, Transport,
 };
 use yoton_inproc::InprocTransport;
 
@@ -150,21 +151,21 @@ impl Transport for BrokenTransport {
     fn bind(
         &self,
         address: &Address,
-        max_tries: u32,
+        options: &BindOptions,
         core: &Arc<ConnectionCore>,
     ) -> Result<Arc<dyn Link>> {
         self.break_context(core);
-        Ok(self.wrap(core, self.inner.bind(address, max_tries, core)?))
+        Ok(self.wrap(core, self.inner.bind(address, options, core)?))
     }
 
     fn connect(
         &self,
         address: &Address,
-        timeout: Duration,
+        options: &ConnectOptions,
         core: &Arc<ConnectionCore>,
     ) -> Result<Arc<dyn Link>> {
         self.break_context(core);
-        Ok(self.wrap(core, self.inner.connect(address, timeout, core)?))
+        Ok(self.wrap(core, self.inner.connect(address, options, core)?))
     }
 }
 
