@@ -223,6 +223,38 @@ mod tests {
     }
 
     #[test]
+    fn only_a_route_that_neither_delivers_nor_forwards_is_a_drop() {
+        assert!(Route::DROP.is_drop());
+        let deliver = Route {
+            deliver: Some(1),
+            forward: false,
+        };
+        let forward = Route {
+            deliver: None,
+            forward: true,
+        };
+        assert!(!deliver.is_drop());
+        assert!(!forward.is_drop());
+        assert!(
+            !Route {
+                deliver: Some(1),
+                forward: true
+            }
+            .is_drop()
+        );
+    }
+
+    #[test]
+    fn delivered_counts_what_was_accepted_for_delivery() {
+        let mut r = Router::new(5);
+        r.route(&package(7, 1, 0), true);
+        r.route(&package(7, 1, 0), true); // seen before
+        r.route(&package(7, 2, 8), true); // only passed on
+        r.route(&package(8, 1, 5), true);
+        assert_eq!(r.delivered(), 2);
+    }
+
+    #[test]
     fn gaps_are_accepted() {
         // A source's packages may reach us over several paths, some of
         // them lost on one: a higher number is new even after a gap.
