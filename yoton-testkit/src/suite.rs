@@ -89,6 +89,7 @@ macro_rules! __with_case_names {
             new_connection_reaches_outgoing_endpoints,
             routing_in_a_line,
             routing_in_a_triangle_without_duplicates_or_loops,
+            a_context_never_takes_back_its_own_packages,
             dest_id_is_respected,
             package_fields_survive_the_link,
             many_messages_arrive_in_order,

@@ -260,10 +260,10 @@ fn a_context_that_ignores_dest_id_fails_the_dest_id_case() {
 }
 
 #[test]
-fn a_context_that_redelivers_its_own_packages_fails_the_triangle() {
+fn a_context_that_takes_back_its_own_packages_fails_the_two_link_case() {
     caught(
         Flaw::RedeliversOwnPackages,
-        &["routing_in_a_triangle_without_duplicates_or_loops"],
+        &["a_context_never_takes_back_its_own_packages"],
     );
     unaffected(
         Flaw::RedeliversOwnPackages,

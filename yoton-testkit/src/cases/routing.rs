@@ -158,6 +158,30 @@ pub fn routing_in_a_triangle_without_duplicates_or_loops(ut: &dyn TransportUnder
     }
 }
 
+/// Two links between the same two contexts: b passes what a sends back
+/// to a over the other link, every time, and a must not take its own
+/// packages back.
+pub fn a_context_never_takes_back_its_own_packages(ut: &dyn TransportUnderTest) {
+    let (a, b) = (context(ut), context(ut));
+    let (first, _) = join(ut, &a, &b);
+    let _second = join(ut, &a, &b);
+    let (at_a, at_b) = (listen(&a, SLOT), listen(&b, SLOT));
+    for k in 0..20 {
+        a.send(SLOT, format!("a{k}")).expect("send");
+    }
+    // b has passed each on before it took it, so the copies back to a are
+    // queued on the second link by now.
+    expect_numbered(&at_b, "a", 20);
+    // With the first link closed, b's marker goes over the second link
+    // only, behind those copies: a sees the marker first or it took one.
+    first.close(Some("done"));
+    crate::wait::wait_until("the first link closed on both ends", || {
+        a.connection_count() == 1 && b.connection_count() == 1
+    });
+    b.send(SLOT, "from b, after").expect("send");
+    expect_marker_next(&at_a, "from b, after", "a context's own package taken back");
+}
+
 /// A package with a destination is delivered only there; contexts on the
 /// way pass it on without delivering it.
 pub fn dest_id_is_respected(ut: &dyn TransportUnderTest) {
