@@ -61,8 +61,11 @@
 //! # Message types
 //! The type parameter of a channel is a [`MessageType`]: `String` (`txt`,
 //! Python's `TEXT`), `Vec<u8>` or [`bytes::Bytes`] (`bin`, Python's
-//! `BINARY`), [`Postcard<T>`] for serde types between Rust programs (under
-//! the [`TypeName`] you give them), or one of your own. Empty messages are never sent.
+//! `BINARY`), [`Object`] (`obj`, Python's `OBJECT`: None, bool, int,
+//! float, str, list, tuple and dict), [`Obj<T>`] for serde types in the same
+//! OBJECT bytes (a Rust struct meets a Python dict), [`Postcard<T>`] for
+//! serde types between Rust programs (under the [`TypeName`] you give
+//! them), or one of your own. Empty messages are never sent.
 //!
 //! # Threads
 //! Channels are `Send` and `Sync`. Messages are delivered on the
@@ -74,6 +77,7 @@
 mod error;
 mod iter;
 mod message;
+mod object;
 mod options;
 mod pub_channel;
 mod queue;
@@ -90,6 +94,7 @@ pub use error::{
 };
 pub use iter::{Iter, TryIter};
 pub use message::{MessageType, Postcard, TypeName};
+pub use object::Obj;
 pub use options::SubOptions;
 pub use pub_channel::PubChannel;
 pub use queue::{DEFAULT_CAPACITY, Overflow};
@@ -99,6 +104,7 @@ pub use select::{
 pub use slot::SlotName;
 pub use state::StateChannel;
 pub use sub_channel::SubChannel;
+pub use yoton_object::{Dict, Object};
 
 // Locks ignore poisoning: nothing panics while holding the channels' locks
 // (decoding and signal handlers run outside them).

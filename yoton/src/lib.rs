@@ -47,8 +47,10 @@
 //!   [`SubChannel`] (publish/subscribe, with [`select_timeout`] to wait on
 //!   several), [`StateChannel`] (the latest value, resent to newcomers).
 //!   Their type parameter is the [`MessageType`]: `String` for text
-//!   (`txt`), `Vec<u8>` or [`Bytes`] for bytes (`bin`), and
-//!   [`Postcard<T>`] for any serde type between Rust programs.
+//!   (`txt`), `Vec<u8>` or [`Bytes`] for bytes (`bin`), [`Object`] for
+//!   Python values (`obj`, what Pyzo's kernels speak), [`Obj<T>`] for any
+//!   serde type in those same bytes, and [`Postcard<T>`] for any serde
+//!   type between Rust programs.
 //! - Addresses are `[protocol://]host:port`; the port may be a name, hashed
 //!   as Python yoton hashes it (`localhost:chat`, `localhost:chat+1`); see
 //!   [`Address`]. `inproc://name` connects contexts of one process.
@@ -114,10 +116,10 @@ pub use yoton_core::{
 };
 
 pub use yoton_channels::{
-    DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError,
-    RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel,
-    SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel,
-    select_timeout, type_name,
+    DEFAULT_CAPACITY, Dict, Iter, MessageError, MessageType, Obj, Object, Overflow, Postcard,
+    PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName,
+    StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline,
+    select_sub_channel, select_timeout, type_name,
 };
 
 /// The former name of the channels' error type, now the one [`Error`].
@@ -162,6 +164,16 @@ pub mod signal {
     pub use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, TryRecvError};
     pub use yoton_core::{HandlerId, Signal};
 }
+
+/// The OBJECT format on its own: encode and decode [`Object`]s and serde
+/// types in the reference's bytes, outside any channel.
+///
+/// ```
+/// let bytes = yoton::object::to_bytes(&("echo", (1, 2.5), ()))?;
+/// assert_eq!(yoton::Object::from_bytes(&bytes)?.to_string(), "('echo', (1, 2.5), None)");
+/// # Ok::<(), yoton::object::Error>(())
+/// ```
+pub use yoton_object as object;
 
 /// The channels crate, for everything that is not re-exported at the top
 /// (such as the sync mode numbers in [`channels::sync`]).
