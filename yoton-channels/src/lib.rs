@@ -74,6 +74,7 @@
 //! (`yoton-sync`) for its words.
 #![forbid(unsafe_code)]
 
+mod call;
 mod error;
 mod iter;
 mod message;
@@ -82,12 +83,17 @@ mod options;
 mod pub_channel;
 mod queue;
 mod registration;
+mod rep_channel;
+mod rep_state;
+mod req_channel;
+mod req_table;
 mod select;
 mod slot;
 mod state;
 mod sub_channel;
 pub mod sync;
 
+pub use call::{CallError, CallFuture};
 pub use error::{
     CHANNEL_CLOSED, Error, MessageError, RecvError, RecvTimeoutError, Result, SendError,
     TryRecvError,
@@ -98,6 +104,8 @@ pub use object::Obj;
 pub use options::SubOptions;
 pub use pub_channel::PubChannel;
 pub use queue::{DEFAULT_CAPACITY, Overflow};
+pub use rep_channel::{Handler, HandlerError, Methods, RepChannel, Replier, Request};
+pub use req_channel::{DEFAULT_CALL_TIMEOUT, ReqChannel};
 pub use select::{
     Selectable, Selection, select, select_deadline, select_sub_channel, select_timeout,
 };

@@ -7,6 +7,8 @@ use yoton_core::Slot;
 pub(crate) const PUB: (&str, &str) = ("pub-sub", "sub-pub");
 pub(crate) const SUB: (&str, &str) = ("sub-pub", "pub-sub");
 pub(crate) const STATE: (&str, &str) = ("state", "state");
+pub(crate) const REQ: (&str, &str) = ("req-rep", "rep-req");
+pub(crate) const REP: (&str, &str) = ("rep-req", "req-rep");
 
 /// A channel's slot: the name as the channel built it and its hash.
 ///
