@@ -45,7 +45,9 @@
 //!   receiver.
 //! - Channels carry messages on a named slot: [`PubChannel`] and
 //!   [`SubChannel`] (publish/subscribe, with [`select_timeout`] to wait on
-//!   several), [`StateChannel`] (the latest value, resent to newcomers).
+//!   several), [`StateChannel`] (the latest value, resent to newcomers),
+//!   and [`ReqChannel`] and [`RepChannel`] (calls by method name, balanced
+//!   over the repliers of a slot, with a [`CallFuture`] for each).
 //!   Their type parameter is the [`MessageType`]: `String` for text
 //!   (`txt`), `Vec<u8>` or [`Bytes`] for bytes (`bin`), [`Object`] for
 //!   Python values (`obj`, what Pyzo's kernels speak), [`Obj<T>`] for any
@@ -113,6 +115,11 @@ use std::sync::Arc;
 pub use yoton_core::{
     Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context,
     ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason,
+};
+
+pub use yoton_channels::{
+    CallError, CallFuture, DEFAULT_CALL_TIMEOUT, Handler, HandlerError, Methods, RepChannel,
+    Replier, ReqChannel, Request,
 };
 
 pub use yoton_channels::{
