@@ -631,6 +631,10 @@ impl RepChannel {
             core.failed.fetch_add(1, Ordering::Relaxed);
         }
         match reply {
+            // A channel closed while its handler ran sends nothing more.
+            Ok(_) if self.is_closed() => {
+                tracing::debug!("reply not sent: the channel closed while its handler ran");
+            }
             Ok(bytes) => {
                 let mut package = Package::new(core.slot, bytes);
                 package.dest_id = taken.requester;

@@ -476,3 +476,140 @@ fn a_replier_served_by_hand_answers_one_call_at_a_time() {
         Err(yoton_channels::RecvTimeoutError::Closed)
     );
 }
+
+/// Collects what arrives on a slot, package by package.
+#[derive(Debug)]
+struct Raw(Mutex<Sender<Package>>);
+
+impl yoton_core::Endpoint for Raw {
+    fn deliver(&self, deliveries: &mut Vec<yoton_core::Delivery>) {
+        let tx = self.0.lock().unwrap();
+        for d in deliveries.drain(..) {
+            let _ = tx.send(d.package);
+        }
+    }
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The five packages of a real `signature('f')` call to a Pyzo kernel:
+/// our requester sends the reference's three, and takes its reply, when a
+/// raw replier plays the kernel's part with the kernel's bytes.
+#[test]
+fn a_call_is_the_packages_the_reference_exchanges_with_a_pyzo_kernel() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/reqrep_vectors.json"
+    );
+    let vectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("json");
+    let packages = vectors["reqrep_signature_call"]["packages"]
+        .as_array()
+        .expect("packages");
+    let field = |i: usize, name: &str| packages[i][name].as_u64().expect(name);
+    let data = |i: usize| unhex(packages[i]["data_hex"].as_str().expect("data_hex"));
+
+    let (ide, kernel) = (context(), context());
+    let _link = join(&kernel, &ide, "inproc");
+    let (tx, from_ide) = crossbeam_channel::unbounded();
+    let req_rep = SlotName::new("reqp-introspect", "obj", "req-rep").slot();
+    assert_eq!(req_rep.get(), field(0, "slot"));
+    kernel
+        .register_endpoint(
+            yoton_core::Direction::Incoming,
+            req_rep,
+            "raw",
+            Arc::new(Raw(Mutex::new(tx))),
+        )
+        .unwrap();
+    let introspect = ReqChannel::new(&ide, "reqp-introspect").unwrap();
+    let call = introspect.call::<String>("signature", ("f",)).unwrap();
+
+    // 1: req?, broadcast.
+    let ask = from_ide.recv_timeout(SOON).expect("req?");
+    assert_eq!(
+        (ask.dest_id, ask.dest_seq),
+        (field(0, "dest_id"), field(0, "dest_seq"))
+    );
+    assert_eq!(ask.data.as_ref(), data(0));
+    // 2: the kernel's req!, directed.
+    let rep_req = SlotName::new("reqp-introspect", "obj", "rep-req").slot();
+    assert_eq!(rep_req.get(), field(1, "slot"));
+    let mut ack = Package::new(rep_req, data(1));
+    ack.dest_id = ide.id().get();
+    ack.dest_seq = field(1, "dest_seq");
+    kernel.send_package(ack).unwrap();
+    // 3: the request, directed at the kernel; 4: req-, broadcast.
+    let request = from_ide.recv_timeout(SOON).expect("the request");
+    assert_eq!(request.dest_id, kernel.id().get());
+    assert_eq!(request.dest_seq, field(2, "dest_seq"));
+    assert_eq!(request.data.as_ref(), data(2));
+    let done = from_ide.recv_timeout(SOON).expect("req-");
+    assert_eq!(
+        (done.dest_id, done.dest_seq),
+        (field(3, "dest_id"), field(3, "dest_seq"))
+    );
+    assert_eq!(done.data.as_ref(), data(3));
+    // 5: the kernel's reply.
+    let mut reply = Package::new(rep_req, data(4));
+    reply.dest_id = ide.id().get();
+    reply.dest_seq = field(4, "dest_seq");
+    kernel.send_package(reply).unwrap();
+    assert_eq!(call.wait_timeout(SOON), Ok("f(n)".to_owned()));
+    assert!(from_ide.try_recv().is_err(), "nothing more");
+}
+
+/// The reference's error reply is our error reply, byte for byte.
+#[test]
+fn an_error_reply_is_the_reference_bytes() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/reqrep_vectors.json"
+    );
+    let vectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("json");
+    let expected = unhex(vectors["reqrep_error_reply_hex"].as_str().expect("hex"));
+    let (a, b) = (context(), context());
+    let _link = join(&a, &b, "inproc");
+    let (tx, replies) = crossbeam_channel::unbounded();
+    let rep_req = SlotName::new("fails", "obj", "rep-req").slot();
+    b.register_endpoint(
+        yoton_core::Direction::Incoming,
+        rep_req,
+        "raw",
+        Arc::new(Raw(Mutex::new(tx))),
+    )
+    .unwrap();
+    let failing = |_: &Request| -> Result<Object, HandlerError> {
+        Err(HandlerError::msg("deliberate failure (1,)"))
+    };
+    let _replier = RepChannel::new(&a, "fails")
+        .unwrap()
+        .spawn(failing)
+        .unwrap();
+    // A raw requester: req?, then the request once acknowledged.
+    let req_rep = SlotName::new("fails", "obj", "req-rep").slot();
+    let mut ask = Package::new(req_rep, Bytes::from_static(b"req?"));
+    ask.dest_seq = (1 << 63) + 1;
+    b.send_package(ask).unwrap();
+    let ack = replies.recv_timeout(SOON).expect("req!");
+    assert_eq!(ack.data.as_ref(), b"req!");
+    assert_eq!((ack.dest_id, ack.dest_seq), (b.id().get(), (1 << 63) + 1));
+    let mut request = Package::new(
+        req_rep,
+        Object::from(("f", Object::tuple([]), yoton_channels::Dict::new()))
+            .to_bytes()
+            .unwrap(),
+    );
+    request.dest_id = a.id().get();
+    request.dest_seq = 1;
+    b.send_package(request).unwrap();
+    let reply = replies.recv_timeout(SOON).expect("the reply");
+    assert_eq!((reply.dest_id, reply.dest_seq), (b.id().get(), 1));
+    assert_eq!(reply.data.as_ref(), expected);
+}
