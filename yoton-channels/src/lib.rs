@@ -76,6 +76,7 @@
 
 mod call;
 mod error;
+mod handler;
 mod iter;
 mod message;
 mod object;
@@ -98,13 +99,14 @@ pub use error::{
     CHANNEL_CLOSED, Error, MessageError, RecvError, RecvTimeoutError, Result, SendError,
     TryRecvError,
 };
+pub use handler::{Handler, HandlerError, Methods, Request};
 pub use iter::{Iter, TryIter};
 pub use message::{MessageType, Postcard, TypeName};
 pub use object::Obj;
 pub use options::SubOptions;
 pub use pub_channel::PubChannel;
 pub use queue::{DEFAULT_CAPACITY, Overflow};
-pub use rep_channel::{Handler, HandlerError, Methods, RepChannel, Replier, Request};
+pub use rep_channel::{RepChannel, Replier};
 pub use req_channel::{DEFAULT_CALL_TIMEOUT, ReqChannel};
 pub use select::{
     Selectable, Selection, select, select_deadline, select_sub_channel, select_timeout,
