@@ -134,6 +134,10 @@ pub enum SendError<T = ()> {
         /// What went wrong.
         source: MessageError,
     },
+    /// A bounded send (`send_timeout`, `send_deadline`) found no room in
+    /// time: a peer does not keep up. Nothing was sent; the message is
+    /// handed back.
+    Timeout(T),
     /// The context could not send it.
     Context(Error),
 }
@@ -149,7 +153,7 @@ impl<T> SendError<T> {
     /// ```
     pub fn into_inner(self) -> Option<T> {
         match self {
-            SendError::Closed(message) => Some(message),
+            SendError::Closed(message) | SendError::Timeout(message) => Some(message),
             _ => None,
         }
     }
@@ -165,6 +169,7 @@ impl<T> SendError<T> {
     pub fn forget(self) -> SendError {
         match self {
             SendError::Closed(_) => SendError::Closed(()),
+            SendError::Timeout(_) => SendError::Timeout(()),
             SendError::Encode { type_name, source } => SendError::Encode { type_name, source },
             SendError::Context(e) => SendError::Context(e),
         }
@@ -176,6 +181,7 @@ impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SendError::Closed(_) => f.write_str("Closed(..)"),
+            SendError::Timeout(_) => f.write_str("Timeout(..)"),
             SendError::Encode { type_name, source } => f
                 .debug_struct("Encode")
                 .field("type_name", type_name)
@@ -190,6 +196,7 @@ impl<T> fmt::Display for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SendError::Closed(_) => f.write_str("sending on a closed channel"),
+            SendError::Timeout(_) => f.write_str("no room to send in time"),
             SendError::Encode { type_name, source } => {
                 write!(f, "cannot encode a {type_name} message: {source}")
             }
@@ -201,7 +208,7 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> std::error::Error for SendError<T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            SendError::Closed(_) => None,
+            SendError::Closed(_) | SendError::Timeout(_) => None,
             SendError::Encode { source, .. } => Some(source),
             SendError::Context(e) => Some(e),
         }
@@ -251,6 +258,10 @@ impl<T> From<SendError<T>> for Error {
     fn from(error: SendError<T>) -> Error {
         match error {
             SendError::Closed(_) => closed(),
+            SendError::Timeout(_) => Error::Timeout {
+                operation: "send",
+                after: Duration::ZERO,
+            },
             SendError::Encode { type_name, source } => Error::Encode { type_name, source },
             SendError::Context(e) => e,
         }

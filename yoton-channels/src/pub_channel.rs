@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use yoton_core::{Context, Delivery, Endpoint};
@@ -103,18 +103,23 @@ impl ChannelCore for PubCore {
 }
 
 impl PubCore {
-    /// Waits up to [`SEND_BLOCK`] while a source says `full`.
-    fn wait_while_blocked(&self) {
-        let deadline = Instant::now() + SEND_BLOCK;
+    /// Waits up to [`SEND_BLOCK`] while a source says `full`, and not past
+    /// `until`; false if `until` came first while still blocked.
+    fn wait_while_blocked(&self, until: Option<Instant>) -> bool {
+        let block_ends = Instant::now() + SEND_BLOCK;
+        let deadline = until.map_or(block_ends, |u| u.min(block_ends));
         let mut state = lock(&self.lock);
         loop {
             let now = Instant::now();
             if !state.is_blocked(now) {
                 self.blocked.store(false, Ordering::Release);
-                return;
+                return true;
             }
-            if now >= deadline || self.closed.load(Ordering::Acquire) {
-                return;
+            if self.closed.load(Ordering::Acquire) {
+                return true;
+            }
+            if now >= deadline {
+                return until.is_none_or(|u| u >= block_ends);
             }
             state = self
                 .unblocked
@@ -195,6 +200,81 @@ impl<M: MessageType> PubChannel<M> {
             source,
         })?;
         self.send_bytes(bytes).map_err(SendError::forget)
+    }
+
+    /// As [`send`](PubChannel::send), but waits at most `timeout` for room
+    /// (a sub channel in sync mode that says `full`, or a connection whose
+    /// peer does not keep up). When the wait runs out, nothing is sent.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Timeout`] if there was no room in time,
+    /// [`SendError::Closed`] once the channel is closed,
+    /// [`SendError::Encode`] if the message cannot be encoded.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::PubChannel;
+    ///
+    /// let ctx = yoton::context();
+    /// let out = PubChannel::<String>::new(&ctx, "bounded").unwrap();
+    /// out.send_timeout("now or never", Duration::from_millis(100)).unwrap();
+    /// assert_eq!(ctx.startup_queued(), 1);
+    /// ```
+    pub fn send_timeout(&self, message: &M::Borrowed, timeout: Duration) -> Result<(), SendError> {
+        self.send_deadline(message, Instant::now() + timeout)
+    }
+
+    /// As [`send_timeout`](PubChannel::send_timeout), with a deadline.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_timeout`](PubChannel::send_timeout).
+    pub fn send_deadline(&self, message: &M::Borrowed, deadline: Instant) -> Result<(), SendError> {
+        if self.is_closed() {
+            return Err(SendError::Closed(()));
+        }
+        let bytes = M::encode(message).map_err(|source| SendError::Encode {
+            type_name: M::type_name(),
+            source,
+        })?;
+        self.send_bytes_deadline(bytes, deadline)
+            .map_err(SendError::forget)
+    }
+
+    /// As [`send_bytes`](PubChannel::send_bytes), waiting for room until
+    /// `deadline` at most; nothing is sent when it passes.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Timeout`] (with the bytes) if there was no room in
+    /// time, [`SendError::Closed`] (with the bytes) once the channel is
+    /// closed.
+    pub fn send_bytes_deadline(
+        &self,
+        bytes: impl Into<Bytes>,
+        deadline: Instant,
+    ) -> Result<(), SendError<Bytes>> {
+        let bytes = bytes.into();
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        match self.may_send_by(Some(deadline)) {
+            Some(true) => {}
+            Some(false) => return Err(SendError::Closed(bytes)),
+            None => return Err(SendError::Timeout(bytes)),
+        }
+        let slot = self.registration.outgoing().slot();
+        match self
+            .registration
+            .context()
+            .send_deadline(slot, bytes.clone(), deadline)
+        {
+            Ok(()) => Ok(()),
+            Err(yoton_core::Error::Timeout { .. }) => Err(SendError::Timeout(bytes)),
+            Err(e) => Err(SendError::Context(e)),
+        }
     }
 
     /// Sends bytes that already are an encoded message of this channel's
@@ -368,15 +448,21 @@ impl<M: MessageType> PubChannel<M> {
     /// Waits while a sub channel in sync mode says `full` (up to
     /// [`SEND_BLOCK`]); false if the channel is closed.
     fn may_send(&self) -> bool {
+        self.may_send_by(None) == Some(true)
+    }
+
+    /// As [`may_send`](PubChannel::may_send), waiting until `deadline` at
+    /// most: `Some(false)` if closed, `None` if still held back at the
+    /// deadline.
+    fn may_send_by(&self, deadline: Option<Instant>) -> Option<bool> {
         let core = self.core();
         if core.closed.load(Ordering::Acquire) {
-            return false;
+            return Some(false);
         }
-        if core.blocked.load(Ordering::Acquire) {
-            core.wait_while_blocked();
-            return !core.closed.load(Ordering::Acquire);
+        if core.blocked.load(Ordering::Acquire) && !core.wait_while_blocked(deadline) {
+            return None;
         }
-        true
+        Some(!core.closed.load(Ordering::Acquire))
     }
 }
 

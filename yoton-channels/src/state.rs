@@ -288,6 +288,52 @@ impl<M: MessageType> StateChannel<M> {
         Ok(())
     }
 
+    /// As [`send`](StateChannel::send), but waits at most `timeout` for room
+    /// on the connections (a peer that does not keep up). When the wait
+    /// runs out, nothing is sent and the state stays as it was.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Timeout`] if there was no room in time; otherwise as
+    /// [`send`](StateChannel::send).
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::StateChannel;
+    ///
+    /// let ctx = yoton::context();
+    /// let s = StateChannel::<String>::new(&ctx, "mode-bounded").unwrap();
+    /// s.send_timeout("on", Duration::from_millis(100)).unwrap();
+    /// assert_eq!(s.get().as_deref(), Some("on"));
+    /// ```
+    pub fn send_timeout(&self, message: &M::Borrowed, timeout: Duration) -> Result<(), SendError> {
+        if self.is_closed() {
+            return Err(SendError::Closed(()));
+        }
+        let bytes = M::encode(message).map_err(|source| SendError::Encode {
+            type_name: M::type_name(),
+            source,
+        })?;
+        if bytes.is_empty() || lock(&self.core().current).value.as_ref() == Some(&bytes) {
+            return Ok(());
+        }
+        let deadline = Instant::now() + timeout;
+        match self
+            .core()
+            .context
+            .send_deadline(self.core().slot, bytes.clone(), deadline)
+        {
+            Ok(()) => {}
+            Err(yoton_core::Error::Timeout { .. }) => return Err(SendError::Timeout(())),
+            Err(e) => return Err(SendError::Context(e)),
+        }
+        if lock(&self.core().current).set(bytes) {
+            self.core().changed.notify_all();
+        }
+        Ok(())
+    }
+
     /// Sends the current state again (what the context does for every state
     /// channel on `NEW_CONNECTION`). Does nothing without a state.
     ///

@@ -252,3 +252,28 @@ fn a_sub_that_stays_full_holds_its_pub_beyond_the_lapse() {
     read_in_order(&sub, 0, sync::HIGH_WATER_MARK + 1);
     wait_until("released once the sub reads", || !out.is_blocked());
 }
+
+#[test]
+fn a_bounded_send_to_a_full_sub_gives_up_in_time_and_sends_nothing() {
+    let (p, f) = (context(), context());
+    link(&p, &f, 0);
+    let out = PubChannel::<String>::new(&p, "bounded").unwrap();
+    let arrived = listen(&f, out.slot_outgoing().slot());
+    f.send(out.slot_incoming().slot(), "full").unwrap();
+    wait_until("the pub hears full", || out.is_blocked());
+    // A plain send would go out after the 1 s block; the bounded one
+    // gives up at its own deadline.
+    match out.send_timeout("held", Duration::from_millis(50)) {
+        Err(yoton_channels::SendError::Timeout(())) => {}
+        other => panic!("{other:?}"),
+    }
+    f.send(out.slot_incoming().slot(), "ok").unwrap();
+    wait_until("released", || !out.is_blocked());
+    out.send_timeout("after", DEADLINE).unwrap();
+    let first = arrived.recv_timeout(DEADLINE).expect("a message");
+    assert_eq!(
+        first.package.data.as_ref(),
+        b"after",
+        "the bounded send went out"
+    );
+}

@@ -404,9 +404,64 @@ impl Context {
     /// Sends `data` on `slot` to every context in the network (destination
     /// 0). Empty data is not sent (see [`send_package`](Context::send_package)).
     ///
-    /// Blocks while a connection's queue is full (backpressure).
+    /// Blocks while a connection's queue is full (backpressure); use
+    /// [`send_timeout`](Context::send_timeout) to bound that wait.
+    ///
+    /// # Errors
+    ///
+    /// None today: a package that no connection takes waits in the startup
+    /// queue. The `Result` leaves room for transports that refuse.
     pub fn send(&self, slot: Slot, data: impl Into<Bytes>) -> Result<()> {
         self.send_package(Package::new(slot, data))
+    }
+
+    /// As [`send`](Context::send), but waits at most `timeout` for room in
+    /// the queues of the connections (backpressure from a peer that does
+    /// not keep up). The wait comes first: when it runs out, nothing is
+    /// sent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] if a connection's queue stayed full for
+    /// `timeout`; the package was not sent.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+    /// use std::time::Duration;
+    ///
+    /// let ctx = yoton::context();
+    /// let slot = yoton::SlotName::new("news", "txt", "pub-sub").slot();
+    /// // With room (here: no connection yet, so the startup queue), it
+    /// // sends at once.
+    /// ctx.send_timeout(slot, "hello", Duration::from_millis(100)).unwrap();
+    /// assert_eq!(ctx.startup_queued(), 1);
+    /// ```
+    pub fn send_timeout(
+        &self,
+        slot: Slot,
+        data: impl Into<Bytes>,
+        timeout: Duration,
+    ) -> Result<()> {
+        self.send_deadline(slot, data, Instant::now() + timeout)
+    }
+
+    /// As [`send_timeout`](Context::send_timeout), with a deadline.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] if a connection's queue stayed full until
+    /// `deadline`; the package was not sent.
+    pub fn send_deadline(
+        &self,
+        slot: Slot,
+        data: impl Into<Bytes>,
+        deadline: Instant,
+    ) -> Result<()> {
+        let package = Package::new(slot, data);
+        if package.data.is_empty() {
+            return Ok(());
+        }
+        self.shared.send_by(package, deadline)
     }
 
     /// Sends a package, keeping its `dest_id` and `dest_seq`; the context

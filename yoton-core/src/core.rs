@@ -115,8 +115,8 @@ impl ConnectionCore {
         self.link()?.send_packages(packages)
     }
 
-    pub(crate) fn wait_for_room(&self) -> Result<()> {
-        self.link()?.wait_for_room()
+    pub(crate) fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
+        self.link()?.wait_for_room(deadline)
     }
 
     pub(crate) fn wait_written(&self, deadline: Instant) -> Result<()> {

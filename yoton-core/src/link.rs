@@ -43,9 +43,12 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
     }
 
     /// Blocks while the send queue is over its bound, and returns once
-    /// there is room again, or with `Error::Closed` when the link shuts
-    /// down. The default never blocks, for links without a bound.
-    fn wait_for_room(&self) -> Result<()> {
+    /// there is room again, with `Error::Closed` when the link shuts
+    /// down, or with [`Error::Timeout`](crate::Error::Timeout) at
+    /// `deadline` (never, if `None`). The default never blocks, for links
+    /// without a bound.
+    fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
+        let _ = deadline;
         Ok(())
     }
 

@@ -672,10 +672,32 @@ impl Link for InprocConnection {
         }
     }
 
-    fn wait_for_room(&self) -> Result<()> {
+    fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
+        let start = Instant::now();
+        // Each wait is short: a wake-up that raced costs at most this.
+        let slice = |now: Instant| {
+            let step = Duration::from_millis(100);
+            deadline.map_or(step, |d| d.saturating_duration_since(now).min(step))
+        };
         loop {
             if self.shut.load(Ordering::Acquire) {
                 return Err(self.closed_error());
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                let full = match self.link.get() {
+                    Some(link) => link.backlog.is_full(),
+                    None => lock(&self.waiting)
+                        .as_ref()
+                        .is_some_and(|q| q.len() > LINK_CAPACITY),
+                };
+                if full {
+                    return Err(Error::Timeout {
+                        operation: "send",
+                        after: now.saturating_duration_since(start),
+                    });
+                }
+                return Ok(());
             }
             if let Some(link) = self.link.get() {
                 if !link.backlog.is_full() {
@@ -685,19 +707,14 @@ impl Link for InprocConnection {
                 if link.backlog.is_full() && !self.shut.load(Ordering::Acquire) {
                     // Woken when the peer takes packages or on shutdown;
                     // the timeout only bounds a wake-up that raced.
-                    let _ = link
-                        .backlog
-                        .room
-                        .wait_timeout(guard, Duration::from_millis(100));
+                    let _ = link.backlog.room.wait_timeout(guard, slice(now));
                 }
                 continue;
             }
             let waiting = lock(&self.waiting);
             match waiting.as_ref() {
                 Some(queue) if queue.len() > LINK_CAPACITY => {
-                    let _ = self
-                        .waiting_changed
-                        .wait_timeout(waiting, Duration::from_millis(100));
+                    let _ = self.waiting_changed.wait_timeout(waiting, slice(now));
                 }
                 _ => return Ok(()),
             }

@@ -648,12 +648,13 @@ impl Link for StreamConnection {
         Ok(())
     }
 
-    fn wait_for_room(&self) -> Result<()> {
+    fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
         if !self.is_shut()
             && self.queued_bytes_now.load(Ordering::Acquire) < self.options.send_queue_bytes()
         {
             return Ok(());
         }
+        let start = Instant::now();
         let mut state = lock(&self.send);
         loop {
             if state.shut {
@@ -662,7 +663,22 @@ impl Link for StreamConnection {
             if state.queued_bytes < self.options.send_queue_bytes() {
                 return Ok(());
             }
-            state = self.progress.wait(state).unwrap_or_else(|e| e.into_inner());
+            state = match deadline {
+                None => self.progress.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Error::Timeout {
+                            operation: "send",
+                            after: deadline.saturating_duration_since(start),
+                        });
+                    }
+                    self.progress
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
         }
     }
 

@@ -236,8 +236,8 @@ impl Link for FlawedLink {
         packages.iter().try_for_each(|p| self.send_package(p))
     }
 
-    fn wait_for_room(&self) -> Result<()> {
-        self.inner.wait_for_room()
+    fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
+        self.inner.wait_for_room(deadline)
     }
 
     fn notify_close(&self) {

@@ -79,6 +79,7 @@ macro_rules! __with_case_names {
             each_package_crosses_the_link_once,
             // Flush.
             flush_then_close_loses_nothing,
+            a_bounded_send_gives_up_on_a_peer_that_does_not_read_and_sends_nothing,
             close_alone_delivers_everything_sent_before,
             flush_on_a_connected_end_returns,
             flush_while_waiting_with_something_queued_times_out,

@@ -54,8 +54,31 @@ impl ContextShared {
         }
     }
 
-    pub(super) fn send(&self, mut package: Package) {
-        let connections = {
+    /// As [`send`](ContextShared::send), but waits for room on every
+    /// connection first, until `deadline`: at the deadline nothing is sent
+    /// and the error is [`Error::Timeout`](crate::Error::Timeout).
+    pub(super) fn send_by(&self, package: Package, deadline: Instant) -> crate::Result<()> {
+        let connections = self.snapshot();
+        for connection in connections.iter().filter(|c| c.is_alive()) {
+            // A connection that closes meanwhile no longer counts.
+            if let Err(e @ crate::Error::Timeout { .. }) = connection.wait_for_room(Some(deadline))
+            {
+                return Err(e);
+            }
+        }
+        self.queue(package);
+        Ok(())
+    }
+
+    pub(super) fn send(&self, package: Package) {
+        let connections = self.queue(package);
+        Self::wait_for_room(&connections);
+    }
+
+    /// Numbers a package and hands it to every alive connection (or the
+    /// startup queue); the connections it went to.
+    fn queue(&self, mut package: Package) -> Arc<Vec<Arc<ConnectionCore>>> {
+        {
             let mut sending = lock(&self.sending);
             sending.seq += 1;
             package.source_id = self.id.get();
@@ -71,8 +94,7 @@ impl ContextShared {
                 self.keep_for_startup(&mut sending, package);
             }
             connections
-        };
-        Self::wait_for_room(&connections);
+        }
     }
 
     /// As [`send`](ContextShared::send), for several packages at once.
@@ -130,7 +152,7 @@ impl ContextShared {
     /// sync words, forwarding).
     pub(super) fn wait_for_room(connections: &[Arc<ConnectionCore>]) {
         for connection in connections {
-            if let Err(e) = connection.wait_for_room() {
+            if let Err(e) = connection.wait_for_room(None) {
                 tracing::trace!(error = %e, "connection closed while waiting for room");
             }
         }
@@ -191,7 +213,7 @@ impl ContextShared {
         drop(delivering);
         // Backpressure once nothing is held.
         for connection in queued_on {
-            let _ = connection.wait_for_room();
+            let _ = connection.wait_for_room(None);
         }
     }
 

@@ -10,6 +10,7 @@
 //! [`TransportUnderTest`]: crate::TransportUnderTest
 //! [`STEP_DEADLINE`]: crate::STEP_DEADLINE
 
+mod backpressure;
 mod closing;
 mod context_messages;
 mod flush;
@@ -20,6 +21,7 @@ mod quiet;
 mod routing;
 mod timeouts;
 
+pub use backpressure::*;
 pub use closing::*;
 pub use context_messages::*;
 pub use flush::*;
