@@ -139,7 +139,7 @@ impl<E: std::error::Error> From<E> for HandlerError {
     }
 }
 
-/// What answers the calls of a [`RepChannel`]: a closure
+/// What answers the calls of a [`RepChannel`](crate::RepChannel): a closure
 /// `Fn(&Request) -> Result<Object, HandlerError>`, a [`Methods`] table with
 /// one typed function per method name, or your own type.
 ///

@@ -174,6 +174,13 @@ impl Address {
     /// - An IPv6 host may be written in brackets: `[::1]:8000`.
     /// - `inproc://name` takes everything after `inproc://` as the name,
     ///   with port 0; an empty name asks for any free name.
+    ///
+    /// # Errors
+    ///
+    /// An [`AddressError`]: no `:port` (`MissingPort`), a number of 65536
+    /// or more (`PortOutOfRange`), a `+K` that is not an integer or leaves
+    /// the range (`InvalidOffset`), an unclosed `[` (`BadBracket`), or a
+    /// `publichost` this machine does not resolve.
     pub fn parse(s: &str) -> Result<Address, AddressError> {
         if let Some(name) = strip_prefix_ignore_ascii_case(s, "inproc://") {
             return Ok(Address::named(INPROC, name));

@@ -185,6 +185,10 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     /// [`Error::Timeout`] when `timeout` passes, or with [`Error::Closed`]
     /// if the connection closes first.
     ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] and [`Error::Closed`], as said.
+    ///
     /// ```
     /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
     /// use std::time::Duration;
@@ -207,7 +211,12 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     /// Silence after which `timedout(true)` is emitted (default 0.5 s).
     fn timeout(&self) -> Duration;
 
-    /// Sets the timeout; fails with [`Error::InvalidTimeout`] below 0.5 s.
+    /// Sets the timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTimeout`] below 0.5 s (the heartbeat interval
+    /// would not fit).
     fn set_timeout(&self, timeout: Duration) -> Result<()>;
 
     /// Emitted once, with the reason, when the connection closes.
@@ -229,6 +238,10 @@ pub trait Connection: Send + Sync + fmt::Debug + 'static {
     /// or fails with [`Error::Timeout`] when `timeout` passes first (as it
     /// does while packages wait for a peer to connect), or with
     /// [`Error::Closed`]. Returns at once when nothing is queued.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] and [`Error::Closed`], as said.
     fn flush(&self, timeout: Duration) -> Result<()>;
 
     /// Closes the connection, telling the other end.

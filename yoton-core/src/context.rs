@@ -168,6 +168,10 @@ impl Context {
     }
 
     /// The transport registered for a protocol.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownProtocol`] if none is registered for it.
     pub fn transport(&self, protocol: &str) -> Result<Arc<dyn Transport>> {
         let transports = self
             .shared
@@ -227,6 +231,10 @@ impl Context {
     /// Binds at `address` (`[protocol://]host:port`) and returns the
     /// connection, waiting for one peer in the background. See
     /// [`bind_with`](Context::bind_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_with`](Context::bind_with).
     pub fn bind(&self, address: &str) -> Result<Arc<dyn Connection>> {
         self.bind_with(address, &BindOptions::default())
     }
@@ -235,6 +243,14 @@ impl Context {
     /// [`Waiting`](crate::State::Waiting) connection; packages sent meanwhile
     /// are queued on it. A connection hosts exactly one peer: bind again for
     /// another.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownProtocol`] for a protocol no transport serves,
+    /// [`Error::InvalidAddress`] for an address that does not parse,
+    /// [`Error::Bind`] (with the `io::Error`) when the address cannot be
+    /// bound, and [`Error::NoFreePort`] when `max_tries` ports in a row are
+    /// taken.
     pub fn bind_with(&self, address: &str, options: &BindOptions) -> Result<Arc<dyn Connection>> {
         let transport = self.transport(&Address::protocol_of(address))?;
         let address = transport.parse_address(address)?;
@@ -246,6 +262,10 @@ impl Context {
 
     /// Connects to a context bound at `address`, trying for one second. See
     /// [`connect_with`](Context::connect_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_with`](Context::connect_with).
     pub fn connect(&self, address: &str) -> Result<Arc<dyn Connection>> {
         self.connect_with(address, &ConnectOptions::default())
     }
@@ -253,6 +273,14 @@ impl Context {
     /// Connects with options (`timeout`, `name`). Blocks until connected or
     /// fails with [`Error::Connect`] or [`Error::Handshake`]. Then hands the
     /// startup queue to the new connection and announces `NEW_CONNECTION`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownProtocol`] and [`Error::InvalidAddress`] as for
+    /// [`bind_with`](Context::bind_with); [`Error::Connect`] (its `io::Error`
+    /// keeps the kind, such as `ConnectionRefused`) when no connection could
+    /// be made within the options' timeout; [`Error::Handshake`] when the
+    /// other end is not a yoton context that accepts us.
     pub fn connect_with(
         &self,
         address: &str,
@@ -310,6 +338,11 @@ impl Context {
 
     /// Waits until everything sent so far on every connected connection is
     /// written, or fails when `timeout` passes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when something is still unwritten at the end of
+    /// `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let connections = self.shared.snapshot();
@@ -350,8 +383,12 @@ impl Context {
         }
     }
 
-    /// Registers an endpoint on a slot. Fails with [`Error::SlotTaken`] if
-    /// another endpoint of this context has that slot in that direction.
+    /// Registers an endpoint on a slot.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SlotTaken`] if another endpoint of this context has that
+    /// slot in that direction.
     pub fn register_endpoint(
         &self,
         direction: Direction,
@@ -471,6 +508,10 @@ impl Context {
     /// an empty package is a connection signal, and numbered 1 (a context's
     /// first package) it would read as the close package and close the
     /// peer's connection.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Context::send): none today.
     pub fn send_package(&self, package: Package) -> Result<()> {
         if package.data.is_empty() {
             tracing::trace!(slot = %package.slot, "empty package not sent");
@@ -489,6 +530,10 @@ impl Context {
     /// the whole batch: the batch is queued whole, so a connection's queue
     /// may exceed its bound by up to one batch. Keep batches of large
     /// messages small.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Context::send): none today.
     ///
     /// ```
     /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }

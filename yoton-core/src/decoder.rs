@@ -160,6 +160,11 @@ impl Decoder {
     /// a failed decoder's error, as [`io::ErrorKind::InvalidData`], without
     /// calling `read`. A count larger than the region is refused as
     /// [`io::ErrorKind::InvalidInput`].
+    ///
+    /// # Errors
+    ///
+    /// The closure's `io::Error`; `InvalidData` once the decoder has
+    /// failed; `InvalidInput` for a count larger than the region.
     pub fn read_with<F>(&mut self, read: F) -> io::Result<usize>
     where
         F: FnOnce(&mut [u8]) -> io::Result<usize>,
@@ -191,6 +196,13 @@ impl Decoder {
     ///
     /// Heartbeats and close notices are returned like any package; see
     /// [`Package::kind`].
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::LostTrack`] when the bytes are not a package header
+    /// where one must start, and [`DecodeError::TooLarge`] when a header
+    /// announces more than the limit; the decoder then stays failed and
+    /// returns the same error again.
     pub fn next_package(&mut self) -> Result<Option<Package>, DecodeError> {
         if let Some(err) = &self.error {
             return Err(err.clone());

@@ -86,6 +86,12 @@ impl HandshakeLine {
 
     /// Reads a line (its CRLF may be left off). The id is 1 to 16 hex
     /// digits in either case and not zero; the pid is a decimal `u32`.
+    ///
+    /// # Errors
+    ///
+    /// [`HandshakeError::NotYoton`] without the `YOTON!` prefix, and
+    /// [`HandshakeError::BadId`] for an id or pid that does not read as
+    /// described.
     pub fn parse(line: &[u8]) -> Result<HandshakeLine, HandshakeError> {
         let line = line.strip_suffix(b"\r\n").unwrap_or(line);
         let rest = line
@@ -277,6 +283,11 @@ pub fn host_decide(own: &HandshakeLine, request: &[u8]) -> HostDecision {
 
 /// Checks, as the connecting side, the host's answer (CRLF optional) to
 /// this side's line, and returns the host's id and pid.
+///
+/// # Errors
+///
+/// As [`HandshakeLine::parse`] for an answer that is not a line, and
+/// [`HandshakeError::SelfConnect`] when the host is this very context.
 pub fn client_decide(
     own: &HandshakeLine,
     response: &[u8],

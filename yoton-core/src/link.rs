@@ -32,12 +32,20 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
     /// after releasing it, so that no lock is held while a slow peer holds
     /// up a sender; a queue may therefore pass its bound by one package
     /// per sending thread.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Closed` once the link is shut down.
     fn send_package(&self, package: &Package) -> Result<()>;
 
     /// Queues several packages, in order, as
     /// [`send_package`](Link::send_package) does one by one; a transport
     /// can take them in one go (one lock, one wake-up of its sending
     /// thread). The default sends them one by one.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_package`](Link::send_package).
     fn send_packages(&self, packages: &[Package]) -> Result<()> {
         packages.iter().try_for_each(|p| self.send_package(p))
     }
@@ -47,6 +55,10 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
     /// down, or with [`Error::Timeout`](crate::Error::Timeout) at
     /// `deadline` (never, if `None`). The default never blocks, for links
     /// without a bound.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Closed` and `Error::Timeout`, as said.
     fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
         let _ = deadline;
         Ok(())
@@ -58,6 +70,10 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
     /// Blocks until everything queued before the call is handed to the
     /// medium, or fails with [`Error::Timeout`](crate::Error::Timeout) at
     /// `deadline`, or with `Error::Closed` when the link shuts down first.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Timeout` and `Error::Closed`, as said.
     fn wait_written(&self, deadline: Instant) -> Result<()>;
 
     /// Stops the link: closes the socket or channel, ends its threads and

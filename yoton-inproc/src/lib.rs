@@ -373,6 +373,12 @@ pub struct RawPeer {
 impl RawPeer {
     /// Connects to the connection bound at `name` (without `inproc://`),
     /// presenting `id` as its context id, waiting up to `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Connect` when nothing is bound at `name` within `timeout`,
+    /// or the bound connection closes before taking this peer, and
+    /// `Error::Handshake` when the host refuses `id`.
     pub fn connect(name: &str, id: ContextId, timeout: Duration) -> Result<RawPeer> {
         let host = claim_listener(name, Instant::now() + timeout, None)?;
         let (to_host, host_inbox) = lane();
@@ -405,7 +411,11 @@ impl RawPeer {
         Ok(peer)
     }
 
-    /// Sends a package as it is (no numbering): fails once the host is gone.
+    /// Sends a package as it is (no numbering).
+    ///
+    /// # Errors
+    ///
+    /// `Error::Closed` once the host is gone.
     pub fn send(&self, package: Package) -> Result<()> {
         if self.to_host.send(package) {
             Ok(())

@@ -104,6 +104,10 @@ impl StreamOptions {
     }
 
     /// Checks every setting.
+    ///
+    /// # Errors
+    ///
+    /// An [`OptionsError`] naming the first option out of its range.
     pub fn validate(&self) -> Result<(), OptionsError> {
         let fail = |option, message: &str| {
             Err(OptionsError {
