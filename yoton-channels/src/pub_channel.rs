@@ -350,6 +350,42 @@ impl<M: MessageType> PubChannel<M> {
         Ok(())
     }
 
+    /// As [`send_bytes_batch`](PubChannel::send_bytes_batch), but waits at
+    /// most until `deadline` for room first; when the wait runs out,
+    /// nothing of the batch is sent.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Timeout`] if there was no room in time, and
+    /// [`SendError::Closed`] once the channel is closed; both hand the
+    /// batch back.
+    pub fn send_bytes_batch_deadline<I>(
+        &self,
+        messages: I,
+        deadline: Instant,
+    ) -> Result<(), SendError<Vec<Bytes>>>
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+    {
+        let messages: Vec<Bytes> = messages.into_iter().map(Into::into).collect();
+        match self.may_send_by(Some(deadline)) {
+            Some(true) => {}
+            Some(false) => return Err(SendError::Closed(messages)),
+            None => return Err(SendError::Timeout(messages)),
+        }
+        let slot = self.registration.outgoing().slot();
+        match self.registration.context().send_batch_deadline(
+            slot,
+            messages.iter().cloned(),
+            deadline,
+        ) {
+            Ok(()) => Ok(()),
+            Err(yoton_core::Error::Timeout { .. }) => Err(SendError::Timeout(messages)),
+            Err(e) => Err(SendError::Context(e)),
+        }
+    }
+
     /// Whether a sub channel in sync mode currently holds sends back (a
     /// `full` that has not lapsed).
     ///

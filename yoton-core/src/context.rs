@@ -560,6 +560,42 @@ impl Context {
         Ok(())
     }
 
+    /// As [`send_batch`](Context::send_batch), but waits at most until
+    /// `deadline` for room on the connections, first: when the wait runs
+    /// out, nothing of the batch is sent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] if a connection's queue stayed full until
+    /// `deadline`.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+    /// use std::time::{Duration, Instant};
+    /// use yoton::SlotName;
+    ///
+    /// let ctx = yoton::context();
+    /// let slot = SlotName::new("doc", "bin", "pub-sub").slot();
+    /// let deadline = Instant::now() + Duration::from_millis(100);
+    /// ctx.send_batch_deadline(slot, ["a", "b"], deadline).unwrap();
+    /// assert_eq!(ctx.startup_queued(), 2);
+    /// ```
+    pub fn send_batch_deadline<I>(&self, slot: Slot, messages: I, deadline: Instant) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+    {
+        let packages: Vec<Package> = messages
+            .into_iter()
+            .map(|data| Package::new(slot, data))
+            .filter(|package| !package.data.is_empty())
+            .collect();
+        if packages.is_empty() {
+            return Ok(());
+        }
+        self.shared.send_all_by(packages, deadline)
+    }
+
     /// How many packages the startup queue dropped (oldest first) because
     /// more than its bound were sent while no connection was alive.
     pub fn startup_dropped(&self) -> u64 {

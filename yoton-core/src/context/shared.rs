@@ -58,6 +58,25 @@ impl ContextShared {
     /// connection first, until `deadline`: at the deadline nothing is sent
     /// and the error is [`Error::Timeout`](crate::Error::Timeout).
     pub(super) fn send_by(&self, package: Package, deadline: Instant) -> crate::Result<()> {
+        self.room_by(deadline)?;
+        self.queue(package);
+        Ok(())
+    }
+
+    /// As [`send_all`](ContextShared::send_all), waiting for room first as
+    /// [`send_by`](ContextShared::send_by) does.
+    pub(super) fn send_all_by(
+        &self,
+        packages: Vec<Package>,
+        deadline: Instant,
+    ) -> crate::Result<()> {
+        self.room_by(deadline)?;
+        self.queue_all(packages);
+        Ok(())
+    }
+
+    /// Waits until every alive connection has room, or `deadline`.
+    fn room_by(&self, deadline: Instant) -> crate::Result<()> {
         let connections = self.snapshot();
         for connection in connections.iter().filter(|c| c.is_alive()) {
             // A connection that closes meanwhile no longer counts.
@@ -66,7 +85,6 @@ impl ContextShared {
                 return Err(e);
             }
         }
-        self.queue(package);
         Ok(())
     }
 
@@ -98,8 +116,14 @@ impl ContextShared {
     }
 
     /// As [`send`](ContextShared::send), for several packages at once.
-    pub(super) fn send_all(&self, mut packages: Vec<Package>) {
-        let connections = {
+    pub(super) fn send_all(&self, packages: Vec<Package>) {
+        let connections = self.queue_all(packages);
+        Self::wait_for_room(&connections);
+    }
+
+    /// As [`queue`](ContextShared::queue), for several packages at once.
+    fn queue_all(&self, mut packages: Vec<Package>) -> Arc<Vec<Arc<ConnectionCore>>> {
+        {
             let mut sending = lock(&self.sending);
             for package in &mut packages {
                 sending.seq += 1;
@@ -119,8 +143,7 @@ impl ContextShared {
                 }
             }
             connections
-        };
-        Self::wait_for_room(&connections);
+        }
     }
 
     /// The connection list, refreshed only when it changed.

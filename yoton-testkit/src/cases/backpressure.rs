@@ -64,6 +64,13 @@ pub fn a_bounded_send_gives_up_on_a_peer_that_does_not_read_and_sends_nothing(
     };
     assert!(matches!(error, Error::Timeout { .. }), "{error}");
     assert!(sent > 0, "the first send already gave up");
+    // A bounded batch gives up whole.
+    let batch = a.send_batch_deadline(
+        SLOT,
+        [block.clone(), block.clone()],
+        Instant::now() + Duration::from_millis(100),
+    );
+    assert!(matches!(batch, Err(Error::Timeout { .. })), "{batch:?}");
     release.send(()).expect("the endpoint waits");
     wait_until("the peer took every send that succeeded", || {
         stuck.count.load(Ordering::Acquire) >= sent
