@@ -8,12 +8,12 @@
 //! `channels/connected.rs`, and included in a module per transport, so that
 //! they run as `inproc::name` and `tcp::name`.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use yoton_channels::{
@@ -21,8 +21,10 @@ use yoton_channels::{
     StateChannel, SubChannel, SubOptions, TryRecvError, select, select_deadline,
     select_sub_channel, select_timeout,
 };
-use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
+use yoton_core::{Context, Delivery, Direction, Slot};
 use yoton_inproc::InprocTransport;
+use yoton_testkit::collect;
+use yoton_testkit::wait::wait_until;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -32,38 +34,9 @@ fn context() -> Context {
     ctx
 }
 
-fn wait_until(mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "condition not met in time");
-        std::thread::yield_now();
-    }
-}
-
-/// A raw endpoint: forwards every delivery to a channel, to see what goes
-/// over the wire on a slot.
-#[derive(Debug)]
-struct Collect(Mutex<Sender<Delivery>>);
-
-impl Endpoint for Collect {
-    fn deliver(&self, deliveries: &mut Vec<Delivery>) {
-        let tx = self.0.lock().unwrap();
-        for d in deliveries.drain(..) {
-            let _ = tx.send(d);
-        }
-    }
-}
-
+/// What goes over the wire on a slot, delivery by delivery.
 fn listen(ctx: &Context, slot: Slot) -> Receiver<Delivery> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    ctx.register_endpoint(
-        Direction::Incoming,
-        slot,
-        "raw",
-        Arc::new(Collect(Mutex::new(tx))),
-    )
-    .unwrap();
-    rx
+    collect::listen(ctx, slot, "raw").unwrap()
 }
 
 fn text_of(d: &Delivery) -> String {
@@ -209,12 +182,12 @@ fn a_failed_registration_leaves_the_other_slot_free() {
     let _raw = listen(&ctx, SlotName::new("half", "txt", "pub-sub").slot());
     assert!(SubChannel::<String>::new(&ctx, "half").is_err());
     // Its outgoing slot (sub-pub) was released: a raw endpoint can take it.
-    let (tx, _rx) = crossbeam_channel::unbounded();
+    let (raw, _rx) = collect::Collect::deliveries();
     ctx.register_endpoint(
         Direction::Outgoing,
         SlotName::new("half", "txt", "sub-pub").slot(),
         "raw",
-        Arc::new(Collect(Mutex::new(tx))),
+        raw,
     )
     .unwrap();
 }

@@ -5,14 +5,15 @@
 //!
 //! The Python side is `tests/python/channels_peer.py`, run by `yoton-pyref`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 use yoton_channels::{PubChannel, SlotName, StateChannel, SubChannel};
-use yoton_core::{Connection, Context, Delivery, Direction, Endpoint};
+use yoton_core::{Connection, Context, Delivery};
 use yoton_pyref::PyPeer;
 use yoton_tcp::TcpTransport;
+use yoton_testkit::wait::wait_until;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/channels_peer.py");
 
@@ -28,23 +29,8 @@ fn context() -> Context {
     ctx
 }
 
-fn wait_until(mut condition: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + SOON;
-    while !condition() {
-        assert!(Instant::now() < deadline, "{what}: not in time");
-        std::thread::yield_now();
-    }
-}
-
-fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).unwrap()
 }
 
 /// A Python peer that connects to `ctx`, which binds.
@@ -57,7 +43,7 @@ fn python_connects(ctx: &Context, channels: &[&str]) -> (PyPeer, Arc<dyn Connect
     }
     let mut peer = PyPeer::spawn(SCRIPT, &args, PEER_LIFE).unwrap();
     peer.expect("CONNECTED", SOON).unwrap();
-    wait_until(|| bound.is_connected(), "the Python peer connects");
+    wait_until("the Python peer connects", || bound.is_connected());
     (peer, bound)
 }
 
@@ -135,11 +121,11 @@ fn python_publishes_text_and_binary_to_rust_sub_channels() {
     for t in &text {
         command(
             &mut peer,
-            &format!("send interop-text {}", hex(t.as_bytes())),
+            &format!("send interop-text {}", hex::encode(t.as_bytes())),
         );
     }
     for b in &bin {
-        command(&mut peer, &format!("send interop-bin {}", hex(b)));
+        command(&mut peer, &format!("send interop-bin {}", hex::encode(b)));
     }
     peer.send_line("sendn interop-text 0 200").unwrap();
     peer.expect("SENT", SOON).unwrap();
@@ -236,32 +222,12 @@ fn rust_state_reaches_python_and_is_sent_again_when_python_joins() {
     assert_eq!(python_state_package(&mut peer, "interop-status"), "idle");
     peer.send_line("getstate interop-status").unwrap();
     let words = peer.expect("STATE", SOON).unwrap();
-    assert_eq!(words, ["interop-status", &hex(b"idle")]);
+    assert_eq!(words, ["interop-status", &hex::encode(b"idle")]);
 }
 
-/// A raw endpoint: forwards every delivery, to see who sent what.
-#[derive(Debug)]
-struct Collect(Mutex<Sender<Delivery>>);
-
-impl Endpoint for Collect {
-    fn deliver(&self, deliveries: &mut Vec<Delivery>) {
-        let tx = self.0.lock().unwrap();
-        for d in deliveries.drain(..) {
-            let _ = tx.send(d);
-        }
-    }
-}
-
+/// Every delivery on a slot, to see who sent what.
 fn listen(ctx: &Context, slot: SlotName) -> Receiver<Delivery> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    ctx.register_endpoint(
-        Direction::Incoming,
-        slot.slot(),
-        slot.name(),
-        Arc::new(Collect(Mutex::new(tx))),
-    )
-    .unwrap();
-    rx
+    yoton_testkit::collect::listen(ctx, slot.slot(), slot.name()).unwrap()
 }
 
 #[test]
@@ -273,7 +239,7 @@ fn python_state_reaches_rust_and_python_sends_it_again_when_a_context_joins() {
     let python_id = conn.peer_id().unwrap().get();
     command(
         &mut peer,
-        &format!("setstate interop-pstate {}", hex(b"ready")),
+        &format!("setstate interop-pstate {}", hex::encode(b"ready")),
     );
     changes.recv_timeout(SOON).unwrap();
     assert_eq!(status.recv().as_deref(), Some("ready"));
@@ -314,7 +280,7 @@ fn a_python_sub_in_sync_mode_slows_a_rust_pub_and_nothing_is_lost() {
     for i in 0..33 {
         out.send(&i.to_string()).unwrap();
     }
-    wait_until(|| out.is_blocked(), "the Rust pub held back");
+    wait_until("the Rust pub held back", || out.is_blocked());
     // Nobody reads on the Python side: this send waits the reference's 1 s.
     let t = Instant::now();
     out.send("33").unwrap();
@@ -333,7 +299,7 @@ fn a_python_sub_in_sync_mode_slows_a_rust_pub_and_nothing_is_lost() {
             _ => {}
         }
     }
-    wait_until(|| !out.is_blocked(), "the Rust pub released");
+    wait_until("the Rust pub released", || !out.is_blocked());
     command(&mut peer, "autorecv interop-psync on");
     for i in 34..N {
         out.send(&i.to_string()).unwrap();
@@ -352,7 +318,7 @@ fn a_rust_sub_in_sync_mode_slows_a_python_pub_and_nothing_is_lost() {
     let (mut peer, _conn) = python_connects(&ctx, &["pub:interop-rsync:txt"]);
     peer.send_line("sendn interop-rsync 0 33").unwrap();
     peer.expect("SENT", SOON).unwrap();
-    wait_until(|| sub.pending() == 33, "33 messages waiting");
+    wait_until("33 messages waiting", || sub.pending() == 33);
     // Over 32 waiting: Rust says `full`, and the Python pub locks.
     let deadline = Instant::now() + SOON;
     loop {

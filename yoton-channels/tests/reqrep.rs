@@ -18,6 +18,8 @@ use yoton_channels::{
 use yoton_core::{Connection, Context, Package};
 use yoton_inproc::InprocTransport;
 use yoton_tcp::TcpTransport;
+use yoton_testkit::collect;
+use yoton_testkit::wait::wait_until;
 
 const SOON: Duration = Duration::from_secs(20);
 
@@ -42,14 +44,6 @@ fn join(a: &Context, b: &Context, protocol: &str) -> Arc<dyn Connection> {
     let connecting = b.connect(&target).expect("connect");
     bound.wait_connected(SOON).expect("connected");
     connecting
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + SOON;
-    while !condition() {
-        assert!(Instant::now() < deadline, "not in time: {what}");
-        std::thread::yield_now();
-    }
 }
 
 fn calculator() -> Methods {
@@ -477,24 +471,16 @@ fn a_replier_served_by_hand_answers_one_call_at_a_time() {
     );
 }
 
-/// Collects what arrives on a slot, package by package.
-#[derive(Debug)]
-struct Raw(Mutex<Sender<Package>>);
-
-impl yoton_core::Endpoint for Raw {
-    fn deliver(&self, deliveries: &mut Vec<yoton_core::Delivery>) {
-        let tx = self.0.lock().unwrap();
-        for d in deliveries.drain(..) {
-            let _ = tx.send(d.package);
-        }
-    }
+/// What arrives on the incoming `slot` of `ctx`, package by package.
+fn raw(ctx: &Context, slot: yoton_core::Slot) -> Receiver<Package> {
+    let (endpoint, packages) = collect::Collect::with_map(|d| d.package);
+    ctx.register_endpoint(yoton_core::Direction::Incoming, slot, "raw", endpoint)
+        .unwrap();
+    packages
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
-        .collect()
+    hex::decode(text).expect("hex")
 }
 
 /// The five packages of a real `signature('f')` call to a Pyzo kernel:
@@ -516,17 +502,9 @@ fn a_call_is_the_packages_the_reference_exchanges_with_a_pyzo_kernel() {
 
     let (ide, kernel) = (context(), context());
     let _link = join(&kernel, &ide, "inproc");
-    let (tx, from_ide) = crossbeam_channel::unbounded();
     let req_rep = SlotName::new("reqp-introspect", "obj", "req-rep").slot();
     assert_eq!(req_rep.get(), field(0, "slot"));
-    kernel
-        .register_endpoint(
-            yoton_core::Direction::Incoming,
-            req_rep,
-            "raw",
-            Arc::new(Raw(Mutex::new(tx))),
-        )
-        .unwrap();
+    let from_ide = raw(&kernel, req_rep);
     let introspect = ReqChannel::new(&ide, "reqp-introspect").unwrap();
     let call = introspect.call::<String>("signature", ("f",)).unwrap();
 
@@ -576,15 +554,8 @@ fn an_error_reply_is_the_reference_bytes() {
     let expected = unhex(vectors["reqrep_error_reply_hex"].as_str().expect("hex"));
     let (a, b) = (context(), context());
     let _link = join(&a, &b, "inproc");
-    let (tx, replies) = crossbeam_channel::unbounded();
     let rep_req = SlotName::new("fails", "obj", "rep-req").slot();
-    b.register_endpoint(
-        yoton_core::Direction::Incoming,
-        rep_req,
-        "raw",
-        Arc::new(Raw(Mutex::new(tx))),
-    )
-    .unwrap();
+    let replies = raw(&b, rep_req);
     let failing = |_: &Request| -> Result<Object, HandlerError> {
         Err(HandlerError::msg("deliberate failure (1,)"))
     };

@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use yoton_channels::{CallError, Dict, HandlerError, Methods, Object, RepChannel, ReqChannel};
 use yoton_core::{Connection, Context};
 use yoton_pyref::PyPeer;
 use yoton_tcp::TcpTransport;
+use yoton_testkit::wait::wait_until;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/reqrep_peer.py");
 const SOON: Duration = Duration::from_secs(20);
@@ -26,22 +27,11 @@ fn context() -> Context {
 }
 
 fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(data)
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + SOON;
-    while !condition() {
-        assert!(Instant::now() < deadline, "not in time: {what}");
-        std::thread::yield_now();
-    }
+    hex::decode(s).expect("hex")
 }
 
 /// A Python peer that connects to `ctx`, which binds.

@@ -4,14 +4,15 @@
 //! not repeated within 10 s (the reference's rules, `yoton_channels::sync`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 use yoton_channels::{PubChannel, SubChannel, sync};
-use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
+use yoton_core::{Context, Delivery, Direction, Slot};
 use yoton_tcp::TcpTransport;
+use yoton_testkit::wait::wait_until;
 
 /// A generous bound for anything that should happen at once.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -36,36 +37,8 @@ fn link(host: &Context, client: &Context, n: usize) {
     host.unregister_endpoint(Direction::Incoming, slot);
 }
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "not in time: {what}");
-        thread::yield_now();
-    }
-}
-
-#[derive(Debug)]
-struct Collect(Mutex<Sender<Delivery>>);
-
-impl Endpoint for Collect {
-    fn deliver(&self, deliveries: &mut Vec<Delivery>) {
-        let tx = self.0.lock().unwrap();
-        for d in deliveries.drain(..) {
-            let _ = tx.send(d);
-        }
-    }
-}
-
 fn listen(ctx: &Context, slot: Slot) -> Receiver<Delivery> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    ctx.register_endpoint(
-        Direction::Incoming,
-        slot,
-        "raw",
-        Arc::new(Collect(Mutex::new(tx))),
-    )
-    .unwrap();
-    rx
+    yoton_testkit::collect::listen(ctx, slot, "raw").unwrap()
 }
 
 /// Reads `n` messages and checks that each publisher's come in its order

@@ -161,7 +161,7 @@ fn try_iter_and_recv_all_drain_what_is_pending() {
     for i in 0..10 {
         out.send(&i.to_string()).unwrap();
     }
-    wait_until(|| sub.pending() == 10);
+    wait_until("sub.pending() == 10", || sub.pending() == 10);
     let first: Vec<String> = sub.try_iter().take(3).collect();
     assert_eq!(first, ["0", "1", "2"]);
     // try_iter took all ten out of the queue at once.
@@ -171,7 +171,7 @@ fn try_iter_and_recv_all_drain_what_is_pending() {
     for i in 11..15 {
         out.send(&i.to_string()).unwrap();
     }
-    wait_until(|| sub.pending() == 4);
+    wait_until("sub.pending() == 4", || sub.pending() == 4);
     assert_eq!(sub.recv_all(), ["11", "12", "13", "14"]);
 }
 
@@ -205,7 +205,7 @@ fn close_unregisters_and_pending_messages_stay_readable() {
     for m in ["1", "2", "3"] {
         out.send(m).unwrap();
     }
-    wait_until(|| sub.pending() == 3);
+    wait_until("sub.pending() == 3", || sub.pending() == 3);
     sub.close();
     assert!(sub.is_closed());
     // The slot is free: a raw endpoint takes it and gets what comes next.
@@ -234,7 +234,7 @@ fn closing_the_context_channels_closes_every_channel() {
     let sub = SubChannel::<String>::new(&b, "ctx-close").unwrap();
     let state = StateChannel::<String>::new(&b, "ctx-close").unwrap();
     out.send("kept").unwrap();
-    wait_until(|| sub.pending() == 1);
+    wait_until("sub.pending() == 1", || sub.pending() == 1);
     b.close_channels();
     a.close_channels();
     assert!(out.is_closed() && sub.is_closed() && state.is_closed());
@@ -330,7 +330,7 @@ fn sync_mode_says_full_and_ok_at_the_reference_thresholds() {
     for i in 0..32 {
         a.send(slot, i.to_string()).unwrap();
     }
-    wait_until(|| sub.pending() == 32);
+    wait_until("sub.pending() == 32", || sub.pending() == 32);
     // 32 waiting is not more than 32: still "ok". The marker is the next
     // repetition of the word (every 4 s), said after the queue reached 32;
     // anything said before it must be "ok" too.
@@ -427,7 +427,7 @@ fn a_pub_held_back_by_a_full_sub_resumes_and_nothing_is_lost() {
     let expected: Vec<String> = (0..N).map(|i| i.to_string()).collect();
     assert_eq!(got, expected);
     assert_eq!(sub.dropped(), 0);
-    wait_until(|| !out.is_blocked());
+    wait_until("!out.is_blocked()", || !out.is_blocked());
 }
 
 // ---------------------------------------------------------------------------
@@ -454,7 +454,7 @@ fn select_reads_several_channels_in_receive_order() {
         }
         sent.push(text);
     }
-    wait_until(|| s_text.pending() + s_bin.pending() + s_more.pending() == 300);
+    wait_until("s_text.pending() + s_bin.pending() + s_more.pending() == 300", || s_text.pending() + s_bin.pending() + s_more.pending() == 300);
     let mut got = Vec::new();
     let mut rounds = 0;
     while let Some(sel) = select_sub_channel(&[&s_text, &s_bin, &s_more]) {
@@ -643,7 +643,7 @@ fn a_state_channel_made_after_connecting_learns_the_state_when_it_asks() {
     let owner = StateChannel::<String>::new(&a, "late").unwrap();
     owner.send("ready").unwrap();
     // The value arrives while nobody receives on its slot.
-    wait_until(|| b.unrouted_packages() >= 1);
+    wait_until("b.unrouted_packages() >= 1", || b.unrouted_packages() >= 1);
     // Made after the connection: nothing is resent for it by itself.
     let late = StateChannel::<String>::new(&b, "late").unwrap();
     late.request_resend().unwrap();
@@ -714,7 +714,7 @@ fn copies_of_a_type_under_one_name_meet_and_a_mismatch_is_counted() {
             value: 0.0,
         })
         .unwrap();
-    wait_until(|| b.unrouted_packages() > before);
+    wait_until("b.unrouted_packages() > before", || b.unrouted_packages() > before);
     assert_eq!(b.unrouted_packages(), before + 1);
     assert_eq!(sub.pending(), 0);
     assert_eq!(sub.decode_errors(), 0);
