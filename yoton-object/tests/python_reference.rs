@@ -15,14 +15,11 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/object_p
 const WAIT: Duration = Duration::from_secs(30);
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+fn unhex(text: &str) -> Vec<u8> {
+    hex::decode(text).unwrap()
 }
 
 fn peer() -> PyPeer {

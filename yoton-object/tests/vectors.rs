@@ -14,12 +14,8 @@ fn vectors() -> Value {
     serde_json::from_str(text).unwrap()
 }
 
-fn unhex(hex: &str) -> Vec<u8> {
-    assert_eq!(hex.len() % 2, 0, "odd hex {hex}");
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+fn unhex(text: &str) -> Vec<u8> {
+    hex::decode(text).unwrap_or_else(|e| panic!("bad hex {text}: {e}"))
 }
 
 fn hex_of(v: &Value, key: &str) -> Vec<u8> {

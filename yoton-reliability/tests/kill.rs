@@ -5,12 +5,12 @@
 //! This file holds one test only: it counts the transport threads of its
 //! own process.
 
-use std::thread;
 use std::time::{Duration, Instant};
 
 use yoton::{PubChannel, SubChannel, reason};
 use yoton_reliability::SOON;
 use yoton_reliability::process::PeerProcess;
+use yoton_testkit::wait::wait_until_within;
 
 const PEER: &str = env!("CARGO_BIN_EXE_yoton-peer");
 
@@ -23,16 +23,6 @@ fn threads_named(prefix: &str) -> usize {
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
         .filter(|name| name.starts_with(prefix))
         .count()
-}
-
-/// Waits until `check` holds; there is no event for a thread's end, so
-/// this looks again every few milliseconds until the deadline.
-fn wait_until(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + SOON;
-    while !check() {
-        assert!(Instant::now() < deadline, "never: {what}");
-        thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]
@@ -64,10 +54,10 @@ fn a_peer_killed_mid_package_is_reported_and_the_rest_goes_on() {
         Duration::from_secs(60),
     );
     peer.expect("HALF", SOON);
-    wait_until("the host side connected", || bound.is_connected());
+    wait_until_within(SOON, "the host side connected", || bound.is_connected());
     if counted {
         // Two connections of `ctx` and one of `friend`, two threads each.
-        wait_until("six transport threads", || {
+        wait_until_within(SOON, "six transport threads", || {
             threads_named("yoton-tcp-recv") == 3 && threads_named("yoton-tcp-send") == 3
         });
     }
@@ -83,7 +73,7 @@ fn a_peer_killed_mid_package_is_reported_and_the_rest_goes_on() {
         Some(reason::OTHER_END_DROPPED)
     );
     if counted {
-        wait_until("the dead connection's threads end", || {
+        wait_until_within(SOON, "the dead connection's threads end", || {
             threads_named("yoton-tcp-recv") == 2 && threads_named("yoton-tcp-send") == 2
         });
     }

@@ -1,12 +1,13 @@
 //! Helpers shared by the TCP test files.
 #![allow(dead_code, unreachable_pub)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
-use yoton_core::{Context, Delivery, Direction, Endpoint, Slot};
+use crossbeam_channel::Receiver;
+use yoton_core::{Context, Direction, Slot};
 use yoton_tcp::TcpTransport;
+use yoton_testkit::collect::Collect;
 
 /// A generous bound for anything that should happen at once.
 pub const SOON: Duration = Duration::from_secs(20);
@@ -18,35 +19,17 @@ pub fn context() -> Context {
     ctx
 }
 
-/// The smallest text subscriber the context allows: an endpoint on the
-/// incoming slot of `<name>.<kind>.pub-sub` that forwards each message.
-#[derive(Debug)]
-pub struct Inbox(Mutex<Sender<Vec<u8>>>);
-
-impl Endpoint for Inbox {
-    fn deliver(&self, deliveries: &mut Vec<Delivery>) {
-        let tx = self.0.lock().unwrap();
-        for d in deliveries.drain(..) {
-            let _ = tx.send(d.package.data.to_vec());
-        }
-    }
-}
-
 /// The slot a reference pub channel named `name` sends on.
 pub fn pub_slot(name: &str, kind: &str) -> Slot {
     Slot::from_name(&format!("{name}.{kind}.pub-sub").to_lowercase())
 }
 
-/// Subscribes `ctx` to what pub channels named `name` send.
+/// Subscribes `ctx` to what pub channels named `name` send: the smallest
+/// text subscriber the context allows.
 pub fn subscribe(ctx: &Context, name: &str, kind: &str) -> Receiver<Vec<u8>> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    ctx.register_endpoint(
-        Direction::Incoming,
-        pub_slot(name, kind),
-        name,
-        Arc::new(Inbox(Mutex::new(tx))),
-    )
-    .unwrap();
+    let (inbox, rx) = Collect::with_map(|d| d.package.data.to_vec());
+    ctx.register_endpoint(Direction::Incoming, pub_slot(name, kind), name, inbox)
+        .unwrap();
     rx
 }
 
