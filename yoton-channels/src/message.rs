@@ -299,3 +299,18 @@ where
         postcard::from_bytes(&bytes).map_err(MessageError::new)
     }
 }
+
+/// The bytes of `message` for a channel that is `closed` or not: what
+/// every channel's send does first.
+pub(crate) fn encode_to_send<M: MessageType>(
+    closed: bool,
+    message: &M::Borrowed,
+) -> Result<Bytes, crate::SendError> {
+    if closed {
+        return Err(crate::SendError::Closed(()));
+    }
+    M::encode(message).map_err(|source| crate::SendError::Encode {
+        type_name: M::type_name(),
+        source,
+    })
+}

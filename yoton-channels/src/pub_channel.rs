@@ -13,7 +13,7 @@ use yoton_core::{Context, Delivery, Endpoint};
 
 use crate::error::{Result, SendError};
 use crate::lock;
-use crate::message::MessageType;
+use crate::message::{MessageType, encode_to_send};
 use crate::registration::{ChannelCore, Registration};
 use crate::slot::{PUB, SlotName};
 use crate::sync::{SEND_BLOCK, SendLock};
@@ -192,13 +192,7 @@ impl<M: MessageType> PubChannel<M> {
     /// assert!(matches!(out.send(b"late"), Err(SendError::Closed(()))));
     /// ```
     pub fn send(&self, message: &M::Borrowed) -> Result<(), SendError> {
-        if self.is_closed() {
-            return Err(SendError::Closed(()));
-        }
-        let bytes = M::encode(message).map_err(|source| SendError::Encode {
-            type_name: M::type_name(),
-            source,
-        })?;
+        let bytes = encode_to_send::<M>(self.is_closed(), message)?;
         self.send_bytes(bytes).map_err(SendError::forget)
     }
 
@@ -232,13 +226,7 @@ impl<M: MessageType> PubChannel<M> {
     ///
     /// As [`send_timeout`](PubChannel::send_timeout).
     pub fn send_deadline(&self, message: &M::Borrowed, deadline: Instant) -> Result<(), SendError> {
-        if self.is_closed() {
-            return Err(SendError::Closed(()));
-        }
-        let bytes = M::encode(message).map_err(|source| SendError::Encode {
-            type_name: M::type_name(),
-            source,
-        })?;
+        let bytes = encode_to_send::<M>(self.is_closed(), message)?;
         self.send_bytes_deadline(bytes, deadline)
             .map_err(SendError::forget)
     }

@@ -12,7 +12,7 @@ use yoton_core::{Context, Delivery, Endpoint, NEW_CONNECTION, Signal, Slot};
 
 use crate::error::{RecvTimeoutError, Result, SendError};
 use crate::lock;
-use crate::message::MessageType;
+use crate::message::{MessageType, encode_to_send};
 use crate::registration::{ChannelCore, Registration};
 use crate::slot::{STATE, SlotName};
 
@@ -267,13 +267,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert_eq!(ctx.startup_queued(), 2);
     /// ```
     pub fn send(&self, message: &M::Borrowed) -> Result<(), SendError> {
-        if self.is_closed() {
-            return Err(SendError::Closed(()));
-        }
-        let bytes = M::encode(message).map_err(|source| SendError::Encode {
-            type_name: M::type_name(),
-            source,
-        })?;
+        let bytes = encode_to_send::<M>(self.is_closed(), message)?;
         if bytes.is_empty() {
             return Ok(());
         }
@@ -308,13 +302,7 @@ impl<M: MessageType> StateChannel<M> {
     /// assert_eq!(s.get().as_deref(), Some("on"));
     /// ```
     pub fn send_timeout(&self, message: &M::Borrowed, timeout: Duration) -> Result<(), SendError> {
-        if self.is_closed() {
-            return Err(SendError::Closed(()));
-        }
-        let bytes = M::encode(message).map_err(|source| SendError::Encode {
-            type_name: M::type_name(),
-            source,
-        })?;
+        let bytes = encode_to_send::<M>(self.is_closed(), message)?;
         if bytes.is_empty() || lock(&self.core().current).value.as_ref() == Some(&bytes) {
             return Ok(());
         }

@@ -549,11 +549,7 @@ impl Context {
         I: IntoIterator,
         I::Item: Into<Bytes>,
     {
-        let packages: Vec<Package> = messages
-            .into_iter()
-            .map(|data| Package::new(slot, data))
-            .filter(|package| !package.data.is_empty())
-            .collect();
+        let packages = packages_of(slot, messages);
         if !packages.is_empty() {
             self.shared.send_all(packages);
         }
@@ -585,11 +581,7 @@ impl Context {
         I: IntoIterator,
         I::Item: Into<Bytes>,
     {
-        let packages: Vec<Package> = messages
-            .into_iter()
-            .map(|data| Package::new(slot, data))
-            .filter(|package| !package.data.is_empty())
-            .collect();
+        let packages = packages_of(slot, messages);
         if packages.is_empty() {
             return Ok(());
         }
@@ -666,6 +658,19 @@ impl Drop for ContextShared {
             connection.close(Some(reason::CLOSED_BY_CONTEXT));
         }
     }
+}
+
+/// The packages of a batch of messages on `slot`, the empty ones left out.
+fn packages_of<I>(slot: Slot, messages: I) -> Vec<Package>
+where
+    I: IntoIterator,
+    I::Item: Into<Bytes>,
+{
+    messages
+        .into_iter()
+        .map(|data| Package::new(slot, data))
+        .filter(|package| !package.data.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
