@@ -1,6 +1,8 @@
 //! The self-contained examples run to completion, so that what
 //! `cargo run -p yoton --example NAME` shows keeps working. (The chat needs
-//! two processes and a terminal; it is compiled with the tests.)
+//! two processes and a terminal; it is compiled with the tests. The
+//! pyzo_kernel example needs a Python with pyzo: `tests/pyzo_kernel.rs`
+//! runs it as a process.)
 
 #[allow(unreachable_pub)]
 #[path = "../examples/state.rs"]
