@@ -32,9 +32,10 @@
 //! each `CODE`.
 //!
 //! The channels and the startup dict are those of
-//! `pyzo/pyzokernel/start.py`. The typed messages (the startup dict and
-//! a block of code) are serde structs, so a program of your own needs
-//! `serde` (with its `derive` feature) besides `yoton`.
+//! `pyzo/pyzokernel/start.py`. The startup dict and a block of code are
+//! [`yoton::Dict`]s, what a Python dict is on an OBJECT channel (with
+//! `serde`, a struct sent on a `StateChannel<Obj<T>>` would be the same
+//! bytes).
 
 use std::error::Error;
 use std::ffi::OsString;
@@ -47,8 +48,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use yoton::{
-    Connection, Context, Obj, PubChannel, RecvTimeoutError, ReqChannel, StateChannel, SubChannel,
-    select_timeout,
+    Connection, Context, Dict, Object, PubChannel, RecvTimeoutError, ReqChannel, StateChannel,
+    SubChannel, select_timeout,
 };
 
 /// How long the kernel may take to connect and say `Ready`.
@@ -68,29 +69,34 @@ const USAGE: &str = "usage: pyzo_kernel [--python PATH] [--introspect NAME]... C
 
 /// What the kernel waits for on `stat-startup` before anything else:
 /// every value a str (the kernel fails on a missing key or a None).
-#[derive(serde::Serialize, serde::Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
-struct Startup {
-    name: String,
-    exe: String,
-    gui: String,
-    python_path: String,
-    project_path: String,
-    script_file: String,
-    start_dir: String,
-    startup_script: String,
-    argv: String,
-    environ: String,
-    ipython: String,
+fn startup(python: &str, start_dir: &Path) -> Object {
+    let mut dict = Dict::new();
+    for (key, value) in [
+        ("name", "Python"),
+        ("exe", python),
+        ("gui", "none"),
+        ("pythonPath", ""),
+        ("projectPath", ""),
+        ("scriptFile", ""),
+        ("startDir", &start_dir.display().to_string()),
+        ("startupScript", ""),
+        ("argv", ""),
+        ("environ", ""),
+        ("ipython", "no"),
+    ] {
+        dict.insert(key, value);
+    }
+    Object::Dict(dict)
 }
 
-/// A block of code for `ctrl-code`, run in exec mode as Pyzo runs a cell.
-#[derive(serde::Serialize, serde::Deserialize, Debug)]
-struct Block {
-    source: String,
-    fname: String,
-    /// The line number of the block's first line in `fname`, from 0.
-    lineno: i64,
+/// A block of code for `ctrl-code`, run in exec mode as Pyzo runs a cell:
+/// its source, a file name, and the line number of its first line, from 0.
+fn block(source: &str) -> Object {
+    let mut dict = Dict::new();
+    dict.insert("source", source);
+    dict.insert("fname", "<pyzo_kernel>");
+    dict.insert("lineno", 0);
+    Object::Dict(dict)
 }
 
 /// The command line.
@@ -180,9 +186,9 @@ struct Kernel {
     pid: u32,
     context: Context,
     connection: Arc<dyn Connection>,
-    _startup: StateChannel<Obj<Startup>>,
+    _startup: StateChannel<Object>,
     command: PubChannel<String>,
-    code: PubChannel<Obj<Block>>,
+    code: PubChannel<Object>,
     out: SubChannel<String>,
     err: SubChannel<String>,
     prompt: SubChannel<String>,
@@ -197,7 +203,7 @@ impl Kernel {
         let pyzo_dir = pyzo_dir(python)?;
         let context = yoton::context();
         // Channels first: what arrives for a slot nobody has is dropped.
-        let startup = StateChannel::<Obj<Startup>>::new(&context, "stat-startup").map_err(text)?;
+        let startup_state = StateChannel::<Object>::new(&context, "stat-startup").map_err(text)?;
         let command = PubChannel::new(&context, "ctrl-command").map_err(text)?;
         let code = PubChannel::new(&context, "ctrl-code").map_err(text)?;
         let out = SubChannel::new(&context, "strm-out").map_err(text)?;
@@ -213,20 +219,8 @@ impl Kernel {
         // The kernel waits for this, forever; a state channel keeps it and
         // sends it when the kernel connects.
         let start_dir = std::env::current_dir().map_err(text)?;
-        startup
-            .send(&Startup {
-                name: "Python".into(),
-                exe: python.into(),
-                gui: "none".into(),
-                python_path: String::new(),
-                project_path: String::new(),
-                script_file: String::new(),
-                start_dir: start_dir.display().to_string(),
-                startup_script: String::new(),
-                argv: String::new(),
-                environ: String::new(),
-                ipython: "no".into(),
-            })
+        startup_state
+            .send(&startup(python, &start_dir))
             .map_err(text)?;
 
         // Bind before starting it: the kernel tries to connect for 1 s only.
@@ -252,7 +246,7 @@ impl Kernel {
             pid: 0,
             context,
             connection,
-            _startup: startup,
+            _startup: startup_state,
             command,
             code,
             out,
@@ -279,11 +273,7 @@ impl Kernel {
 
     fn send_and_wait(&mut self, code: &str) -> Result<(), Box<dyn Error>> {
         if code.contains('\n') {
-            self.code.send(&Block {
-                source: code.to_owned(),
-                fname: "<pyzo_kernel>".into(),
-                lineno: 0,
-            })?;
+            self.code.send(&block(code))?;
         } else {
             self.command.send(&format!("{code}\n"))?;
         }

@@ -103,8 +103,10 @@
 //! # Examples
 //!
 //! The `examples/` directory holds a chat between two processes
-//! (`cargo run -p yoton --example chat -- host`), a state channel and the
-//! connection events.
+//! (`cargo run -p yoton --example chat -- host`), a state channel, the
+//! connection events, and a real Pyzo kernel driven over OBJECT and
+//! req/rep channels (`cargo run -p yoton --example pyzo_kernel -- 'print(6*7)'`,
+//! with `pyzo` installed for `--python PATH`).
 #![forbid(unsafe_code)]
 // The examples here and in the README must read clean, as users copy them.
 #![doc(test(attr(deny(warnings))))]

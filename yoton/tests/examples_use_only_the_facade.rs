@@ -179,6 +179,18 @@ impl<'ast> Visit<'ast> for Roots<'_> {
         }
         visit::visit_path(self, path);
     }
+
+    // Attribute arguments are tokens, not paths: `#[derive(serde::X)]`
+    // would slip through without this.
+    fn visit_attribute(&mut self, attr: &'ast syn::Attribute) {
+        if attr.path().is_ident("derive") {
+            let _ = attr.parse_nested_meta(|meta| {
+                self.visit_path(&meta.path);
+                Ok(())
+            });
+        }
+        visit::visit_attribute(self, attr);
+    }
 }
 
 /// The paths of `source` that reach past the facade and std.
@@ -231,6 +243,8 @@ fn the_check_finds_crates_behind_the_facade() {
     assert_eq!(foreign_paths(in_macro), ["bytes::vec_of"]);
     let extern_crate = "extern crate serde;";
     assert_eq!(foreign_paths(extern_crate), ["extern crate serde"]);
+    let derived = "#[derive(Debug, serde::Serialize)]\nstruct S;";
+    assert_eq!(foreign_paths(derived), ["serde::Serialize"]);
     // What the file itself declares or imports is fine, and so is the
     // prelude.
     let local = "use std::io::{self, Read};\nmod m { pub fn f() {} }\n\
