@@ -14,6 +14,11 @@ use std::time::Instant;
 use crate::error::Result;
 use crate::package::Package;
 
+/// The default bound of a link's send queue, in encoded bytes (header and
+/// data), the same for every transport: 8 MiB. Past it, senders wait for
+/// room ([`Link::wait_for_room`]).
+pub const DEFAULT_SEND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+
 /// The transport-facing side of a connection: queue packages, wait for
 /// room, send the close package, wait until written, shut down.
 ///

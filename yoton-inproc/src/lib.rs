@@ -50,9 +50,11 @@ use yoton_core::{
     Package, PeerInfo, Result, State, Transport, reason,
 };
 
-/// How many packages one direction of a link holds before senders wait
-/// (each sender may add one more before it waits).
-pub const LINK_CAPACITY: usize = 4096;
+/// How many encoded bytes (headers and data) one direction of a link, or
+/// a connection waiting for its peer, holds before senders wait (each
+/// sender may add one more package before it waits): the bound every
+/// transport has.
+pub const LINK_CAPACITY: usize = yoton_core::link::DEFAULT_SEND_QUEUE_BYTES;
 
 /// How often the receiving thread looks at the clock when nothing arrives:
 /// often enough that a heartbeat is never later than 0.375 s after the last
@@ -167,11 +169,17 @@ enum Parcel {
     Many(Vec<Package>),
 }
 
+/// The bytes a package counts for in a bound.
+fn weight(packages: &[Package]) -> usize {
+    packages.iter().map(Package::encoded_len).sum()
+}
+
 impl Parcel {
-    fn len(&self) -> usize {
+    /// The encoded bytes it holds.
+    fn bytes(&self) -> usize {
         match self {
-            Parcel::One(_) => 1,
-            Parcel::Many(packages) => packages.len(),
+            Parcel::One(package) => package.encoded_len(),
+            Parcel::Many(packages) => weight(packages),
         }
     }
 
@@ -215,10 +223,10 @@ impl LaneTx {
     }
 
     fn send_parcel(&self, parcel: Parcel) -> bool {
-        let count = parcel.len();
-        self.backlog.queued.fetch_add(count, Ordering::AcqRel);
+        let bytes = parcel.bytes();
+        self.backlog.queued.fetch_add(bytes, Ordering::AcqRel);
         if self.tx.send(parcel).is_err() {
-            self.backlog.taken(count);
+            self.backlog.taken(bytes);
             return false;
         }
         true
@@ -236,7 +244,7 @@ impl LaneRx {
                 Err(_) => break,
             }
         }
-        self.backlog.taken(batch.len() - before);
+        self.backlog.taken(weight(&batch[before..]));
     }
 }
 
@@ -434,7 +442,7 @@ impl RawPeer {
             return Some(package);
         }
         let parcel = self.inbox.rx.recv_timeout(timeout).ok()?;
-        self.inbox.backlog.taken(parcel.len());
+        self.inbox.backlog.taken(parcel.bytes());
         match parcel {
             Parcel::One(package) => Some(package),
             Parcel::Many(packages) => {
@@ -458,6 +466,24 @@ fn sends_heartbeats(core: &ConnectionCore) -> bool {
 }
 
 /// One end of an in-process link.
+/// What a bound connection keeps until its peer comes, and its bytes.
+#[derive(Debug, Default)]
+struct Waiting {
+    queue: VecDeque<Package>,
+    bytes: usize,
+}
+
+impl Waiting {
+    fn push(&mut self, package: Package) {
+        self.bytes += package.encoded_len();
+        self.queue.push_back(package);
+    }
+
+    fn is_full(&self) -> bool {
+        self.bytes > LINK_CAPACITY
+    }
+}
+
 #[derive(Debug)]
 struct InprocConnection {
     /// The connection this link is under (it owns the link).
@@ -469,7 +495,7 @@ struct InprocConnection {
     /// Fast path for senders: the link is set and the waiting queue is empty.
     linked: AtomicBool,
     /// Packages queued while waiting for a peer; `None` once linked.
-    waiting: Mutex<Option<VecDeque<Package>>>,
+    waiting: Mutex<Option<Waiting>>,
     waiting_changed: Condvar,
     /// Dropped on shutdown: wakes this end's blocked senders, and tells the
     /// peer that this end is gone.
@@ -489,7 +515,7 @@ impl InprocConnection {
             name,
             link: OnceLock::new(),
             linked: AtomicBool::new(false),
-            waiting: Mutex::new(Some(VecDeque::new())),
+            waiting: Mutex::new(Some(Waiting::default())),
             waiting_changed: Condvar::new(),
             alive: Mutex::new(Some(alive_tx)),
             alive_rx,
@@ -559,7 +585,7 @@ impl InprocConnection {
         // sender may take the fast path.
         let mut waiting = lock(&self.waiting);
         if let Some(queue) = waiting.take() {
-            for package in queue {
+            for package in queue.queue {
                 if self.push(package).is_err() {
                     break;
                 }
@@ -614,7 +640,7 @@ impl InprocConnection {
                 recv(inbox.rx) -> parcel => match parcel {
                     Ok(parcel) => {
                         core.on_bytes_received(Instant::now());
-                        inbox.backlog.taken(parcel.len());
+                        inbox.backlog.taken(parcel.bytes());
                         parcel.append_to(&mut batch);
                         inbox.drain_into(&mut batch, BATCH);
                         if !core.receive(&mut batch) {
@@ -653,7 +679,7 @@ impl Link for InprocConnection {
         if !self.linked.load(Ordering::Acquire) {
             let mut waiting = lock(&self.waiting);
             if let Some(queue) = waiting.as_mut() {
-                queue.push_back(package.clone());
+                queue.push(package.clone());
                 return Ok(());
             }
         }
@@ -667,7 +693,7 @@ impl Link for InprocConnection {
         if !self.linked.load(Ordering::Acquire) {
             let mut waiting = lock(&self.waiting);
             if let Some(queue) = waiting.as_mut() {
-                queue.extend(packages.iter().cloned());
+                packages.iter().cloned().for_each(|p| queue.push(p));
                 return Ok(());
             }
         }
@@ -699,7 +725,7 @@ impl Link for InprocConnection {
                     Some(link) => link.backlog.is_full(),
                     None => lock(&self.waiting)
                         .as_ref()
-                        .is_some_and(|q| q.len() > LINK_CAPACITY),
+                        .is_some_and(Waiting::is_full),
                 };
                 if full {
                     return Err(Error::Timeout {
@@ -723,7 +749,7 @@ impl Link for InprocConnection {
             }
             let waiting = lock(&self.waiting);
             match waiting.as_ref() {
-                Some(queue) if queue.len() > LINK_CAPACITY => {
+                Some(queue) if queue.is_full() => {
                     let _ = self.waiting_changed.wait_timeout(waiting, slice(now));
                 }
                 _ => return Ok(()),
@@ -743,7 +769,7 @@ impl Link for InprocConnection {
         let start = Instant::now();
         let waiting = lock(&self.waiting);
         let (waiting, written) = wait_until(&self.waiting_changed, waiting, deadline, |waiting| {
-            waiting.as_ref().is_none_or(VecDeque::is_empty) || self.shut.load(Ordering::Acquire)
+            waiting.as_ref().is_none_or(|w| w.queue.is_empty()) || self.shut.load(Ordering::Acquire)
         });
         drop(waiting);
         if self.shut.load(Ordering::Acquire) {

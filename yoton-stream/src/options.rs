@@ -6,8 +6,8 @@ use std::time::Duration;
 use yoton_core::decoder::DEFAULT_MAX_DATA_LEN;
 
 /// The default bound of a connection's send queue: 8 MiB of encoded
-/// packages.
-pub const DEFAULT_SEND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+/// packages, as for every transport.
+pub use yoton_core::link::DEFAULT_SEND_QUEUE_BYTES;
 
 /// How long a handshake may take by default: 2 seconds, as in the reference.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
