@@ -37,6 +37,10 @@
 //!   [`select_sub_channel`], which does not wait) to read several sub
 //!   channels in the order their messages arrived.
 //! - [`StateChannel`]: a value kept the same across the network.
+//! - [`TextWriter`] and [`TextReader`]: a text pub channel as a
+//!   [`std::io::Write`] (cut into messages as Python yoton's `FileWrapper`
+//!   cuts them) and a text sub channel as a [`std::io::BufRead`], for a
+//!   program's stdout, stderr and stdin.
 //!
 //! A channel is known in the network by its slot: the base name given to
 //! `new`, the message type's name and the pattern, as
@@ -93,6 +97,7 @@ mod slot;
 mod state;
 mod sub_channel;
 pub mod sync;
+mod text_io;
 
 pub use call::{CallError, CallFuture};
 pub use error::{
@@ -114,6 +119,7 @@ pub use select::{
 pub use slot::SlotName;
 pub use state::StateChannel;
 pub use sub_channel::SubChannel;
+pub use text_io::{TEXT_CHUNK_CHARS, TEXT_FLUSH_TIMEOUT, TextReader, TextWriter};
 pub use yoton_object::{Dict, Object};
 
 // Locks ignore poisoning: nothing panics while holding the channels' locks

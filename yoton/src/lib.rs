@@ -53,6 +53,11 @@
 //!   Python values (`obj`, what Pyzo's kernels speak), [`Obj<T>`] for any
 //!   serde type in those same bytes, and [`Postcard<T>`] for any serde
 //!   type between Rust programs.
+//! - Text channels as streams: [`TextWriter`] ([`PubChannel::writer`]) is
+//!   a [`std::io::Write`] that cuts what is written into messages of 256
+//!   characters at most, as Pyzo's kernel does with its stdout, and
+//!   [`TextReader`] ([`SubChannel::reader`]) a [`std::io::BufRead`] over
+//!   the received messages, with a timeout if wanted.
 //! - Addresses are `[protocol://]host:port`; the port may be a name, hashed
 //!   as Python yoton hashes it (`localhost:chat`, `localhost:chat+1`); see
 //!   [`Address`]. `inproc://name` connects contexts of one process.
@@ -127,8 +132,9 @@ pub use yoton_channels::{
 pub use yoton_channels::{
     DEFAULT_CAPACITY, Dict, Iter, MessageError, MessageType, Obj, Object, Overflow, Postcard,
     PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName,
-    StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline,
-    select_sub_channel, select_timeout, type_name,
+    StateChannel, SubChannel, SubOptions, TEXT_CHUNK_CHARS, TEXT_FLUSH_TIMEOUT, TextReader,
+    TextWriter, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel,
+    select_timeout, type_name,
 };
 
 /// The former name of the channels' error type, now the one [`Error`].
