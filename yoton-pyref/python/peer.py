@@ -25,7 +25,6 @@ ones n bytes; message i differs from message i+1.
 """
 
 import argparse
-import importlib.util
 import os
 import queue
 import sys
@@ -33,23 +32,7 @@ import threading
 import time
 import zlib
 
-
-def import_yoton():
-    spec = importlib.util.find_spec("pyzo")
-    if spec is None or not spec.submodule_search_locations:
-        print("ERROR pyzo is not installed for", sys.executable, flush=True)
-        sys.exit(2)
-    # yoton uses absolute imports of itself: put the pyzo folder on the
-    # path instead of importing pyzo (which would start on the IDE).
-    sys.path.insert(0, list(spec.submodule_search_locations)[0])
-    import yoton
-
-    return yoton
-
-
-def out(*parts):
-    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
-    sys.stdout.flush()
+from yoton_ref import import_yoton, out, join
 
 
 def make_message(index, size, kind):
@@ -97,20 +80,14 @@ def main():
     elif args.mode == "sub":
         sub = yoton.SubChannel(ct, args.channel, message_type)
 
-    try:
-        if args.role == "bind":
-            c = ct.bind(args.address, max_tries=args.max_tries)
-            out("BOUND", c.port1)
-            while not c.is_connected:
-                if time.time() > deadline:
-                    out("ERROR no peer came")
-                    sys.exit(2)
-                time.sleep(0.005)
-        else:
-            c = ct.connect(args.address, timeout=args.connect_timeout)
-    except Exception as e:
-        out("ERROR", str(e).replace("\n", " "))
-        sys.exit(2)
+    c = join(
+        ct,
+        args.role,
+        args.address,
+        deadline,
+        max_tries=args.max_tries,
+        connect_timeout=args.connect_timeout,
+    )
 
     closed = []
     c.closed.bind(lambda conn, reason: closed.append(reason))

@@ -49,6 +49,11 @@ pub const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/peer.
 /// commands and output lines.
 pub const MESH_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/mesh.py");
 
+/// The folder of `yoton_ref.py`, the module every peer script imports
+/// (`import_yoton`, `out`, `join`); [`PyPeer::spawn`] puts it on
+/// `PYTHONPATH`.
+pub const SHARED_SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
+
 /// The pyzo release whose yoton is the reference.
 pub const PYZO_REQUIREMENT: &str = "pyzo==4.22.0";
 
@@ -228,7 +233,14 @@ impl PyPeer {
     /// also given `--deadline <seconds>` so that it exits by itself.
     pub fn spawn(script: &str, args: &[&str], deadline: Duration) -> Result<PyPeer, PyRefError> {
         let python = python()?;
+        // The scripts share `python/yoton_ref.py`.
+        let mut path = std::ffi::OsString::from(SHARED_SCRIPTS);
+        if let Some(theirs) = std::env::var_os("PYTHONPATH") {
+            path.push(":");
+            path.push(theirs);
+        }
         let mut child = Command::new(&python)
+            .env("PYTHONPATH", path)
             .arg("-u")
             .arg(script)
             .args(args)

@@ -35,29 +35,12 @@ stdin commands:
 """
 
 import argparse
-import importlib.util
 import queue
 import sys
 import threading
 import time
 
-
-def import_yoton():
-    spec = importlib.util.find_spec("pyzo")
-    if spec is None or not spec.submodule_search_locations:
-        print("ERROR pyzo is not installed for", sys.executable, flush=True)
-        sys.exit(2)
-    # yoton imports itself absolutely: put the pyzo folder on the path
-    # instead of importing pyzo (which would start on the IDE).
-    sys.path.insert(0, list(spec.submodule_search_locations)[0])
-    import yoton
-
-    return yoton
-
-
-def out(*parts):
-    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
-    sys.stdout.flush()
+from yoton_ref import import_yoton, out, join
 
 
 def wait_for_room(c):
@@ -106,20 +89,7 @@ def main():
     def to_bytes(message):
         return message.encode("utf-8") if isinstance(message, str) else bytes(message)
 
-    try:
-        if args.role == "bind":
-            c = ct.bind(args.address)
-            out("BOUND", c.port1)
-            while not c.is_connected:
-                if time.time() > deadline:
-                    out("ERROR no peer came")
-                    sys.exit(2)
-                time.sleep(0.005)
-        else:
-            c = ct.connect(args.address, timeout=5.0)
-    except Exception as e:
-        out("ERROR", str(e).replace("\n", " "))
-        sys.exit(2)
+    c = join(ct, args.role, args.address, deadline)
     out("CONNECTED")
 
     commands = queue.Queue()

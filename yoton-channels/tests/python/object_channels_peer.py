@@ -47,30 +47,13 @@ stdin commands:
 
 import argparse
 import builtins
-import importlib.util
 import keyword
 import os
 import sys
 import threading
 import time
 
-
-def import_yoton():
-    spec = importlib.util.find_spec("pyzo")
-    if spec is None or not spec.submodule_search_locations:
-        print("ERROR pyzo is not installed for", sys.executable, flush=True)
-        sys.exit(2)
-    # yoton imports itself absolutely: put the pyzo folder on the path
-    # instead of importing pyzo (which would start the IDE).
-    sys.path.insert(0, list(spec.submodule_search_locations)[0])
-    import yoton
-
-    return yoton
-
-
-def out(*parts):
-    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
-    sys.stdout.flush()
+from yoton_ref import import_yoton, out
 
 
 def h(text):

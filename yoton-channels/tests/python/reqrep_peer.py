@@ -35,27 +35,12 @@ then returns "released"; echo is the reference's own.
 """
 
 import argparse
-import importlib.util
 import queue
 import sys
 import threading
 import time
 
-
-def import_yoton():
-    spec = importlib.util.find_spec("pyzo")
-    if spec is None or not spec.submodule_search_locations:
-        print("ERROR pyzo is not installed for", sys.executable, flush=True)
-        sys.exit(2)
-    sys.path.insert(0, list(spec.submodule_search_locations)[0])
-    import yoton
-
-    return yoton
-
-
-def out(*parts):
-    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
-    sys.stdout.flush()
+from yoton_ref import import_yoton, out, join
 
 
 def main():
@@ -99,20 +84,7 @@ def main():
             return "released"
 
     ct = yoton.Context()
-    try:
-        if args.role == "bind":
-            c = ct.bind(args.address)
-            out("BOUND", c.port1)
-            while not c.is_connected:
-                if time.time() > deadline:
-                    out("ERROR no peer came")
-                    sys.exit(2)
-                time.sleep(0.005)
-        else:
-            c = ct.connect(args.address, timeout=5.0)
-    except Exception as e:
-        out("ERROR", str(e).replace("\n", " "))
-        sys.exit(2)
+    join(ct, args.role, args.address, deadline)
     out("CONNECTED")
 
     commands = queue.Queue()
