@@ -48,3 +48,18 @@ def join(ct, role, address, deadline, max_tries=1, connect_timeout=5.0):
         out("ERROR", str(e).replace("\n", " "))
         sys.exit(2)
     return c
+
+
+def start_watchdog(seconds):
+    """Ends the process (ERROR, exit code 2) after `seconds`, whatever it
+    is doing, so that no peer outlives its test."""
+    import os
+    import threading
+
+    def give_up():
+        out("ERROR deadline passed")
+        os._exit(2)
+
+    watchdog = threading.Timer(seconds, give_up)
+    watchdog.daemon = True
+    watchdog.start()

@@ -50,10 +50,9 @@ import builtins
 import keyword
 import os
 import sys
-import threading
 import time
 
-from yoton_ref import import_yoton, out
+from yoton_ref import import_yoton, out, start_watchdog
 
 
 def h(text):
@@ -108,13 +107,7 @@ def main():
     parser.add_argument("--deadline", type=float, default=60.0)
     args = parser.parse_args()
 
-    def give_up():
-        out("ERROR deadline passed")
-        os._exit(2)
-
-    watchdog = threading.Timer(args.deadline, give_up)
-    watchdog.daemon = True
-    watchdog.start()
+    start_watchdog(args.deadline)
 
     yoton = import_yoton()
     OBJECT = yoton.OBJECT

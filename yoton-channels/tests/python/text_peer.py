@@ -30,9 +30,8 @@ stdin commands:
 import argparse
 import os
 import sys
-import threading
 
-from yoton_ref import import_yoton, out
+from yoton_ref import import_yoton, out, start_watchdog
 
 
 def text_of(command):
@@ -46,13 +45,7 @@ def main():
     parser.add_argument("--deadline", type=float, default=60.0)
     args = parser.parse_args()
 
-    def give_up():
-        out("ERROR deadline passed")
-        os._exit(2)
-
-    watchdog = threading.Timer(args.deadline, give_up)
-    watchdog.daemon = True
-    watchdog.start()
+    start_watchdog(args.deadline)
 
     yoton = import_yoton()
     ct = yoton.Context()
