@@ -413,6 +413,11 @@ impl ReqChannel {
     /// acknowledge it before it is cancelled ([`CallError::NoReplier`]).
     /// The default is [`DEFAULT_CALL_TIMEOUT`], 10 s. Pyzo's IDE uses
     /// 0.5 s for introspection.
+    ///
+    /// It counts until a replier takes the call, and a busy replier takes
+    /// one call at a time: calls made in a burst wait their turn, and those
+    /// still waiting when it runs out are cancelled. Raise it for deep
+    /// queues.
     pub fn set_timeout(&self, timeout: Duration) {
         let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
         self.core().timeout_ns.store(ns, Ordering::Relaxed);

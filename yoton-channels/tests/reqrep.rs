@@ -324,6 +324,10 @@ fn three_repliers_share_600_calls_from_two_requesters_each_answered_once() {
         .enumerate()
         .map(|(r, ctx)| {
             let req = ReqChannel::new(ctx, "pool").unwrap();
+            // 300 calls at once wait their turn at three repliers: give
+            // the last ones longer than the default 10 s to be taken, as
+            // a loaded machine needs.
+            req.set_timeout(Duration::from_secs(120));
             std::thread::spawn(move || {
                 let calls: Vec<_> = (0..300)
                     .map(|k| {
@@ -334,7 +338,9 @@ fn three_repliers_share_600_calls_from_two_requesters_each_answered_once() {
                 calls
                     .into_iter()
                     .map(|(n, call)| {
-                        let (replier, echoed) = call.wait_timeout(SOON).expect("answered");
+                        let (replier, echoed) = call
+                            .wait_timeout(Duration::from_secs(120))
+                            .expect("answered");
                         assert_eq!(echoed, n);
                         replier
                     })

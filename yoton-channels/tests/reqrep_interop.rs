@@ -345,6 +345,8 @@ fn three_repliers_of_both_languages_share_300_calls_from_two_requesters() {
         .collect();
     command(&mut py, "rep pool py");
     let req = ReqChannel::new(&rust_requester, "pool").unwrap();
+    // 150 calls at once wait their turn: longer than the default 10 s.
+    req.set_timeout(Duration::from_secs(120));
     // Python's 150 calls, 20 at a time, while Rust makes its 150 at once.
     py.send_line("many pool 150 1000").unwrap();
     let calls: Vec<_> = (0..150i64)
@@ -352,7 +354,9 @@ fn three_repliers_of_both_languages_share_300_calls_from_two_requesters() {
         .collect();
     let mut by_replier: HashMap<String, usize> = HashMap::new();
     for (n, call) in calls {
-        let (tag, echoed) = call.wait_timeout(SOON).expect("answered");
+        let (tag, echoed) = call
+            .wait_timeout(Duration::from_secs(120))
+            .expect("answered");
         assert_eq!(echoed, n);
         *by_replier.entry(tag).or_insert(0) += 1;
     }

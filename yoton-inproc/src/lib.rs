@@ -723,9 +723,7 @@ impl Link for InprocConnection {
             if deadline.is_some_and(|d| now >= d) {
                 let full = match self.link.get() {
                     Some(link) => link.backlog.is_full(),
-                    None => lock(&self.waiting)
-                        .as_ref()
-                        .is_some_and(Waiting::is_full),
+                    None => lock(&self.waiting).as_ref().is_some_and(Waiting::is_full),
                 };
                 if full {
                     return Err(Error::Timeout {

@@ -157,10 +157,14 @@ def main():
                 k = 0
                 while k < count or pending:
                     while k < count and len(pending) < 20:
-                        pending.append((base + k, req.who(base + k)))
+                        future = req.who(base + k)
+                        # Calls wait their turn at the repliers: more than
+                        # the default 10 s on a loaded machine.
+                        future.set_auto_cancel_timeout(120.0)
+                        pending.append((base + k, future))
                         k += 1
                     n, future = pending.pop(0)
-                    tag, echoed = future.result(30.0)
+                    tag, echoed = future.result(120.0)
                     if echoed != n:
                         raise RuntimeError("answer %r for call %r" % (echoed, n))
                     answered[tag] = answered.get(tag, 0) + 1
