@@ -250,6 +250,10 @@ pub(crate) enum BenchPattern {
     Oneway,
     /// One message there and back at a time.
     Roundtrip,
+    /// One req/rep call at a time: a `ReqChannel` calls `echo` on a
+    /// `RepChannel` (in a second process over TCP and IPC), timed as a round
+    /// trip.
+    Reqrep,
 }
 
 /// `yoton bench-peer`: what the second process of a bench does.
