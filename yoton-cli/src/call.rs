@@ -136,9 +136,8 @@ fn wait_for_peer(
     args: &CallArgs,
     connection: &Arc<dyn Connection>,
 ) -> Result<(), Failure> {
-    let deadline = args.wait_peer.map(|wait| Instant::now().checked_add(wait));
-    // A wait too large to add is a wait without limit.
-    match session::wait_for_peer(connection, deadline.flatten()) {
+    let deadline = args.wait_peer.and_then(session::deadline_after);
+    match session::wait_for_peer(connection, deadline) {
         Arrival::Connected => {
             let place = session::Place::of(context, &args.address)?;
             session::announce_connected(connection, &place);
