@@ -5,7 +5,8 @@
 //! busy-polled at both ends, and two threads spinning on crossbeam
 //! channels. Each measures "send `count` messages one way
 //! until all have arrived" and "`count` round trips one after the other",
-//! so that criterion compares the transports on the same cases.
+//! so that criterion compares the transports on the same cases. A
+//! [`CallPair`] makes req/rep calls the same way, one after the other.
 //!
 //! What each end does is written once, in `yoton_cli::setups`, for these
 //! benchmarks and for `yoton bench` alike; this crate only puts both ends
@@ -14,7 +15,7 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use yoton_benches::{ChannelPair, InprocPair, Pattern, RawPair, SpinPair};
+//! use yoton_benches::{CallPair, ChannelPair, InprocPair, Pattern, RawPair, SpinPair};
 //!
 //! let data = Bytes::from(vec![7u8; 8]);
 //! let pair = ChannelPair::inproc(Pattern::Oneway);
@@ -23,6 +24,7 @@
 //! assert!(raw.roundtrips(&data, 10) > std::time::Duration::ZERO);
 //! assert!(SpinPair::new().roundtrips(&data, 10) > std::time::Duration::ZERO);
 //! assert!(InprocPair::new().roundtrips(&data, 10) > std::time::Duration::ZERO);
+//! assert!(CallPair::inproc().calls(8, 10) > std::time::Duration::ZERO);
 //! ```
 #![forbid(unsafe_code)]
 
@@ -33,16 +35,18 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use yoton::{Context, PubChannel, SubChannel, SubOptions};
+use yoton::{Context, PubChannel, RepChannel, Replier, ReqChannel, SubChannel, SubOptions};
 use yoton_cli::setups::payloads::Payloads;
 use yoton_cli::setups::raw_inproc::InprocPingPong;
 use yoton_cli::setups::raw_tcp_spin::{self, SpinStream};
-use yoton_cli::setups::{channels, raw_tcp};
+use yoton_cli::setups::{channels, raw_tcp, reqrep};
 
 /// The channel messages go out on.
 const CHANNEL: &str = "bench";
 /// The channel echoes come back on.
 const ECHO: &str = "bench-echo";
+/// The req/rep channel calls go on.
+const CALLS: &str = "bench-calls";
 /// A wait that never should run out: a stuck benchmark fails instead of
 /// hanging.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -179,6 +183,89 @@ impl Drop for ChannelPair {
         self.receiver.close();
         if let Some(echo) = self.echo_thread.take() {
             let _ = echo.join();
+        }
+    }
+}
+
+/// Two contexts with a `ReqChannel` on one and, on the other, a
+/// `RepChannel` serving `echo(seq, data)` on its own thread
+/// ([`RepChannel::spawn`]): the calls of `yoton bench --pattern reqrep`
+/// ([`reqrep`]), with both ends in this process.
+#[derive(Debug)]
+pub struct CallPair {
+    caller: Context,
+    replier_context: Context,
+    req: ReqChannel,
+    /// The number of the next call.
+    next_seq: Mutex<u64>,
+    replier: Option<Replier>,
+}
+
+impl CallPair {
+    /// A pair linked in-process.
+    pub fn inproc() -> CallPair {
+        CallPair::new("inproc://")
+    }
+
+    /// A pair linked over TCP on loopback.
+    pub fn tcp() -> CallPair {
+        CallPair::new("tcp://127.0.0.1:0")
+    }
+
+    /// A pair linked over a Unix domain socket (`ipc://`).
+    #[cfg(unix)]
+    pub fn ipc() -> CallPair {
+        CallPair::new("ipc://")
+    }
+
+    fn new(address: &str) -> CallPair {
+        let caller = yoton::context();
+        let replier_context = yoton::context();
+        let req = ReqChannel::new(&caller, CALLS).expect("free slot");
+        let replier = RepChannel::new(&replier_context, CALLS)
+            .expect("free slot")
+            .spawn(reqrep::echo_methods())
+            .expect("a replier thread");
+        let bound = replier_context.bind(address).expect("bind");
+        let peer = if address.starts_with("inproc") {
+            format!("inproc://{}", bound.local_host())
+        } else if address.starts_with("ipc") {
+            format!("ipc://{}", bound.local_host())
+        } else {
+            format!("tcp://127.0.0.1:{}", bound.local_port())
+        };
+        caller.connect(&peer).expect("connect");
+        bound.wait_connected(DEADLINE).expect("a peer");
+        CallPair {
+            caller,
+            replier_context,
+            req,
+            next_seq: Mutex::new(0),
+            replier: Some(replier),
+        }
+    }
+
+    /// Makes `count` calls with `size` bytes of data each, one after the
+    /// other, each reply checked, and returns their total time
+    /// ([`reqrep::call_all`]).
+    pub fn calls(&self, size: u64, count: u64) -> Duration {
+        let mut next_seq = self.next_seq.lock().expect("sequence");
+        let first = *next_seq;
+        *next_seq += count;
+        let deadline = Instant::now() + DEADLINE;
+        reqrep::call_all(&self.req, first, size, count, deadline)
+            .expect("calls")
+            .iter()
+            .sum()
+    }
+}
+
+impl Drop for CallPair {
+    fn drop(&mut self) {
+        self.caller.close();
+        self.replier_context.close();
+        if let Some(replier) = self.replier.take() {
+            replier.stop();
         }
     }
 }

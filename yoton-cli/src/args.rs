@@ -9,8 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Send and receive yoton messages from a shell, or take a guided tour.
 ///
-/// Exit codes: 0 success, 2 bad input or a failed connection, 3 a wait ran
-/// out (`--max-wait`, `--wait-peer`).
+/// Exit codes: 0 success, 1 the replier of a `call` raised, 2 bad input or
+/// a failed connection, 3 a wait ran out (`--max-wait`, `--wait-peer`,
+/// `--timeout`).
 #[derive(Debug, Parser)]
 #[command(name = "yoton", version)]
 pub(crate) struct Cli {
@@ -33,6 +34,54 @@ pub(crate) enum Command {
     /// skipped: yoton does not deliver empty messages. At the end of input
     /// everything is flushed and the connection closed cleanly.
     Pub(PubArgs),
+    /// Call a method on a req/rep channel and print the result as JSON.
+    ///
+    /// SLOT is the channel's base name, as in Python's
+    /// `yoton.ReqChannel(ctx, "reqp-introspect")`; the call goes to the first
+    /// `RepChannel` of that name that takes it, as `METHOD(*ARGs, **kwargs)`.
+    /// Only the result goes to stdout; everything else goes to stderr.
+    ///
+    /// Arguments: each ARG is one JSON value (quote it for the shell:
+    /// `'"text"'`, `'[1, 2]'`; after `--`, ARGs may start with `-`).
+    /// `--kwargs` is a JSON object. JSON becomes OBJECT as:
+    ///   null -> None           true, false -> bool
+    ///   integer -> int         (64-bit signed; one out of range exits 2)
+    ///   other number -> float  string -> str
+    ///   array -> list          object -> dict (str keys, in the order written)
+    ///
+    /// The result, on stdout as one line of compact JSON:
+    ///   None -> null           bool -> true, false
+    ///   int -> integer         float -> number with a fraction or an
+    ///                          exponent (1.0, 1e300); NaN, inf and -inf
+    ///                          as the strings "NaN", "Infinity", "-Infinity"
+    ///   str -> string          list, tuple -> array
+    ///   dict with only str keys -> object (in the dict's order)
+    ///   any other dict -> array of [key, value] pairs (keys converted
+    ///                          the same way)
+    ///
+    /// Waiting: a replier must take (acknowledge) the call within
+    /// `--timeout` seconds (10 by default); until then the call is offered
+    /// again every 0.5 s, so a replier that comes late still gets it. Once
+    /// taken, the reply must come within `--timeout` seconds more. The
+    /// command thus ends within about twice `--timeout`; give a slow method
+    /// a larger `--timeout`. A connection that closes ends it at once.
+    ///
+    /// With `--bind` the command binds at ADDRESS, says on stderr where it
+    /// waits (`yoton: waiting for a peer on ADDRESS`), waits for a peer (at
+    /// most `--wait-peer` seconds, by default without limit), then calls.
+    ///
+    /// Exit codes:
+    ///   0  the result is on stdout
+    ///   1  the replier raised: its message on stderr, on one line
+    ///      (`yoton: the replier failed: MESSAGE`)
+    ///   2  bad input (arguments, JSON, address); a failed connection
+    ///      (refused, port in use, closed before the reply, the replier
+    ///      went away); or a reply that is not OBJECT
+    ///   3  no replier took the call within `--timeout`; one took it but
+    ///      did not reply within `--timeout` more; or, with `--bind`, no
+    ///      peer came within `--wait-peer`
+    #[command(verbatim_doc_comment)]
+    Call(CallArgs),
     /// A guided tour: two contexts in this process talk over TCP on
     /// loopback, with every step explained.
     Demo,
@@ -40,13 +89,16 @@ pub(crate) enum Command {
     /// in-process, and over plain TCP sockets as the baseline.
     ///
     /// By default: every transport, 8 B, 1 KiB and 1 MiB messages one way,
-    /// and the 8-byte round trip, with two more round-trip baselines:
+    /// the 8-byte round trip, and (over yoton: `tcp`, `inproc`, `ipc`) a
+    /// req/rep call with 8 bytes of data (`reqrep`, next to the round trip
+    /// it is compared with), with two more round-trip baselines:
     /// `raw-tcp-spin` (plain sockets, both ends busy-polling) and
     /// `raw-inproc` (two threads spinning on a crossbeam channel). Prints a
     /// table, or with `--json` one JSON object `{"results": [...]}`;
     /// progress goes to stderr. `bytes_per_s` counts message data, not
     /// headers; `cpu_s_per_1000` is the CPU time of both ends per 1,000
-    /// round trips.
+    /// round trips (or calls). A `reqrep` row has the fields of a
+    /// `roundtrip` row, its round trip being a whole call.
     Bench(BenchArgs),
     /// The other end of a `yoton bench` run, started by `bench` itself.
     #[command(hide = true)]
@@ -100,6 +152,41 @@ pub(crate) struct PubArgs {
     pub(crate) wait_peer: Option<Duration>,
 }
 
+/// `yoton call`.
+#[derive(Debug, Args)]
+pub(crate) struct CallArgs {
+    /// Where to connect or bind: `host:port`, `tcp://host:port`,
+    /// `localhost:name` (a hashed port), `localhost:name+1`, or
+    /// `ipc://name`. Port 0 with `--bind` picks a free port, reported on
+    /// stderr.
+    #[arg(value_name = "ADDRESS")]
+    pub(crate) address: String,
+    /// The channel's base name, as in Python's
+    /// `yoton.ReqChannel(ctx, "reqp-introspect")`.
+    #[arg(value_name = "SLOT")]
+    pub(crate) slot: String,
+    /// The name of the method to call.
+    #[arg(value_name = "METHOD")]
+    pub(crate) method: String,
+    /// The positional arguments, one JSON value each.
+    #[arg(value_name = "ARG", allow_negative_numbers = true)]
+    pub(crate) args: Vec<String>,
+    /// The keyword arguments, as one JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) kwargs: Option<String>,
+    /// Exit 3 if no replier takes the call within this many seconds, or if
+    /// the one that took it does not reply within as many more.
+    #[arg(long, value_name = "SECS", value_parser = parse_call_timeout, default_value = "10")]
+    pub(crate) timeout: Duration,
+    /// Bind at ADDRESS and wait for a peer, instead of connecting to it.
+    #[arg(long)]
+    pub(crate) bind: bool,
+    /// With `--bind`: exit 3 if no peer came within this many seconds
+    /// (default: wait without limit).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, requires = "bind")]
+    pub(crate) wait_peer: Option<Duration>,
+}
+
 /// `yoton bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -117,7 +204,9 @@ pub(crate) struct BenchArgs {
     /// Send this many messages per case (default: adapted to the size).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) messages: Option<u64>,
-    /// Measure only one pattern: `oneway` or `roundtrip` (default: both).
+    /// Measure only one pattern: `oneway`, `roundtrip` or `reqrep`
+    /// (default: all three). `reqrep` measures the `roundtrip` of the same
+    /// transports too, next to it, for comparison.
     #[arg(long, value_enum)]
     pub(crate) pattern: Option<BenchPattern>,
     /// Fewer messages per case: the whole run takes well under a minute.
@@ -161,6 +250,10 @@ pub(crate) enum BenchPattern {
     Oneway,
     /// One message there and back at a time.
     Roundtrip,
+    /// One req/rep call at a time: a `ReqChannel` calls `echo` on a
+    /// `RepChannel` (in a second process over TCP and IPC), timed as a round
+    /// trip.
+    Reqrep,
 }
 
 /// `yoton bench-peer`: what the second process of a bench does.
@@ -200,6 +293,21 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;
     Duration::try_from_secs_f64(seconds)
         .map_err(|_| format!("{text:?} is not a non-negative, finite number of seconds"))
+}
+
+/// The longest `--timeout` of `yoton call`: a day.
+pub(crate) const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// Seconds, as [`parse_seconds`], at most [`MAX_CALL_TIMEOUT`].
+fn parse_call_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_seconds(text)?;
+    if timeout > MAX_CALL_TIMEOUT {
+        return Err(format!(
+            "{text:?} is more than a day ({} seconds)",
+            MAX_CALL_TIMEOUT.as_secs()
+        ));
+    }
+    Ok(timeout)
 }
 
 #[cfg(test)]
@@ -269,6 +377,49 @@ mod tests {
     }
 
     #[test]
+    fn call_flags_parse_into_their_values() {
+        let cli = Cli::try_parse_from([
+            "yoton",
+            "call",
+            "localhost:0",
+            "reqp-introspect",
+            "add",
+            "-1",
+            "[2]",
+            "--kwargs",
+            "{}",
+            "--timeout",
+            "0.25",
+            "--bind",
+            "--wait-peer",
+            "3",
+        ])
+        .unwrap();
+        let Command::Call(call) = cli.command else {
+            panic!("not call: {cli:?}");
+        };
+        assert_eq!(
+            (
+                call.address.as_str(),
+                call.slot.as_str(),
+                call.method.as_str()
+            ),
+            ("localhost:0", "reqp-introspect", "add")
+        );
+        assert_eq!(call.args, ["-1", "[2]"]);
+        assert_eq!(call.kwargs.as_deref(), Some("{}"));
+        assert_eq!(call.timeout, Duration::from_millis(250));
+        assert!(call.bind);
+        assert_eq!(call.wait_peer, Some(Duration::from_secs(3)));
+        let cli = Cli::try_parse_from(["yoton", "call", "a:1", "s", "m"]).unwrap();
+        let Command::Call(call) = cli.command else {
+            panic!("not call: {cli:?}");
+        };
+        assert!(call.args.is_empty() && call.kwargs.is_none() && !call.bind);
+        assert_eq!(call.timeout, Duration::from_secs(10));
+    }
+
+    #[test]
     fn bad_numbers_are_refused() {
         for args in [
             &["yoton", "sub", "a:1", "s", "--count", "0"][..],
@@ -278,6 +429,10 @@ mod tests {
             &["yoton", "bench", "--size", "0"],
             &["yoton", "bench", "--messages", "0"],
             &["yoton", "bench", "--transport", "udp"],
+            &["yoton", "call", "a:1", "s"],
+            &["yoton", "call", "a:1", "s", "m", "--timeout", "-1"],
+            &["yoton", "call", "a:1", "s", "m", "--timeout", "86401"],
+            &["yoton", "call", "a:1", "s", "m", "--wait-peer", "1"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

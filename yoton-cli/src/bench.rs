@@ -2,7 +2,8 @@
 //! and subscriber in two processes) and in-process, next to the same bytes
 //! over plain TCP sockets as the baseline, and round trips next to the
 //! floors: plain sockets that both ends busy-poll (`raw-tcp-spin`), and two
-//! threads spinning on a crossbeam channel (`raw-inproc`).
+//! threads spinning on a crossbeam channel (`raw-inproc`); and req/rep
+//! calls (`reqrep`) next to the round trip of the same transport.
 //!
 //! The flags and the JSON fields are a contract (scripts compare runs):
 //! `{"results": [{"transport", "pattern", "size", "messages", "msgs_per_s",
@@ -14,6 +15,12 @@
 //! for the two-process cases, what the peer measures of itself from its
 //! first echo to its last (it says so on its stdout). Where the platform
 //! has no process CPU clock it is `null`.
+//!
+//! A `reqrep` row has the fields of a `roundtrip` row: its round trip is a
+//! whole call (`echo(seq, data)` with `size` bytes of data, answered by a
+//! `RepChannel`, in the second process over TCP and IPC), so its
+//! `rtt_us_p50` compares directly with the `roundtrip` row of the same
+//! transport just before it.
 //!
 //! A one-way run counts from the first message sent to the moment the
 //! subscriber has all of them (it says so on its stdout, or, in-process,
@@ -59,11 +66,11 @@ pub(crate) const CHANNEL: &str = "yoton-bench";
 pub(crate) struct BenchResult {
     /// `tcp`, `inproc`, `raw-tcp`, `raw-tcp-spin` or `raw-inproc`.
     pub(crate) transport: &'static str,
-    /// `oneway` or `roundtrip`.
+    /// `oneway`, `roundtrip` or `reqrep`.
     pub(crate) pattern: &'static str,
     /// Data bytes per message.
     pub(crate) size: u64,
-    /// Messages sent (one way) or round trips made.
+    /// Messages sent (one way), round trips or calls made.
     pub(crate) messages: u64,
     /// Messages (or round trips) per second.
     pub(crate) msgs_per_s: Option<f64>,
@@ -129,6 +136,7 @@ impl Case {
                 result.msgs_per_s = Some(self.messages as f64 / secs);
                 result.bytes_per_s = Some((self.messages * self.size) as f64 / secs);
             }
+            // A call is timed as a round trip.
             Measured::Roundtrip(mut rtts, cpu) => {
                 rtts.sort_unstable();
                 let total: Duration = rtts.iter().sum();
@@ -177,7 +185,16 @@ fn pattern_name(pattern: BenchPattern) -> &'static str {
     match pattern {
         BenchPattern::Oneway => "oneway",
         BenchPattern::Roundtrip => "roundtrip",
+        BenchPattern::Reqrep => "reqrep",
     }
+}
+
+/// Whether `transport` carries req/rep calls (yoton's own transports).
+fn has_reqrep(transport: BenchTransport) -> bool {
+    matches!(
+        transport,
+        BenchTransport::Tcp | BenchTransport::Ipc | BenchTransport::Inproc
+    )
 }
 
 fn human_size(size: u64) -> String {
@@ -195,8 +212,8 @@ fn human_size(size: u64) -> String {
 /// `--quick`.
 fn default_messages(pattern: BenchPattern, size: u64, quick: bool) -> u64 {
     match pattern {
-        BenchPattern::Roundtrip if quick => 2_000,
-        BenchPattern::Roundtrip => 20_000,
+        BenchPattern::Roundtrip | BenchPattern::Reqrep if quick => 2_000,
+        BenchPattern::Roundtrip | BenchPattern::Reqrep => 20_000,
         BenchPattern::Oneway => {
             let (budget, most) = if quick {
                 (512u64 << 20, 1_000_000)
@@ -210,8 +227,10 @@ fn default_messages(pattern: BenchPattern, size: u64, quick: bool) -> u64 {
 
 /// The cases of a run, in the order they are measured: per case the
 /// baselines first, each next to what it is compared with (`raw-tcp` and
-/// `raw-tcp-spin` before `tcp`, `raw-inproc` before `inproc`), so that each
-/// ratio compares neighbouring measurements.
+/// `raw-tcp-spin` before `tcp`, `raw-inproc` before `inproc`, and a
+/// transport's `reqrep` right after its `roundtrip`), so that each ratio
+/// compares neighbouring measurements. `--pattern reqrep` keeps the
+/// round trips of the transports that have req/rep, for that comparison.
 fn plan(args: &BenchArgs) -> Vec<Case> {
     let transports: Vec<BenchTransport> = match args.transport {
         BenchTransport::All => vec![
@@ -234,21 +253,38 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
             shapes.push((BenchPattern::Roundtrip, ROUNDTRIP_SIZE));
         }
     }
-    shapes.retain(|(pattern, _)| args.pattern.is_none_or(|only| only == *pattern));
+    let only = args.pattern;
+    let calls = only.is_none_or(|only| only == BenchPattern::Reqrep);
+    shapes.retain(|(pattern, _)| {
+        only.is_none_or(|only| {
+            only == *pattern
+                || (only == BenchPattern::Reqrep && *pattern == BenchPattern::Roundtrip)
+        })
+    });
     let mut cases = Vec::new();
     for (pattern, size) in shapes {
         for &transport in &transports {
             if pattern == BenchPattern::Oneway && roundtrip_only(transport) {
                 continue;
             }
-            cases.push(Case {
+            let case = |pattern| Case {
                 transport,
                 pattern,
                 size,
                 messages: args
                     .messages
                     .unwrap_or_else(|| default_messages(pattern, size, args.quick)),
-            });
+            };
+            if pattern != BenchPattern::Roundtrip {
+                cases.push(case(pattern));
+                continue;
+            }
+            if only != Some(BenchPattern::Reqrep) || has_reqrep(transport) {
+                cases.push(case(BenchPattern::Roundtrip));
+            }
+            if calls && has_reqrep(transport) {
+                cases.push(case(BenchPattern::Reqrep));
+            }
         }
     }
     cases
@@ -258,8 +294,13 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
 pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
     let cases = plan(args);
     if cases.is_empty() {
+        let why = if args.pattern == Some(BenchPattern::Reqrep) {
+            "has no req/rep (tcp, ipc and inproc have)"
+        } else {
+            "measures round trips only"
+        };
         return Err(Failure::error(format!(
-            "nothing to measure: {} measures round trips only",
+            "nothing to measure: {} {why}",
             transport_name(args.transport)
         )));
     }
@@ -328,7 +369,36 @@ fn table(results: &[BenchResult]) -> String {
             or_dash(r.cpu_s_per_1000.map(|v| format!("{v:.4} s"))),
         ));
     }
+    for line in call_ratios(results) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
+}
+
+/// For each `reqrep` row with a `roundtrip` row of the same transport and
+/// size: how many round trips a call takes, at the median and at p99.
+fn call_ratios(results: &[BenchResult]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for call in results.iter().filter(|r| r.pattern == "reqrep") {
+        let Some(roundtrip) = results.iter().find(|r| {
+            r.pattern == "roundtrip" && r.transport == call.transport && r.size == call.size
+        }) else {
+            continue;
+        };
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+            _ => "-".to_owned(),
+        };
+        lines.push(format!(
+            "{} {}: a req/rep call takes {} the pub/sub round trip at p50, {} at p99",
+            call.transport,
+            human_size(call.size),
+            ratio(call.rtt_us_p50, roundtrip.rtt_us_p50),
+            ratio(call.rtt_us_p99, roundtrip.rtt_us_p99),
+        ));
+    }
+    lines
 }
 
 /// The progress line on stderr: rewritten in place on a terminal, one line
@@ -392,7 +462,7 @@ mod tests {
     #[test]
     fn the_default_plan_covers_every_transport_and_case() {
         let cases = plan(&args(BenchTransport::All, None, false));
-        assert_eq!(cases.len(), 14);
+        assert_eq!(cases.len(), 16);
         let oneway: Vec<u64> = cases
             .iter()
             .filter(|c| c.pattern == BenchPattern::Oneway && c.transport == BenchTransport::Tcp)
@@ -410,6 +480,24 @@ mod tests {
             .map(|c| transport_name(c.transport))
             .collect();
         assert_eq!(floors, ["raw-tcp-spin", "raw-inproc"]);
+        // Each call right after the round trip it is compared with.
+        let order: Vec<(&str, &str)> = cases
+            .iter()
+            .filter(|c| c.pattern != BenchPattern::Oneway)
+            .map(|c| (transport_name(c.transport), pattern_name(c.pattern)))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("raw-tcp", "roundtrip"),
+                ("raw-tcp-spin", "roundtrip"),
+                ("tcp", "roundtrip"),
+                ("tcp", "reqrep"),
+                ("raw-inproc", "roundtrip"),
+                ("inproc", "roundtrip"),
+                ("inproc", "reqrep"),
+            ]
+        );
         let small = cases.iter().find(|c| c.size == 8).unwrap().messages;
         let large = cases.iter().find(|c| c.size == 1 << 20).unwrap().messages;
         assert!(small > 100 * large, "{small} vs {large}");
@@ -419,15 +507,33 @@ mod tests {
     fn quick_sends_fewer_and_size_narrows_the_plan() {
         let full = plan(&args(BenchTransport::Tcp, Some(100), false));
         let quick = plan(&args(BenchTransport::Tcp, Some(100), true));
-        assert_eq!(full.len(), 2);
+        assert_eq!(full.len(), 3);
         assert!(full.iter().all(|c| c.size == 100));
-        assert!(quick[0].messages < full[0].messages);
-        assert!(quick[1].messages < full[1].messages);
+        for (quick, full) in quick.iter().zip(&full) {
+            assert!(quick.messages < full.messages);
+        }
         let mut only = args(BenchTransport::All, None, true);
         only.pattern = Some(BenchPattern::Roundtrip);
         let cases = plan(&only);
         assert_eq!(cases.len(), 5);
         assert!(cases.iter().all(|c| c.pattern == BenchPattern::Roundtrip));
+        only.pattern = Some(BenchPattern::Reqrep);
+        let cases: Vec<(&str, &str)> = plan(&only)
+            .iter()
+            .map(|c| (transport_name(c.transport), pattern_name(c.pattern)))
+            .collect();
+        assert_eq!(
+            cases,
+            [
+                ("tcp", "roundtrip"),
+                ("tcp", "reqrep"),
+                ("inproc", "roundtrip"),
+                ("inproc", "reqrep"),
+            ]
+        );
+        let mut raw = args(BenchTransport::RawTcp, None, true);
+        raw.pattern = Some(BenchPattern::Reqrep);
+        assert!(plan(&raw).is_empty());
         let spin = plan(&args(BenchTransport::RawTcpSpin, Some(100), true));
         assert_eq!(spin.len(), 1);
         assert_eq!(
@@ -459,6 +565,15 @@ mod tests {
                 .nth(1)
                 .unwrap()
                 .starts_with("inproc   roundtrip")
+        );
+        let mut call = row("inproc");
+        call.pattern = "reqrep";
+        call.rtt_us_p50 = Some(2.5);
+        call.rtt_us_p99 = Some(3.0);
+        let with_call = table(&[row("inproc"), call]);
+        assert_eq!(
+            with_call.lines().last().unwrap(),
+            "inproc 8 B: a req/rep call takes 2.50x the pub/sub round trip at p50, 1.50x at p99"
         );
         let long = table(&[row("inproc"), row("raw-tcp-spin")]);
         let lines: Vec<&str> = long.lines().collect();

@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// The replier of `yoton call` raised: exit code 1.
+pub(crate) const EXIT_RAISED: u8 = 1;
+
 /// Bad input or a failed connection: exit code 2 (as clap uses for usage
 /// errors).
 pub(crate) const EXIT_ERROR: u8 = 2;
@@ -13,6 +16,8 @@ pub(crate) const EXIT_TIMED_OUT: u8 = 3;
 /// Why a command stopped early.
 #[derive(Debug)]
 pub(crate) enum Failure {
+    /// The replier of a call raised, with its message; exit code 1.
+    Raised(String),
     /// Bad input or a failed connection; exit code 2.
     Error(String),
     /// A wait ran out; exit code 3.
@@ -28,6 +33,7 @@ impl Failure {
     /// The process exit code for this failure.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
+            Failure::Raised(_) => EXIT_RAISED,
             Failure::Error(_) => EXIT_ERROR,
             Failure::TimedOut(_) => EXIT_TIMED_OUT,
         }
@@ -36,6 +42,7 @@ impl Failure {
     /// The message as one line: errors from the system may hold newlines.
     pub(crate) fn one_line(&self) -> String {
         let text = match self {
+            Failure::Raised(message) => format!("the replier failed: {message}"),
             Failure::Error(text) => format!("error: {text}"),
             Failure::TimedOut(text) => text.clone(),
         };
@@ -61,5 +68,11 @@ mod tests {
         let timed_out = Failure::TimedOut("no message within 1s".into());
         assert_eq!(timed_out.one_line(), "no message within 1s");
         assert_eq!(timed_out.exit_code(), 3);
+        let raised = Failure::Raised("division by zero\nline 3 of rep.py.\n".into());
+        assert_eq!(
+            raised.one_line(),
+            "the replier failed: division by zero line 3 of rep.py."
+        );
+        assert_eq!(raised.exit_code(), 1);
     }
 }

@@ -4,15 +4,19 @@
 //! ```text
 //! yoton sub ADDRESS SLOT [--bind] [--count N] [--type txt|bin] [--max-wait SECS]
 //! yoton pub ADDRESS SLOT [--bind] [--type txt|bin] [--wait-peer SECS]
+//! yoton call ADDRESS SLOT METHOD [ARG ...] [--kwargs JSON] [--timeout SECS]
+//!            [--bind] [--wait-peer SECS]
 //! yoton demo
 //! yoton bench [--transport tcp|inproc|raw-tcp|raw-tcp-spin|raw-inproc|all] [--size BYTES]
-//!             [--messages N] [--pattern oneway|roundtrip] [--quick] [--json]
+//!             [--messages N] [--pattern oneway|roundtrip|reqrep] [--quick] [--json]
 //! ```
 //!
-//! Exit codes: 0 success; 2 bad input (arguments, address, hex), or a
-//! connection that could not be made (refused, port in use); 3 a wait that
-//! ran out (`--max-wait`, `--wait-peer`). Errors are one line on stderr,
-//! starting with `yoton: error: `.
+//! Exit codes: 0 success; 1 the replier of a `call` raised (its message on
+//! stderr, `yoton: the replier failed: `); 2 bad input (arguments, address,
+//! hex, JSON), or a connection that could not be made (refused, port in
+//! use) or closed too early; 3 a wait that ran out (`--max-wait`,
+//! `--wait-peer`, `--timeout`). Errors are one line on stderr, starting
+//! with `yoton: error: `.
 //!
 //! Each subcommand lives in its own module and is dispatched from [`run`];
 //! a new subcommand (such as `bench`) adds a variant to
@@ -21,9 +25,11 @@
 
 mod args;
 mod bench;
+mod call;
 mod demo;
 mod failure;
 mod hex;
+mod json;
 mod publish;
 mod session;
 mod sub;
@@ -52,6 +58,7 @@ fn run(command: &Command) -> Result<(), Failure> {
     match command {
         Command::Sub(args) => sub::run(args),
         Command::Pub(args) => publish::run(args),
+        Command::Call(args) => call::run(args),
         Command::Demo => demo::run(),
         Command::Bench(args) => bench::run(args),
         Command::BenchPeer(args) => bench::run_peer(args),

@@ -6,7 +6,7 @@
 //! `Closed from other end.`) and exits 0.
 
 use std::io::{self, BufRead};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use yoton::{Context, PubChannel};
 
@@ -68,7 +68,7 @@ fn publish(context: &Context, args: &PubArgs) -> Result<(), Failure> {
     let publisher = Publisher::new(context, &endpoint.slot, endpoint.kind)?;
     let connection = session::open(context, &endpoint.address, endpoint.bind)?;
     if endpoint.bind {
-        let deadline = args.wait_peer.map(|wait| Instant::now() + wait);
+        let deadline = args.wait_peer.and_then(session::deadline_after);
         match session::wait_for_peer(&connection, deadline) {
             Arrival::Connected => {
                 let place = session::Place::of(context, &endpoint.address)?;

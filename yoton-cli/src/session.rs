@@ -124,6 +124,12 @@ pub(crate) fn wait_for_peer(
     }
 }
 
+/// The instant `wait` from now; `None` (no limit) for a wait too long to
+/// count (`--max-wait 1e19`).
+pub(crate) fn deadline_after(wait: Duration) -> Option<Instant> {
+    Instant::now().checked_add(wait)
+}
+
 /// Seconds for messages: `2s`, `0.5s`.
 pub(crate) fn seconds(duration: Duration) -> String {
     format!("{}s", duration.as_secs_f64())

@@ -2,7 +2,8 @@
 //! ([`wire`]), plain TCP sockets sending them ([`raw_tcp`], and busy-polling
 //! in [`raw_tcp_spin`]), two threads spinning on crossbeam channels
 //! ([`raw_inproc`]), yoton channels sending numbered messages
-//! ([`channels`], [`payloads`]), and the CPU time it all costs ([`cpu`]).
+//! ([`channels`], [`payloads`]), req/rep calls ([`reqrep`]), and the CPU
+//! time it all costs ([`cpu`]).
 //!
 //! Every message carries its sequence number in its first bytes
 //! ([`wire::stamp`]), and the receiving or pinging end checks count, order
@@ -32,4 +33,5 @@ pub mod payloads;
 pub mod raw_inproc;
 pub mod raw_tcp;
 pub mod raw_tcp_spin;
+pub mod reqrep;
 pub mod wire;

@@ -131,7 +131,7 @@ fn receive<M: MessageType>(
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut received: u64 = 0;
-    let mut deadline = args.max_wait.map(|wait| Instant::now() + wait);
+    let mut deadline = args.max_wait.and_then(session::deadline_after);
     loop {
         let wait = match deadline {
             Some(deadline) => {
@@ -170,7 +170,7 @@ fn receive<M: MessageType>(
                 if !flush(&mut out)? {
                     return Ok(());
                 }
-                deadline = args.max_wait.map(|wait| Instant::now() + wait);
+                deadline = args.max_wait.and_then(session::deadline_after);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(e) => return Err(Failure::error(e)),

@@ -1,6 +1,7 @@
 //! `yoton bench` as scripts use it: the JSON it prints has the contract's
-//! fields for every transport and pattern (the speeds are not checked), and
-//! the table and the progress lines come out where they belong.
+//! fields for every transport and pattern, req/rep calls included (the
+//! speeds are not checked), and the table and the progress lines come out
+//! where they belong.
 //!
 //! Each run is a subprocess with a deadline; one still running when its
 //! deadline passes is killed and reaped.
@@ -99,7 +100,8 @@ fn results_of(output: &Output) -> Vec<Value> {
                 assert!(result["rtt_us_p99"].is_null(), "{result}");
                 assert!(result["cpu_s_per_1000"].is_null(), "{result}");
             }
-            "roundtrip" => {
+            // A call is timed as a round trip, with the same fields.
+            "roundtrip" | "reqrep" => {
                 assert!(result["bytes_per_s"].is_null(), "{result}");
                 let p50 = result["rtt_us_p50"].as_f64().unwrap();
                 let p99 = result["rtt_us_p99"].as_f64().unwrap();
@@ -140,6 +142,9 @@ fn quick_json_reports_every_transport_and_pattern() {
             expected.push((transport.to_owned(), "oneway".to_owned(), size));
         }
         expected.push((transport.to_owned(), "roundtrip".to_owned(), 8));
+        if transport != "raw-tcp" {
+            expected.push((transport.to_owned(), "reqrep".to_owned(), 8));
+        }
     }
     for floor in ["raw-tcp-spin", "raw-inproc"] {
         expected.push((floor.to_owned(), "roundtrip".to_owned(), 8));
@@ -147,7 +152,7 @@ fn quick_json_reports_every_transport_and_pattern() {
     expected.sort();
     assert_eq!(got, expected);
     let progress = String::from_utf8_lossy(&output.stderr);
-    assert!(progress.contains("yoton: bench [14/14]"), "{progress}");
+    assert!(progress.contains("yoton: bench [16/16]"), "{progress}");
 }
 
 #[test]
@@ -204,13 +209,14 @@ fn flags_narrow_the_run_to_one_transport_and_size() {
             Duration::from_secs(60),
         );
         let results = results_of(&output);
-        assert_eq!(
-            cases(&results),
-            [
-                (transport.to_owned(), "oneway".to_owned(), 100),
-                (transport.to_owned(), "roundtrip".to_owned(), 100),
-            ]
-        );
+        let mut expected = vec![
+            (transport.to_owned(), "oneway".to_owned(), 100),
+            (transport.to_owned(), "roundtrip".to_owned(), 100),
+        ];
+        if transport != "raw-tcp" {
+            expected.push((transport.to_owned(), "reqrep".to_owned(), 100));
+        }
+        assert_eq!(cases(&results), expected);
         assert!(results.iter().all(|r| r["messages"] == 300));
     }
 }
@@ -231,7 +237,47 @@ fn messages_shorter_than_a_sequence_number_still_arrive_checked() {
         Duration::from_secs(60),
     );
     let results = results_of(&output);
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3);
+}
+
+#[test]
+fn reqrep_measures_calls_next_to_the_round_trip_of_the_same_transport() {
+    let transports: &[&str] = if cfg!(unix) {
+        &["tcp", "inproc", "ipc"]
+    } else {
+        &["tcp", "inproc"]
+    };
+    for &transport in transports {
+        let output = run(
+            &[
+                "bench",
+                "--transport",
+                transport,
+                "--pattern",
+                "reqrep",
+                "--messages",
+                "200",
+                "--json",
+            ],
+            Duration::from_secs(60),
+        );
+        let results = results_of(&output);
+        assert_eq!(
+            cases(&results),
+            [
+                (transport.to_owned(), "roundtrip".to_owned(), 8),
+                (transport.to_owned(), "reqrep".to_owned(), 8),
+            ]
+        );
+        assert!(results.iter().all(|r| r["messages"] == 200));
+    }
+    let output = run(
+        &["bench", "--transport", "raw-tcp", "--pattern", "reqrep"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has no req/rep"), "{stderr}");
 }
 
 #[test]
@@ -243,11 +289,19 @@ fn without_json_a_table_is_printed() {
     assert!(output.status.success());
     let table = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 5, "{table}");
+    assert_eq!(lines.len(), 7, "{table}");
     assert!(lines[0].starts_with("TRANSP."), "{table}");
     assert!(lines[1].starts_with("inproc   oneway"), "{table}");
     assert!(
         lines[4].contains("roundtrip") && lines[4].contains(" us"),
+        "{table}"
+    );
+    assert!(
+        lines[5].starts_with("inproc   reqrep") && lines[5].contains(" us"),
+        "{table}"
+    );
+    assert!(
+        lines[6].starts_with("inproc 8 B: a req/rep call takes "),
         "{table}"
     );
 }

@@ -400,6 +400,57 @@ fn wait_peer_without_a_peer_exits_3() {
 }
 
 #[test]
+fn waits_too_long_to_count_are_waits_without_limit() {
+    let (mut sub, _stdin) = start(&[
+        "sub",
+        "localhost:0",
+        "patient",
+        "--bind",
+        "--count",
+        "1",
+        "--max-wait",
+        "1e19",
+    ]);
+    let port = sub.waiting_port();
+    let publisher = start_with_input(
+        &["pub", &format!("localhost:{port}"), "patient"],
+        "worth the wait\n",
+    )
+    .finish();
+    assert_eq!(publisher.code(), Some(0), "{publisher:?}");
+    let sub = sub.finish();
+    assert_eq!(sub.code(), Some(0), "{sub:?}");
+    assert_eq!(sub.stdout, ["worth the wait"]);
+    sub.assert_no_panic();
+    // A bound pub with such a --wait-peer waits for its peer too.
+    let mut publisher = start_with_input(
+        &[
+            "pub",
+            "localhost:0",
+            "patient",
+            "--bind",
+            "--wait-peer",
+            "1e19",
+        ],
+        "and again\n",
+    );
+    let port = publisher.waiting_port();
+    let sub = run(&[
+        "sub",
+        &format!("localhost:{port}"),
+        "patient",
+        "--count",
+        "1",
+        "--max-wait",
+        "20",
+    ]);
+    assert_eq!(sub.stdout, ["and again"], "{sub:?}");
+    let publisher = publisher.finish();
+    assert_eq!(publisher.code(), Some(0), "{publisher:?}");
+    publisher.assert_no_panic();
+}
+
+#[test]
 fn an_invalid_address_exits_2() {
     let sub = run(&["sub", "localhost:99999", "chat"]);
     let line = sub.assert_error("invalid address");

@@ -1,15 +1,23 @@
 //! The command against the Python reference: a `yoton.PubChannel(ctx,
-//! "chat")` in Python reaches `yoton sub ADDRESS chat`.
+//! "chat")` in Python reaches `yoton sub ADDRESS chat`, `yoton pub` reaches
+//! a Python `SubChannel`, and `yoton call` calls the methods of a Python
+//! `RepChannel` subclass in thread mode (both connecting and with `--bind`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use yoton_pyref::PyPeer;
 
 const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The Python replier of the `yoton call` test (see its docstring).
+const REP_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/rep.py");
+
+/// The prefix of the stderr line that reports where a bound side waits.
+const WAITING: &str = "yoton: waiting for a peer on ";
 
 /// The text message `index` of `size` code points that the Python peer
 /// sends (see `make_message` in its script).
@@ -141,4 +149,138 @@ fn yoton_pub_reaches_python_sub_and_closes_cleanly() {
         assert_eq!(fields, &want);
     }
     assert_eq!(closed.as_deref(), Some("Closed from other end."));
+}
+
+/// Runs `yoton ARGS` with `--bind`: once it says where it waits, `meet`
+/// gets the port (to send a peer there); then the run is waited for to the
+/// end, killed at the deadline. Returns the exit code, stdout and stderr.
+fn yoton_bound(args: &[&str], meet: impl FnOnce(u16)) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yoton"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start yoton");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let out = thread::spawn(move || {
+        let lines: Vec<String> = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect();
+        lines.join("\n")
+    });
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + DEADLINE;
+    let mut err = Vec::new();
+    let mut meet = Some(meet);
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(line) => {
+                if let Some(address) = line.strip_prefix(WAITING) {
+                    let port = address
+                        .rsplit(':')
+                        .next()
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or_else(|| panic!("no port in {line:?}"));
+                    if let Some(meet) = meet.take() {
+                        meet(port);
+                    }
+                }
+                err.push(line);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("yoton {args:?} did not finish in time: {err:?}");
+            }
+        }
+    }
+    let status = child.wait().expect("wait");
+    (
+        status.code(),
+        out.join().expect("stdout reader"),
+        err.join("\n"),
+    )
+}
+
+#[test]
+fn yoton_call_calls_a_python_rep_channel() {
+    let mut peer = PyPeer::spawn(
+        REP_SCRIPT,
+        &["--address", "localhost:0", "--channel", "reqp-calc"],
+        DEADLINE,
+    )
+    .expect("start the Python replier");
+    let port = peer.expect("BOUND", DEADLINE).expect("BOUND")[0].clone();
+
+    // Connecting to the Python side.
+    let address = format!("localhost:{port}");
+    let (code, stdout, stderr) = yoton(&["call", &address, "reqp-calc", "add", "2", "3"], "");
+    assert_eq!((code, stdout.as_str()), (Some(0), "5"), "{stderr}");
+    peer.expect("CONNECTED", DEADLINE).expect("CONNECTED");
+
+    // Binding, with the Python side connecting: the arguments as Python
+    // got them, its list and dict back as JSON.
+    let call = [
+        "call",
+        "localhost:0",
+        "reqp-calc",
+        "describe",
+        "1",
+        "2.5",
+        r#""s\u00e9""#,
+        "[true, null]",
+        r#"{"b": 1, "a": [2]}"#,
+        "--kwargs",
+        r#"{"k": -7}"#,
+        "--bind",
+        "--wait-peer",
+        "20",
+    ];
+    let (code, stdout, stderr) = yoton_bound(&call, |port| {
+        peer.send_line(&format!("connect localhost:{port}"))
+            .expect("command the replier");
+    });
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "[[1,2.5,\"s\u{e9}\",[true,null],{\"b\":1,\"a\":[2]}],{\"k\":-7}]"
+    );
+    peer.expect("CONNECTED", DEADLINE).expect("CONNECTED");
+
+    // A method that raises: exit 1 and Python's message on stderr.
+    let call = [
+        "call",
+        "localhost:0",
+        "reqp-calc",
+        "divide",
+        "1",
+        "0",
+        "--bind",
+        "--wait-peer",
+        "20",
+    ];
+    let (code, stdout, stderr) = yoton_bound(&call, |port| {
+        peer.send_line(&format!("connect localhost:{port}"))
+            .expect("command the replier");
+    });
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stdout, "");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("yoton: the replier failed: division by zero line ")
+            && last.ends_with("rep.py."),
+        "{stderr}"
+    );
 }

@@ -3,14 +3,18 @@
 //! carries the echo back). Over TCP the subscriber is a second process;
 //! in-process it is a thread with a context of its own. What each end does
 //! is [`yoton_cli::setups::channels`]'s.
+//!
+//! A req/rep case (`reqrep`) is a `ReqChannel` calling a `RepChannel` in
+//! the same places, one call at a time ([`yoton_cli::setups::reqrep`]).
 
 use std::thread;
 use std::time::Instant;
 
 use bytes::Bytes;
-use yoton::{ConnectOptions, Context, PubChannel, SubChannel};
+use yoton::{ConnectOptions, Context, PubChannel, RepChannel, ReqChannel, SubChannel};
 use yoton_cli::setups::channels::{echo_all, ping_all, receive_all, send_all, sub_options};
 use yoton_cli::setups::payloads::Payloads;
+use yoton_cli::setups::reqrep;
 
 use super::peer::{Peer, echo_timed, say, timed_roundtrips};
 use super::{CASE_DEADLINE, CHANNEL, Case, Measured};
@@ -27,7 +31,7 @@ fn sender_channels(
 ) -> Result<(PubChannel<Bytes>, Option<SubChannel<Bytes>>), String> {
     let publisher = PubChannel::<Bytes>::new(context, CHANNEL).map_err(|e| e.to_string())?;
     let echoes = match case.pattern {
-        BenchPattern::Oneway => None,
+        BenchPattern::Oneway | BenchPattern::Reqrep => None,
         BenchPattern::Roundtrip => {
             Some(SubChannel::<Bytes>::new(context, ECHO_CHANNEL).map_err(|e| e.to_string())?)
         }
@@ -46,7 +50,7 @@ fn receiver_channels(
     let sub = SubChannel::<Bytes>::with_options(context, CHANNEL, sub_options(size, messages))
         .map_err(|e| e.to_string())?;
     let back = match pattern {
-        BenchPattern::Oneway => None,
+        BenchPattern::Oneway | BenchPattern::Reqrep => None,
         BenchPattern::Roundtrip => {
             Some(PubChannel::<Bytes>::new(context, ECHO_CHANNEL).map_err(|e| e.to_string())?)
         }
@@ -75,6 +79,9 @@ fn measure_stream(
     bind: &str,
     reach: impl Fn(&dyn yoton::Connection) -> String,
 ) -> Result<Measured, String> {
+    if case.pattern == BenchPattern::Reqrep {
+        return measure_stream_calls(case, bind, reach);
+    }
     let deadline = Instant::now() + CASE_DEADLINE;
     let context = yoton::context();
     let (publisher, echoes) = sender_channels(&context, case)?;
@@ -112,9 +119,57 @@ fn measure_stream(
     Ok(measured)
 }
 
+/// Measures req/rep calls over a stream transport: bind at `bind`, and the
+/// replier process connects to the address `reach` gives.
+fn measure_stream_calls(
+    case: &Case,
+    bind: &str,
+    reach: impl Fn(&dyn yoton::Connection) -> String,
+) -> Result<Measured, String> {
+    let deadline = Instant::now() + CASE_DEADLINE;
+    let context = yoton::context();
+    let req = ReqChannel::new(&context, CHANNEL).map_err(|e| e.to_string())?;
+    let bound = context
+        .bind(bind)
+        .map_err(|e| format!("cannot bind: {e}"))?;
+    let peer = Peer::start(case, &reach(&*bound))?;
+    peer.expect("ready", deadline)?;
+    let measured = timed_roundtrips(Some((&peer, deadline)), || {
+        reqrep::call_all(&req, 0, case.size, case.messages, deadline)
+    })?;
+    peer.expect("done", deadline)?;
+    context.close();
+    peer.finish()?;
+    Ok(measured)
+}
+
+/// `yoton bench-peer --transport tcp --pattern reqrep` (or `ipc`): answer
+/// the calls, report.
+fn peer_stream_calls(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
+    let context = yoton::context();
+    let rep = RepChannel::new(&context, CHANNEL).map_err(|e| e.to_string())?;
+    let options = ConnectOptions::new().timeout(std::time::Duration::from_secs(10));
+    let connection = context
+        .connect_with(&args.address, &options)
+        .map_err(|e| format!("cannot connect to {}: {e}", args.address))?;
+    say("ready");
+    echo_timed(args.messages, |count| {
+        reqrep::serve(&rep, Some(count), deadline).map(drop)
+    })?;
+    say("done");
+    if let Err(e) = connection.flush(std::time::Duration::from_secs(5)) {
+        crate::session::note(&format!("bench peer: flush at the end: {e}"));
+    }
+    context.close();
+    Ok(())
+}
+
 /// `yoton bench-peer --transport tcp` (or `ipc`): subscribe (and echo),
-/// report.
+/// report; or answer calls for `reqrep`.
 pub(super) fn peer_stream(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
+    if args.pattern == BenchPattern::Reqrep {
+        return peer_stream_calls(args, deadline);
+    }
     let context = yoton::context();
     let (sub, back) = receiver_channels(&context, args.pattern, args.size, args.messages)?;
     let options = ConnectOptions::new().timeout(std::time::Duration::from_secs(10));
@@ -136,9 +191,50 @@ pub(super) fn peer_stream(args: &BenchPeerArgs, deadline: Instant) -> Result<(),
     Ok(())
 }
 
+/// Two contexts, the second connected to the first over `inproc://`.
+fn inproc_pair() -> Result<(Context, Context), String> {
+    let first = yoton::context();
+    let second = yoton::context();
+    let bound = first
+        .bind("inproc://")
+        .map_err(|e| format!("cannot bind: {e}"))?;
+    second
+        .connect(&format!("inproc://{}", bound.local_host()))
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    Ok((first, second))
+}
+
+/// Measures req/rep calls in-process: the replier's context on a thread of
+/// its own.
+fn measure_inproc_calls(case: &Case) -> Result<Measured, String> {
+    let deadline = Instant::now() + CASE_DEADLINE;
+    let (caller, replier) = inproc_pair()?;
+    let req = ReqChannel::new(&caller, CHANNEL).map_err(|e| e.to_string())?;
+    let rep = RepChannel::new(&replier, CHANNEL).map_err(|e| e.to_string())?;
+    let messages = case.messages;
+    let worker = thread::Builder::new()
+        .name("yoton-bench-rep".to_owned())
+        .spawn(move || reqrep::serve(&rep, Some(messages), deadline))
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
+    let measured = timed_roundtrips(None, || {
+        reqrep::call_all(&req, 0, case.size, case.messages, deadline)
+    });
+    caller.close();
+    replier.close();
+    let served = worker
+        .join()
+        .map_err(|_| "the replier thread panicked".to_owned())?;
+    let measured = measured?;
+    served?;
+    Ok(measured)
+}
+
 /// Measures one case in-process: two contexts linked by `inproc://`, the
 /// receiving one on a thread of its own.
 pub(super) fn measure_inproc(case: &Case) -> Result<Measured, String> {
+    if case.pattern == BenchPattern::Reqrep {
+        return measure_inproc_calls(case);
+    }
     let deadline = Instant::now() + CASE_DEADLINE;
     let sender = yoton::context();
     let receiver = yoton::context();
