@@ -260,7 +260,7 @@ impl<R: DeserializeOwned> CallFuture<R> {
     /// [`CallError::Pending`] if it did not end in time (it goes on), else
     /// how it ended: see [`CallError`].
     pub fn wait_timeout(&self, timeout: Duration) -> Result<R, CallError> {
-        self.wait_deadline(Instant::now() + timeout)
+        self.wait_deadline(yoton_core::sync::later(Instant::now(), timeout))
     }
 
     /// Waits until `deadline` for the call to end.

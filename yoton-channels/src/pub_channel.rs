@@ -217,7 +217,7 @@ impl<M: MessageType> PubChannel<M> {
     /// assert_eq!(ctx.startup_queued(), 1);
     /// ```
     pub fn send_timeout(&self, message: &M::Borrowed, timeout: Duration) -> Result<(), SendError> {
-        self.send_deadline(message, Instant::now() + timeout)
+        self.send_deadline(message, yoton_core::sync::later(Instant::now(), timeout))
     }
 
     /// As [`send_timeout`](PubChannel::send_timeout), with a deadline.

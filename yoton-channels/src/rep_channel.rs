@@ -324,7 +324,7 @@ impl RepChannel {
         handler: &H,
         timeout: Duration,
     ) -> std::result::Result<(), RecvTimeoutError> {
-        let taken = self.take(Instant::now() + timeout)?;
+        let taken = self.take(yoton_core::sync::later(Instant::now(), timeout))?;
         self.answer(handler, taken);
         Ok(())
     }

@@ -263,8 +263,12 @@ impl ReqCore {
                 let mut package = Package::new(self.slot, request);
                 package.dest_id = replier;
                 package.dest_seq = id;
-                self.send(package);
-                self.send(pre_request(self.slot, id, DONE));
+                // The request and the `req-` for the other repliers leave
+                // together, in one write.
+                let both = [package, pre_request(self.slot, id, DONE)];
+                if let Err(e) = self.context.send_packages(both) {
+                    tracing::debug!(error = %e, slot = %self.slot, "request not sent");
+                }
             }
             Incoming::Reply { id } => {
                 let open = calls.open.remove(&id);

@@ -14,6 +14,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use yoton_core::sync::later;
+
 /// Request ids of pre-request packages are offset by 2^63 in `dest_seq`.
 pub(crate) const OFFSET: u64 = 1 << 63;
 
@@ -116,7 +118,7 @@ impl ReqTable {
         self.entries.insert(
             id,
             Status::Waiting {
-                give_up_at: now + timeout,
+                give_up_at: later(now, timeout),
                 next_resend: now + RESEND_EVERY,
             },
         );
@@ -130,7 +132,7 @@ impl ReqTable {
             let id = dest_seq - OFFSET;
             if let Some(status @ Status::Waiting { .. }) = self.entries.get_mut(&id) {
                 *status = Status::Running {
-                    give_up_at: self.reply_timeout.map(|t| now + t),
+                    give_up_at: self.reply_timeout.map(|t| later(now, t)),
                 };
                 return Incoming::Acknowledged {
                     id,

@@ -306,7 +306,7 @@ impl<M: MessageType> StateChannel<M> {
         if bytes.is_empty() || lock(&self.core().current).value.as_ref() == Some(&bytes) {
             return Ok(());
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = yoton_core::sync::later(Instant::now(), timeout);
         match self
             .core()
             .context

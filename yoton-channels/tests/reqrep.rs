@@ -590,3 +590,20 @@ fn an_error_reply_is_the_reference_bytes() {
     assert_eq!((reply.dest_id, reply.dest_seq), (b.id().get(), 1));
     assert_eq!(reply.data.as_ref(), expected);
 }
+
+#[test]
+fn timeouts_too_long_for_the_clock_mean_no_end_not_a_panic() {
+    let (a, b) = (context(), context());
+    let _link = join(&a, &b, "inproc");
+    let _replier = RepChannel::new(&a, "long")
+        .unwrap()
+        .spawn(calculator())
+        .unwrap();
+    let req = ReqChannel::new(&b, "long").unwrap();
+    req.set_timeout(Duration::MAX);
+    req.set_reply_timeout(Some(Duration::MAX));
+    let sum = req
+        .call_with::<i64>("add", (1, 2), (), Duration::MAX)
+        .unwrap();
+    assert_eq!(sum.wait_timeout(Duration::MAX), Ok(3));
+}

@@ -344,7 +344,7 @@ impl Context {
     /// [`Error::Timeout`] when something is still unwritten at the end of
     /// `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::sync::later(Instant::now(), timeout);
         let connections = self.shared.snapshot();
         for connection in connections.iter().filter(|c| c.is_connected()) {
             match connection.wait_written(deadline) {
@@ -479,7 +479,7 @@ impl Context {
         data: impl Into<Bytes>,
         timeout: Duration,
     ) -> Result<()> {
-        self.send_deadline(slot, data, Instant::now() + timeout)
+        self.send_deadline(slot, data, crate::sync::later(Instant::now(), timeout))
     }
 
     /// As [`send_timeout`](Context::send_timeout), with a deadline.
@@ -550,6 +550,37 @@ impl Context {
         I::Item: Into<Bytes>,
     {
         let packages = packages_of(slot, messages);
+        if !packages.is_empty() {
+            self.shared.send_all(packages);
+        }
+        Ok(())
+    }
+
+    /// Sends several packages, in order, as
+    /// [`send_package`](Context::send_package) does one by one (each keeps
+    /// its `dest_id` and `dest_seq`), but handed to each connection in one
+    /// go, so that they usually leave in one write. Empty ones are skipped.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Context::send): none today.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Address, Package, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{DEFAULT_CAPACITY, Iter, MessageError, MessageType, Overflow, Postcard, PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName, StateChannel, SubChannel, SubOptions, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel, select_timeout, type_name}; pub use yoton_channels as channels; pub use bytes::Bytes; pub use yoton_inproc::InprocTransport; pub use yoton_tcp::{TcpOptions, TcpTransport}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(InprocTransport::new())); c.register_transport(std::sync::Arc::new(TcpTransport::new())); c } }
+    /// use yoton::{Package, SlotName};
+    ///
+    /// let ctx = yoton::context();
+    /// let slot = SlotName::new("doc", "bin", "pub-sub").slot();
+    /// let mut directed = Package::new(slot, "for one context");
+    /// directed.dest_id = 42;
+    /// ctx.send_packages([directed, Package::new(slot, "for all")]).unwrap();
+    /// assert_eq!(ctx.startup_queued(), 2);
+    /// ```
+    pub fn send_packages(&self, packages: impl IntoIterator<Item = Package>) -> Result<()> {
+        let packages: Vec<Package> = packages
+            .into_iter()
+            .filter(|package| !package.data.is_empty())
+            .collect();
         if !packages.is_empty() {
             self.shared.send_all(packages);
         }

@@ -20,7 +20,9 @@ pub const CONTROL: u64 = u64::from_le_bytes(*b"YOTON   ");
 /// (see [`Slot::from_name`]), which are never below 8.
 ///
 /// ```
-/// use yoton_core::package::Slot;
+/// # mod yoton { pub use yoton_core::{Context, Package, Slot}; }
+/// use yoton::Slot;
+///
 /// assert_eq!(Slot::from_name("chat.txt.pub-sub").get(), 17460451874447);
 /// assert_eq!(Slot::CONTEXT.to_string(), "2");
 /// ```
@@ -80,16 +82,18 @@ pub enum PackageKind {
 /// and a package sent to several connections shares one copy.
 ///
 /// ```
-/// use yoton_core::package::{Package, PackageKind, Slot, HEADER_SIZE};
+/// # mod yoton { pub use yoton_core::{Context, Package, Slot}; }
+/// use yoton::{Package, Slot};
 ///
 /// let mut p = Package::new(Slot::from_name("chat.txt.pub-sub"), &b"hello"[..]);
 /// p.source_id = 0x0123_4567_89ab_cdef;
 /// p.source_seq = 7;
-/// assert_eq!(p.kind(), PackageKind::Data);
 /// let wire = p.to_bytes();
-/// assert_eq!(wire.len(), HEADER_SIZE + 5);
+/// // A 56-byte header (the magic, then six little-endian u64s), the data.
+/// assert_eq!(wire.len(), 56 + 5);
+/// assert_eq!(p.encoded_len(), wire.len());
 /// assert_eq!(&wire[..8], b"YOTON   ");
-/// assert_eq!(Package::heartbeat().kind(), PackageKind::Heartbeat);
+/// assert_eq!(&wire[56..], b"hello");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Package {

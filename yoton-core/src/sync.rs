@@ -1,7 +1,7 @@
 //! Small helpers for the locks of yoton's crates.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Locks `mutex`, ignoring poisoning.
 ///
@@ -64,4 +64,22 @@ pub fn wait_until<'a, T>(
             .unwrap_or_else(|e| e.into_inner())
             .0;
     }
+}
+
+/// `now + timeout`, or about 34 years from `now` where that is past what
+/// an [`Instant`] holds: a timeout too long to mean anything is a wait
+/// without end, not a panic.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use yoton_core::sync::later;
+///
+/// let now = Instant::now();
+/// assert_eq!(later(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+/// assert!(later(now, Duration::MAX) > now + Duration::from_secs(86_400 * 365));
+/// ```
+pub fn later(now: Instant, timeout: Duration) -> Instant {
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(1 << 30)))
+        .unwrap_or(now)
 }

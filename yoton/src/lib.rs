@@ -121,7 +121,8 @@ use std::sync::Arc;
 
 pub use yoton_core::{
     Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context,
-    ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason,
+    ContextId, Error, HandlerId, Package, Result, Signal, Slot, State, TimedOutEvent, address,
+    reason,
 };
 
 pub use yoton_channels::{
