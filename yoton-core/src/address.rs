@@ -524,6 +524,72 @@ mod tests {
     }
 
     #[test]
+    fn protocol_of_takes_only_a_protocol_name() {
+        assert_eq!(Address::protocol_of("InProc://x"), "inproc");
+        assert_eq!(Address::protocol_of("a+b-c.9://x"), "a+b-c.9");
+        // Nothing, or something that is not a protocol name, before the
+        // first `://`: the default, as Address::parse reads it.
+        assert_eq!(Address::protocol_of("://host:1"), "tcp");
+        assert_eq!(parts("://host:1").0, "tcp");
+        assert_eq!(Address::protocol_of("localhost:port://x"), "tcp");
+        assert_eq!(Address::protocol_of("my queue://x"), "tcp");
+        assert_eq!(Address::protocol_of("h:1"), "tcp");
+    }
+
+    #[test]
+    fn underscores_only_between_digits_make_a_number() {
+        // As Python's int(): "_1" and "1_" are not integers, so they are
+        // port names.
+        for name in ["_1", "1_", "_", "1__0"] {
+            assert_eq!(parts(&format!("h:{name}")).2, port_hash(name), "{name}");
+        }
+        assert_eq!(parts("h:1_0").2, 10);
+        for offset in ["_1", "1_"] {
+            assert!(
+                matches!(
+                    Address::parse(&format!("h:test+{offset}")),
+                    Err(AddressError::InvalidOffset { offset: o, .. }) if o == offset
+                ),
+                "{offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn publichost_is_the_nth_distinct_ipv4_address_of_the_host_name() {
+        // What this machine's host name resolves to, looked up here on its
+        // own; where it does not resolve, parse must say so.
+        let name = gethostname::gethostname().to_string_lossy().into_owned();
+        let Ok(resolved) = (name.as_str(), 0u16).to_socket_addrs() else {
+            assert!(matches!(
+                Address::parse("publichost:1"),
+                Err(AddressError::HostLookup { .. })
+            ));
+            return;
+        };
+        let ipv4: Vec<IpAddr> = resolved.map(|a| a.ip()).filter(IpAddr::is_ipv4).collect();
+        let mut hosts = Vec::new();
+        for i in 0.. {
+            match Address::parse(&format!("publichost{i}:1")) {
+                Ok(a) => hosts.push(a.host().parse::<IpAddr>().unwrap()),
+                Err(AddressError::NoPublicHost { index, count, .. }) => {
+                    assert_eq!((index, count), (i, hosts.len()));
+                    break;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        // Every resolved IPv4 address is there once, in resolver order.
+        let mut distinct = ipv4.clone();
+        let mut seen = std::collections::HashSet::new();
+        distinct.retain(|ip| seen.insert(*ip));
+        assert_eq!(hosts, distinct);
+        if let Some(first) = hosts.first() {
+            assert_eq!(parts("PUBLICHOST:1").1, first.to_string());
+        }
+    }
+
+    #[test]
     fn with_port_keeps_the_rest() {
         let a = Address::parse("localhost:0").unwrap().with_port(1234);
         assert_eq!(a.to_string(), "tcp://127.0.0.1:1234");

@@ -382,6 +382,8 @@ mod tests {
                     Ok(n)
                 })
                 .unwrap();
+            // A read that makes no progress would loop here for ever.
+            assert_ne!(n, 0, "no room offered at {sent} of {}", wire.len());
             sent += n;
             capacities.push(d.buf.capacity());
         }
@@ -413,6 +415,49 @@ mod tests {
             }
         }
         assert_eq!(got, 100);
+    }
+
+    #[test]
+    fn the_region_is_at_least_a_read_chunk_while_whole_packages_wait() {
+        // Two whole packages and the start of a third are buffered: the
+        // next read is still offered a full chunk.
+        let first = Package::new(Slot::new(9), &b"one"[..]);
+        let second = Package::new(Slot::new(10), &b"two"[..]);
+        let mut wire = [first.to_bytes(), second.to_bytes()].concat();
+        wire.extend_from_slice(&CONTROL.to_le_bytes());
+        let mut d = Decoder::new();
+        d.feed(&wire);
+        let mut offered = 0;
+        d.read_with(|buf| {
+            offered = buf.len();
+            Ok(0)
+        })
+        .unwrap();
+        assert!(offered >= READ_CHUNK, "offered {offered}");
+        assert_eq!(d.next_package().unwrap(), Some(first));
+        assert_eq!(d.next_package().unwrap(), Some(second));
+        assert_eq!(d.next_package().unwrap(), None);
+        assert_eq!(d.buffered_len(), 8);
+    }
+
+    #[test]
+    fn the_default_limit_is_64_mib_inclusive() {
+        let limit = 64 * 1024 * 1024;
+        let mut d = Decoder::new();
+        assert_eq!(d.max_data_len(), limit);
+        // A header announcing exactly the limit waits for its data.
+        d.feed(&header_announcing(limit));
+        assert_eq!(d.next_package(), Ok(None));
+        assert!(d.is_mid_package());
+        let mut d = Decoder::default();
+        d.feed(&header_announcing(limit + 1));
+        assert_eq!(
+            d.next_package(),
+            Err(DecodeError::TooLarge {
+                size: limit + 1,
+                limit
+            })
+        );
     }
 
     #[test]

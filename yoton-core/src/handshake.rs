@@ -348,6 +348,26 @@ mod tests {
     }
 
     #[test]
+    fn ids_longer_than_16_digits_are_refused_whatever_their_value() {
+        // 17 digits cannot be a 64-bit id, even where dropping the top
+        // digit would leave a valid one.
+        for text in [
+            &b"YOTON!11111111111111111.1"[..],
+            b"YOTON!fedcba98765432101.1",
+        ] {
+            assert_eq!(
+                HandshakeLine::parse(text),
+                Err(HandshakeError::BadId),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            HandshakeLine::parse(b"YOTON!1111111111111111.1"),
+            Ok(line(0x1111_1111_1111_1111, 1))
+        );
+    }
+
+    #[test]
     fn reasons_are_the_reference_texts() {
         assert_eq!(HandshakeError::BadId.reason(), reason::HANDSHAKE_FAILED);
         assert_eq!(too_long().reason(), reason::HANDSHAKE_FAILED);

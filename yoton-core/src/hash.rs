@@ -141,6 +141,22 @@ mod tests {
     }
 
     #[test]
+    fn a_128_bit_addend_is_kept_whole() {
+        // The last step adds length * FAC, which exceeds 64 bits for names
+        // of more than 2^32 code points; no bit of it may be lost.
+        let mut val = BigUint::default();
+        let add = (u128::from(u64::MAX) << 32) | 0x1234;
+        val.step_wide(add);
+        assert_eq!(val.limbs, [add as u64, (add >> 64) as u64]);
+        let mut val = BigUint::default();
+        val.step_wide(1 << 100);
+        assert_eq!(val.limbs, [0, 1 << 36]);
+        // v + (v >> 3) + add, with v = 2^100: 2^100 + 2^97 + 2^100.
+        val.step_wide(1 << 100);
+        assert_eq!(val.limbs, [0, (1 << 37) + (1 << 33)]);
+    }
+
+    #[test]
     fn remainder_uses_all_limbs() {
         let val = BigUint { limbs: vec![5, 1] };
         // 2^64 + 5 = 8 + 5 (mod 2^64 - 8)

@@ -169,6 +169,46 @@ mod tests {
     }
 
     #[test]
+    fn timeout_and_state_read_back() {
+        let t0 = Instant::now();
+        let mut live = Liveness::new(Duration::from_millis(700), t0);
+        assert_eq!(live.timeout(), Duration::from_millis(700));
+        assert!(!live.is_timed_out());
+        live.set_timeout(Duration::from_secs(3));
+        assert_eq!(live.timeout(), Duration::from_secs(3));
+        assert_eq!(live.poll(t0 + Duration::from_secs(3)), Some(true));
+        assert!(live.is_timed_out());
+        assert_eq!(live.on_receive(t0 + Duration::from_secs(4)), Some(false));
+        assert!(!live.is_timed_out());
+    }
+
+    #[test]
+    fn a_timed_out_deadline_is_a_timeout_ahead() {
+        // Once timed out, nothing is due until bytes come: the deadline is
+        // a whole timeout away, never in the past, so a receiving loop
+        // that waits until it does not spin.
+        let timeout = Duration::from_millis(500);
+        let t0 = Instant::now();
+        let mut live = Liveness::new(timeout, t0);
+        assert_eq!(live.poll(t0 + timeout), Some(true));
+        let before = Instant::now();
+        let deadline = live.deadline();
+        assert!(
+            deadline >= before + timeout,
+            "{deadline:?} < {before:?} + {timeout:?}"
+        );
+        assert!(deadline >= t0 + timeout);
+        // Received bytes (at a made-up instant ahead) count from there.
+        let later = Instant::now() + Duration::from_secs(60);
+        assert_eq!(live.on_receive(later), Some(false));
+        assert_eq!(live.deadline(), later + timeout);
+        assert_eq!(live.poll(later + timeout), Some(true));
+        // Timed out again: a timeout from the later of the last bytes and
+        // the real now, here the made-up instant.
+        assert_eq!(live.deadline(), later + timeout);
+    }
+
+    #[test]
     fn heartbeat_due_after_a_quarter_second_of_silence() {
         let t0 = Instant::now();
         let clock = HeartbeatClock::new(t0);

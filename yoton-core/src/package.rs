@@ -201,6 +201,22 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_converts_to_its_wire_number() {
+        for raw in [0, 1, 2, 8, 17460451874447, u64::MAX] {
+            let slot = Slot::new(raw);
+            assert_eq!(u64::from(slot), raw);
+            assert_eq!(slot.get(), raw);
+            assert_eq!(slot.to_string(), raw.to_string());
+        }
+        assert_eq!(u64::from(Slot::CONNECTION), 1);
+        assert_eq!(u64::from(Slot::CONTEXT), 2);
+        assert_eq!(
+            u64::from(Slot::from_name("chat.txt.pub-sub")),
+            17460451874447
+        );
+    }
+
+    #[test]
     fn kinds() {
         assert_eq!(Package::heartbeat().kind(), PackageKind::Heartbeat);
         assert_eq!(Package::close_notice().kind(), PackageKind::Close);
