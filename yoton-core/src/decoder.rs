@@ -12,9 +12,13 @@ use crate::reason;
 /// The largest package data accepted unless configured otherwise: 64 MiB.
 pub const DEFAULT_MAX_DATA_LEN: u64 = 64 * 1024 * 1024;
 
-/// The smallest region [`Decoder::read_with`] offers: large enough that a
-/// socket full of small packages drains in few reads.
+/// The region [`Decoder::read_with`] makes when it must make one: large
+/// enough that a socket full of small packages drains in few reads.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// The spare room that is read into as it is, without making a new region
+/// (which would zero a whole chunk for every read of a small package).
+const MIN_SPARE: usize = 4 * 1024;
 
 /// How much of an announced package is reserved before its bytes arrive.
 /// Beyond this, the buffer grows with what was received (at most doubling
@@ -172,13 +176,20 @@ impl Decoder {
         if let Some(err) = &self.error {
             return Err(io::Error::new(io::ErrorKind::InvalidData, err.clone()));
         }
-        let want = match self.peek_header() {
-            Some(Ok((_, total))) if total > self.filled => (total - self.filled)
-                .min(self.filled.max(EAGER_RESERVE))
-                .max(READ_CHUNK),
-            _ => READ_CHUNK,
+        // The spare room is used as it is while it holds at least `least`
+        // bytes (the rest of a package being received, or a small minimum);
+        // else `want` bytes of room are made.
+        let (least, want) = match self.peek_header() {
+            Some(Ok((_, total))) if total > self.filled => {
+                let rest = total - self.filled;
+                let want = rest.min(self.filled.max(EAGER_RESERVE)).max(READ_CHUNK);
+                (rest.min(READ_CHUNK), want)
+            }
+            _ => (MIN_SPARE, READ_CHUNK),
         };
-        self.make_room(want);
+        if self.buf.len() - self.filled < least {
+            self.make_room(want);
+        }
         let region = &mut self.buf[self.filled..];
         let offered = region.len();
         let n = read(region)?;
@@ -438,6 +449,54 @@ mod tests {
         assert_eq!(d.next_package().unwrap(), Some(second));
         assert_eq!(d.next_package().unwrap(), None);
         assert_eq!(d.buffered_len(), 8);
+    }
+
+    #[test]
+    fn small_packages_are_read_into_the_spare_room_without_a_new_region() {
+        let wire = Package::new(Slot::new(9), &b"ping"[..]).to_bytes();
+        let mut d = Decoder::new();
+        let mut offers = Vec::new();
+        for _ in 0..3 {
+            d.read_with(|buf| {
+                offers.push(buf.len());
+                buf[..wire.len()].copy_from_slice(&wire);
+                Ok(wire.len())
+            })
+            .unwrap();
+            assert!(d.next_package().unwrap().is_some());
+        }
+        // One region was made; each read used what the last one left.
+        assert_eq!(offers[0], READ_CHUNK);
+        assert_eq!(offers[1], READ_CHUNK - wire.len());
+        assert_eq!(offers[2], READ_CHUNK - 2 * wire.len());
+    }
+
+    #[test]
+    fn a_large_package_in_small_reads_is_not_copied_again_for_every_read() {
+        let data = vec![3u8; 8 << 20];
+        let wire = Package::new(Slot::new(9), data.clone()).to_bytes();
+        let mut d = Decoder::new();
+        let mut sent = 0;
+        let mut regions = 0;
+        let mut last = (0, 0);
+        while sent < wire.len() {
+            d.read_with(|buf| {
+                let n = buf.len().min(wire.len() - sent).min(READ_CHUNK);
+                buf[..n].copy_from_slice(&wire[sent..sent + n]);
+                Ok(n)
+            })
+            .unwrap();
+            sent = d.buffered_len();
+            let now = (d.buf.as_ptr() as usize, d.buf.capacity());
+            if now != last {
+                regions += 1;
+                last = now;
+            }
+        }
+        // The buffer grows geometrically: a handful of regions, not one per
+        // read (128 reads here).
+        assert!(regions <= 8, "{regions} regions");
+        assert_eq!(d.next_package().unwrap().unwrap().data, data);
     }
 
     #[test]
