@@ -116,9 +116,11 @@ struct SendState {
     /// Someone writes to the socket now (the sending thread, or a producer
     /// writing directly): nobody else may start a write.
     writing: bool,
-    /// The rest of a package that a direct write could not finish; it goes
-    /// out before anything queued.
+    /// The rest of the packages that a direct write could not finish; it
+    /// goes out before anything queued.
     pending: Vec<u8>,
+    /// How many packages `pending` ends.
+    pending_packages: u64,
     /// When the last write ended.
     last_write: Option<Instant>,
 }
@@ -269,6 +271,7 @@ impl StreamConnection {
         let mut clock = HeartbeatClock::new(Instant::now());
         loop {
             let mut bytes = 0usize;
+            let pending_packages;
             {
                 let mut state = lock(&self.send);
                 loop {
@@ -291,6 +294,7 @@ impl StreamConnection {
                 }
                 state.writing = true;
                 std::mem::swap(&mut pending, &mut state.pending);
+                pending_packages = std::mem::take(&mut state.pending_packages);
                 while let Some(next) = state.queue.front() {
                     let len = next.encoded_len();
                     if !batch.is_empty()
@@ -314,7 +318,7 @@ impl StreamConnection {
                     Ok(())
                 }
             });
-            let count = batch.len() as u64 + u64::from(finished_pending);
+            let count = batch.len() as u64 + pending_packages;
             bytes += pending.len();
             pending.clear();
             batch.clear();
@@ -358,14 +362,14 @@ impl StreamConnection {
     fn try_write_directly<'s>(
         &'s self,
         mut state: MutexGuard<'s, SendState>,
-        package: &Package,
+        packages: &[Package],
     ) -> Option<MutexGuard<'s, SendState>> {
-        let size = package.encoded_len();
+        let size: usize = packages.iter().map(Package::encoded_len).sum();
         let Some(socket) = self.socket.get() else {
             return Some(state);
         };
         let idle = !state.writing && state.queue.is_empty() && state.pending.is_empty();
-        if !DIRECT_WRITES || !idle || size > DIRECT_MAX {
+        if !DIRECT_WRITES || !idle || size > DIRECT_MAX || packages.is_empty() {
             return Some(state);
         }
         let now = Instant::now();
@@ -376,39 +380,44 @@ impl StreamConnection {
             return Some(state);
         }
         state.writing = true;
-        state.queued_total += 1;
+        state.queued_total += packages.len() as u64;
         drop(state);
-        let header = package.header();
-        let written = try_write_two(socket, &header, &package.data);
+        // One package goes out as its header and its data; several are
+        // copied into one buffer (they are small: at most `DIRECT_MAX`), so
+        // that they leave in one write.
+        let (first, second): (Vec<u8>, &[u8]) = match packages {
+            [package] => (package.header().to_vec(), &package.data),
+            _ => {
+                let mut buf = Vec::with_capacity(size);
+                for package in packages {
+                    buf.extend_from_slice(&package.header());
+                    buf.extend_from_slice(&package.data);
+                }
+                (buf, &[])
+            }
+        };
+        let written = try_write_two(socket, &first, second);
         let mut state = lock(&self.send);
         state.writing = false;
         state.last_write = Some(now);
         let done = match written {
             Ok(n) if n == size => true,
-            Ok(n) => {
-                // The sending thread writes the rest first (and a failed
-                // socket fails there, closing the connection as usual).
-                let from_header = n.min(header.len());
-                state.pending.extend_from_slice(&header[from_header..]);
-                state
-                    .pending
-                    .extend_from_slice(&package.data[n - from_header..]);
+            // The sending thread writes the rest first (and a failed socket
+            // fails there, closing the connection as usual).
+            result => {
+                let n = result.unwrap_or(0);
+                let from_first = n.min(first.len());
+                state.pending.extend_from_slice(&first[from_first..]);
+                state.pending.extend_from_slice(&second[n - from_first..]);
+                state.pending_packages += packages.len() as u64;
                 state.queued_bytes += size - n;
-                self.queued_bytes_now
-                    .store(state.queued_bytes, Ordering::Release);
-                false
-            }
-            Err(_) => {
-                state.pending.extend_from_slice(&header);
-                state.pending.extend_from_slice(&package.data);
-                state.queued_bytes += size;
                 self.queued_bytes_now
                     .store(state.queued_bytes, Ordering::Release);
                 false
             }
         };
         if done {
-            state.written_total += 1;
+            state.written_total += packages.len() as u64;
         }
         let wake = !state.queue.is_empty() || !state.pending.is_empty();
         drop(state);
@@ -610,7 +619,7 @@ impl Link for StreamConnection {
         if state.shut {
             return Err(self.closed_error());
         }
-        let Some(mut state) = self.try_write_directly(state, package) else {
+        let Some(mut state) = self.try_write_directly(state, std::slice::from_ref(package)) else {
             return Ok(());
         };
         let was_empty = state.queue.is_empty();
@@ -627,10 +636,13 @@ impl Link for StreamConnection {
     }
 
     fn send_packages(&self, packages: &[Package]) -> Result<()> {
-        let mut state = lock(&self.send);
+        let state = lock(&self.send);
         if state.shut {
             return Err(self.closed_error());
         }
+        let Some(mut state) = self.try_write_directly(state, packages) else {
+            return Ok(());
+        };
         let was_empty = state.queue.is_empty();
         let mut size = 0;
         for package in packages {
