@@ -82,6 +82,7 @@ mod call;
 mod error;
 mod handler;
 mod iter;
+mod look_again;
 mod message;
 mod object;
 mod options;

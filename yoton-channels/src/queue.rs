@@ -30,6 +30,7 @@ use yoton_core::Delivery;
 
 use crate::error::{RecvTimeoutError, TryRecvError};
 use crate::lock;
+use crate::look_again::LookAgain;
 
 /// How long a receiver that finds nothing keeps looking (yielding its
 /// core) before it sleeps, at most. A reply usually comes within this in a
@@ -148,8 +149,7 @@ pub(crate) struct ReceiveQueue<W: QueueWatch = ()> {
     len: AtomicUsize,
     closed: AtomicBool,
     dropped: AtomicU64,
-    /// The current look-again time in nanoseconds (at most [`SPIN`]).
-    spin_nanos: AtomicU64,
+    look_again: LookAgain,
     capacity: usize,
     overflow: Overflow,
 }
@@ -180,7 +180,7 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             len: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             dropped: AtomicU64::new(0),
-            spin_nanos: AtomicU64::new(SPIN.as_nanos() as u64),
+            look_again: LookAgain::new(SPIN),
             capacity: capacity.max(1),
             overflow,
         }
@@ -277,21 +277,15 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             return Ok(data);
         }
         // Look again without the lock, for a while.
-        let start = Instant::now();
-        if deadline.is_some_and(|d| start >= d) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(RecvTimeoutError::Timeout);
         }
-        let spin = Duration::from_nanos(self.spin_nanos.load(Ordering::Relaxed));
-        let spin_until = deadline.map_or(start + spin, |d| d.min(start + spin));
-        while self.len.load(Ordering::Acquire) == 0
-            && !self.is_closed()
-            && Instant::now() < spin_until
-        {
-            std::thread::yield_now();
-        }
+        self.look_again.look(deadline, || {
+            self.len.load(Ordering::Acquire) > 0 || self.is_closed()
+        });
         let mut inner = self.lock();
         if let Some(data) = self.pop_locked(&mut inner)? {
-            self.spin_paid(true);
+            self.look_again.paid(true);
             return Ok(data);
         }
         // Sleep.
@@ -300,7 +294,7 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             let now = Instant::now();
             let wait = match deadline {
                 Some(deadline) if now >= deadline => {
-                    self.spin_paid(false);
+                    self.look_again.paid(false);
                     return Err(RecvTimeoutError::Timeout);
                 }
                 Some(deadline) => Some(deadline - now),
@@ -321,25 +315,10 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             };
             inner.sleepers -= 1;
             if let Some(data) = self.pop_locked(&mut inner)? {
-                // Had the look-again lasted its full time, would it have
-                // caught this message?
-                self.spin_paid(asleep.elapsed() < SPIN);
+                self.look_again.woke(asleep);
                 return Ok(data);
             }
         }
-    }
-
-    /// Adapts the look-again time: back to the full [`SPIN`] when looking
-    /// again caught (or would have caught) a message, halved when it did
-    /// not, so that a receiver of a slow stream soon sleeps at once.
-    fn spin_paid(&self, paid: bool) {
-        let full = SPIN.as_nanos() as u64;
-        let next = if paid {
-            full
-        } else {
-            self.spin_nanos.load(Ordering::Relaxed) / 2
-        };
-        self.spin_nanos.store(next, Ordering::Relaxed);
     }
 
     /// Takes every pending message, in order (possibly none; never waits).
@@ -519,17 +498,13 @@ mod tests {
     }
 
     #[test]
-    fn the_look_again_shrinks_when_it_does_not_pay_and_is_bounded() {
+    fn a_pop_that_times_out_shortens_the_look_again() {
         let q = ReceiveQueue::new(10, Overflow::DropOldest, ());
-        let full = SPIN.as_nanos() as u64;
-        assert_eq!(q.spin_nanos.load(Ordering::Relaxed), full);
         for _ in 0..3 {
             let soon = Instant::now() + Duration::from_millis(1);
             assert_eq!(q.pop(Some(soon)), Err(RecvTimeoutError::Timeout));
         }
-        assert_eq!(q.spin_nanos.load(Ordering::Relaxed), full / 8);
-        q.spin_paid(true);
-        assert_eq!(q.spin_nanos.load(Ordering::Relaxed), full);
+        assert_eq!(q.look_again.current(), SPIN / 8);
     }
 
     #[test]

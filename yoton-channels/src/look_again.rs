@@ -1,0 +1,110 @@
+//! Waiting without sleeping first: a thread that finds nothing to take
+//! looks again for a little while (yielding its core) before it sleeps,
+//! because waking a sleeping thread costs about as much as a loopback hop.
+//!
+//! The look-again time adapts: it halves each time looking again did not
+//! pay (the thing came later, or never), so that a waiter of a slow stream
+//! soon sleeps at once, and it grows back to its full length when the
+//! thing came soon after sleeping. The receive queue and a call's future
+//! wait this way.
+//!
+//! A replier does not: its next request comes at least two round trips
+//! after its reply, and on two cores a replier that looks again takes the
+//! core that the receiving threads need (a call took about 64 us instead
+//! of 57 over loopback TCP).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The longest a caller looks again for its reply: a call is two round
+/// trips, so longer than a receive queue's. Over loopback TCP it takes a
+/// call from about 130 us to about 57.
+pub(crate) const LOOK_AGAIN: Duration = Duration::from_micros(200);
+
+/// An adaptive look-again time; see the [module](self).
+#[derive(Debug)]
+pub(crate) struct LookAgain {
+    full: Duration,
+    /// The current look-again time in nanoseconds (at most `full`).
+    nanos: AtomicU64,
+}
+
+impl LookAgain {
+    /// A look-again time of at most `full`, starting at `full`.
+    pub(crate) const fn new(full: Duration) -> LookAgain {
+        LookAgain {
+            full,
+            nanos: AtomicU64::new(full.as_nanos() as u64),
+        }
+    }
+
+    /// Looks until `ready` holds, the current look-again time has passed,
+    /// or `deadline` has come: whether `ready` held. `ready` must be cheap
+    /// (an atomic load): it is called in a loop.
+    pub(crate) fn look(&self, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
+        let start = Instant::now();
+        let spin = Duration::from_nanos(self.nanos.load(Ordering::Relaxed));
+        let until = deadline.map_or(start + spin, |d| d.min(start + spin));
+        loop {
+            if ready() {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// After a sleep that began at `asleep` ended with the thing: would a
+    /// full look-again have caught it?
+    pub(crate) fn woke(&self, asleep: Instant) {
+        self.paid(asleep.elapsed() < self.full);
+    }
+
+    /// Back to the full time when looking again caught (or would have
+    /// caught) the thing, halved when it did not.
+    pub(crate) fn paid(&self, paid: bool) {
+        let next = if paid {
+            self.full.as_nanos() as u64
+        } else {
+            self.nanos.load(Ordering::Relaxed) / 2
+        };
+        self.nanos.store(next, Ordering::Relaxed);
+    }
+
+    /// The current look-again time.
+    #[cfg(test)]
+    pub(crate) fn current(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves_when_it_does_not_pay_and_grows_back_when_it_does() {
+        let look = LookAgain::new(Duration::from_micros(80));
+        assert_eq!(look.current(), Duration::from_micros(80));
+        look.paid(false);
+        look.paid(false);
+        assert_eq!(look.current(), Duration::from_micros(20));
+        look.paid(true);
+        assert_eq!(look.current(), Duration::from_micros(80));
+        look.woke(Instant::now() - Duration::from_secs(1));
+        assert_eq!(look.current(), Duration::from_micros(40));
+        look.woke(Instant::now());
+        assert_eq!(look.current(), Duration::from_micros(80));
+    }
+
+    #[test]
+    fn looks_no_longer_than_the_deadline_and_sees_what_is_ready() {
+        let look = LookAgain::new(Duration::from_secs(3600));
+        let start = Instant::now();
+        assert!(!look.look(Some(start + Duration::from_millis(1)), || false));
+        assert!(start.elapsed() < Duration::from_secs(3600));
+        assert!(look.look(None, || true));
+    }
+}
