@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use serde::de::DeserializeOwned;
 use yoton_object::Object;
 
 use crate::lock;
+use crate::look_again::LookAgain;
 use crate::req_channel::ReqCore;
 
 /// Why a call did not give a result.
@@ -74,6 +76,10 @@ type Callback = Box<dyn FnOnce(&Result<Object, CallError>) + Send>;
 pub(crate) struct CallState {
     inner: Mutex<CallInner>,
     done: Condvar,
+    /// Whether `inner.outcome` is set, read without the lock.
+    ended: AtomicBool,
+    /// Shared by the calls of one channel.
+    look_again: Arc<LookAgain>,
 }
 
 #[derive(Default)]
@@ -95,10 +101,12 @@ impl fmt::Debug for CallState {
 }
 
 impl CallState {
-    pub(crate) fn new() -> Arc<CallState> {
+    pub(crate) fn new(look_again: Arc<LookAgain>) -> Arc<CallState> {
         Arc::new(CallState {
             inner: Mutex::new(CallInner::default()),
             done: Condvar::new(),
+            ended: AtomicBool::new(false),
+            look_again,
         })
     }
 
@@ -117,6 +125,7 @@ impl CallState {
             }
             inner.outcome = Some(outcome);
             inner.running = false;
+            self.ended.store(true, Ordering::Release);
             (std::mem::take(&mut inner.callbacks), inner.waker.take())
         };
         self.done.notify_all();
@@ -135,18 +144,34 @@ impl CallState {
     }
 
     fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<Object, CallError>> {
+        if !self.ended.load(Ordering::Acquire) && deadline.is_none_or(|d| Instant::now() < d) {
+            // A reply often comes within a look-again: it saves a wake-up.
+            let caught = self
+                .look_again
+                .look(deadline, || self.ended.load(Ordering::Acquire));
+            if caught {
+                self.look_again.paid(true);
+            }
+        }
         let mut inner = lock(&self.inner);
+        let mut asleep = None;
         loop {
             if let Some(outcome) = &inner.outcome {
+                if let Some(asleep) = asleep {
+                    self.look_again.woke(asleep);
+                }
                 return Some(outcome.clone());
             }
+            let now = Instant::now();
+            asleep.get_or_insert(now);
             match deadline {
                 None => {
                     inner = self.done.wait(inner).unwrap_or_else(|e| e.into_inner());
                 }
                 Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
+                    let left = deadline.saturating_duration_since(now);
                     if left.is_zero() {
+                        self.look_again.paid(false);
                         return None;
                     }
                     inner = self

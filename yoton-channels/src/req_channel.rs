@@ -19,6 +19,7 @@ use yoton_object::Object;
 use crate::call::{CallError, CallFuture, CallState};
 use crate::error::Result;
 use crate::lock;
+use crate::look_again::{LOOK_AGAIN, LookAgain};
 use crate::registration::{ChannelCore, Registration};
 use crate::req_table::{
     ASK, Action, Cancel, DONE, ERROR_OBJECT, Expiry, Incoming, OFFSET, ReqTable,
@@ -96,6 +97,27 @@ struct Open {
 struct Calls {
     table: ReqTable,
     open: HashMap<u64, Open>,
+    /// When the timer thread looks at the calls next; `None` while it
+    /// sleeps with nothing due. A call whose first due instant is later
+    /// needs no wake-up, which keeps back-to-back calls off the timer
+    /// thread.
+    timer_at: Option<Instant>,
+}
+
+impl Calls {
+    /// Whether the timer thread must be woken for something due at `due`;
+    /// if so, marks it as about to look.
+    fn must_wake_timer(&mut self, due: Option<Instant>, now: Instant) -> bool {
+        let late = match (due, self.timer_at) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(due), Some(at)) => due < at,
+        };
+        if late {
+            self.timer_at = Some(now);
+        }
+        late
+    }
 }
 
 /// What a request channel registers: its calls, and the way to its timer
@@ -107,6 +129,7 @@ pub(crate) struct ReqCore {
     timeout_ns: AtomicU64,
     closed: AtomicBool,
     wake: Sender<()>,
+    look_again: Arc<LookAgain>,
 }
 
 impl fmt::Debug for ReqCore {
@@ -220,10 +243,12 @@ impl ReqCore {
                 .values()
                 .any(|o| o.direct_replier.is_some())
                 .then(|| now + GONE_CHECK_EVERY);
-            match (calls.table.next_due(), gone_check) {
+            let next = match (calls.table.next_due(), gone_check) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
-            }
+            };
+            calls.timer_at = next;
+            next
         };
         for action in actions {
             if let Action::Broadcast { id, word } = action {
@@ -258,8 +283,16 @@ impl ReqCore {
                 open.direct_replier = direct.then_some(replier);
                 open.state.set_running();
                 let request = open.request.clone();
+                let due = match (calls.table.next_due(), direct) {
+                    (Some(due), true) => Some(due.min(now + GONE_CHECK_EVERY)),
+                    (None, true) => Some(now + GONE_CHECK_EVERY),
+                    (due, false) => due,
+                };
+                let wake = calls.must_wake_timer(due, now);
                 drop(calls);
-                let _ = self.wake.try_send(());
+                if wake {
+                    let _ = self.wake.try_send(());
+                }
                 let mut package = Package::new(self.slot, request);
                 package.dest_id = replier;
                 package.dest_seq = id;
@@ -396,10 +429,12 @@ impl ReqChannel {
             calls: Mutex::new(Calls {
                 table: ReqTable::new(None),
                 open: HashMap::new(),
+                timer_at: None,
             }),
             timeout_ns: AtomicU64::new(DEFAULT_CALL_TIMEOUT.as_nanos() as u64),
             closed: AtomicBool::new(false),
             wake,
+            look_again: Arc::new(LookAgain::new(LOOK_AGAIN)),
         });
         let registration = Registration::new(context, name, "obj", REQ, Arc::clone(&core))?;
         std::thread::Builder::new()
@@ -522,10 +557,11 @@ impl ReqChannel {
             return Err(CallError::Closed);
         }
         let core = self.core();
-        let state = CallState::new();
-        let id = {
+        let state = CallState::new(Arc::clone(&core.look_again));
+        let (id, wake) = {
+            let now = Instant::now();
             let mut calls = lock(&core.calls);
-            let id = calls.table.start(Instant::now(), timeout);
+            let id = calls.table.start(now, timeout);
             calls.open.insert(
                 id,
                 Open {
@@ -534,9 +570,12 @@ impl ReqChannel {
                     direct_replier: None,
                 },
             );
-            id
+            let due = calls.table.next_due();
+            (id, calls.must_wake_timer(due, now))
         };
-        let _ = core.wake.try_send(());
+        if wake {
+            let _ = core.wake.try_send(());
+        }
         if let Err(e) = core.context.send_package(pre_request(core.slot, id, ASK)) {
             tracing::debug!(error = %e, "pre-request not sent");
             let mut calls = lock(&core.calls);
