@@ -9,10 +9,13 @@
 //! routing and the close bookkeeping.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::package::Package;
+use crate::sync::lock;
 
 /// The default bound of a link's send queue, in encoded bytes (header and
 /// data), the same for every transport: 8 MiB. Past it, senders wait for
@@ -85,4 +88,179 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
     /// wakes everything that waits on it. Idempotent; it may be called on
     /// the link's own threads (a failure they found) or on any other.
     fn shutdown(&self);
+}
+
+/// The bytes a link holds for sending (queued, or on their way to the
+/// peer and not yet taken), against the link's bound: every transport's
+/// send queue counts with one, so that a bound means the same everywhere,
+/// and [`Link::wait_for_room`] is this one piece of code.
+///
+/// Producers [`add`](Backlog::add) what they queue and the link's writer
+/// (or the peer's reader) reports what it [`took`](Backlog::taken); a
+/// waiting sender is woken when the bytes fall below the bound, and when
+/// the link [`shuts`](Backlog::shut).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use yoton_core::link::Backlog;
+/// use yoton_core::Error;
+///
+/// let backlog = Backlog::new(100);
+/// backlog.add(150);
+/// assert!(backlog.is_full());
+/// let soon = Instant::now() + Duration::from_millis(10);
+/// let closed = || Error::NotConnected;
+/// assert!(matches!(backlog.wait_for_room(Some(soon), closed), Err(Error::Timeout { .. })));
+/// backlog.taken(100);
+/// assert_eq!(backlog.bytes(), 50);
+/// assert!(backlog.wait_for_room(None, closed).is_ok());
+/// backlog.shut();
+/// assert!(matches!(backlog.wait_for_room(None, closed), Err(Error::NotConnected)));
+/// ```
+#[derive(Debug)]
+pub struct Backlog {
+    bytes: AtomicUsize,
+    limit: usize,
+    shut: AtomicBool,
+    lock: Mutex<()>,
+    room: Condvar,
+}
+
+impl Backlog {
+    /// An empty backlog that is full from `limit` bytes on (at least 1).
+    pub fn new(limit: usize) -> Backlog {
+        Backlog {
+            bytes: AtomicUsize::new(0),
+            limit: limit.max(1),
+            shut: AtomicBool::new(false),
+            lock: Mutex::new(()),
+            room: Condvar::new(),
+        }
+    }
+
+    /// `n` more bytes are held.
+    pub fn add(&self, n: usize) {
+        self.bytes.fetch_add(n, Ordering::AcqRel);
+    }
+
+    /// `n` of the bytes held were written or taken by the peer; wakes the
+    /// waiting senders when this makes room.
+    pub fn taken(&self, n: usize) {
+        let before = self
+            .bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
+                Some(b.saturating_sub(n))
+            })
+            .unwrap_or_else(|b| b);
+        if before >= self.limit && before.saturating_sub(n) < self.limit {
+            let _guard = lock(&self.lock);
+            self.room.notify_all();
+        }
+    }
+
+    /// The bytes held now.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
+    }
+
+    /// The bound.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether the bytes held reach the bound.
+    pub fn is_full(&self) -> bool {
+        self.bytes() >= self.limit
+    }
+
+    /// The link shut down: every wait for room ends, now and later.
+    pub fn shut(&self) {
+        self.shut.store(true, Ordering::Release);
+        let _guard = lock(&self.lock);
+        self.room.notify_all();
+    }
+
+    /// Blocks while the backlog is full; see [`Link::wait_for_room`].
+    ///
+    /// # Errors
+    ///
+    /// `closed()` once the link shut down, and
+    /// [`Error::Timeout`] (operation `send`) at `deadline`.
+    pub fn wait_for_room(
+        &self,
+        deadline: Option<Instant>,
+        closed: impl FnOnce() -> Error,
+    ) -> Result<()> {
+        if self.shut.load(Ordering::Acquire) {
+            return Err(closed());
+        }
+        if !self.is_full() {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let mut guard = lock(&self.lock);
+        loop {
+            if self.shut.load(Ordering::Acquire) {
+                return Err(closed());
+            }
+            if !self.is_full() {
+                return Ok(());
+            }
+            guard = match deadline {
+                None => self.room.wait(guard).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Error::Timeout {
+                            operation: "send",
+                            after: now.saturating_duration_since(start),
+                        });
+                    }
+                    self.room
+                        .wait_timeout(guard, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_waiting_sender_is_woken_by_room_and_by_shutting() {
+        for shut in [false, true] {
+            let backlog = Arc::new(Backlog::new(10));
+            backlog.add(25);
+            let waiter = {
+                let backlog = Arc::clone(&backlog);
+                std::thread::spawn(move || backlog.wait_for_room(None, || Error::NotConnected))
+            };
+            if shut {
+                backlog.shut();
+                assert!(matches!(waiter.join().unwrap(), Err(Error::NotConnected)));
+            } else {
+                // Still full after the first: the waiter keeps waiting
+                // (it is joined only after the second).
+                backlog.taken(10);
+                backlog.taken(10);
+                assert!(waiter.join().unwrap().is_ok());
+                assert_eq!(backlog.bytes(), 5);
+            }
+        }
+    }
+
+    #[test]
+    fn taking_more_than_is_held_leaves_zero() {
+        let backlog = Backlog::new(0);
+        assert_eq!(backlog.limit(), 1);
+        backlog.add(3);
+        backlog.taken(5);
+        assert_eq!(backlog.bytes(), 0);
+        assert!(!backlog.is_full());
+    }
 }

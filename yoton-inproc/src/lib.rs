@@ -37,12 +37,13 @@
 #![forbid(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, OnceLock, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
+use yoton_core::link::Backlog;
 use yoton_core::liveness::HeartbeatClock;
 use yoton_core::sync::{lock, wait_until};
 use yoton_core::{
@@ -131,36 +132,6 @@ fn claim_listener(
     }
 }
 
-/// How many packages are in flight on one direction of a link, so that
-/// senders can wait for room without holding anything (the channel itself
-/// is unbounded: the context queues under its ordering lock and waits
-/// after releasing it).
-#[derive(Debug, Default)]
-struct Backlog {
-    queued: AtomicUsize,
-    lock: Mutex<()>,
-    room: Condvar,
-}
-
-impl Backlog {
-    fn taken(&self, n: usize) {
-        let before = self.queued.fetch_sub(n, Ordering::AcqRel);
-        if before > LINK_CAPACITY && before - n <= LINK_CAPACITY {
-            let _guard = lock(&self.lock);
-            self.room.notify_all();
-        }
-    }
-
-    fn is_full(&self) -> bool {
-        self.queued.load(Ordering::Acquire) > LINK_CAPACITY
-    }
-
-    fn wake_all(&self) {
-        let _guard = lock(&self.lock);
-        self.room.notify_all();
-    }
-}
-
 /// What travels on a lane: one package, or a batch the context handed over
 /// in one go (one channel operation for all of them).
 #[derive(Debug)]
@@ -205,9 +176,12 @@ struct LaneRx {
     backlog: Arc<Backlog>,
 }
 
-fn lane() -> (LaneTx, LaneRx) {
+/// A lane whose bytes in flight count in the sender's `backlog` (the
+/// channel itself is unbounded: the context queues under its ordering lock
+/// and waits for room after releasing it).
+fn lane(backlog: &Arc<Backlog>) -> (LaneTx, LaneRx) {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let backlog = Arc::new(Backlog::default());
+    let backlog = Arc::clone(backlog);
     (
         LaneTx {
             tx,
@@ -224,7 +198,7 @@ impl LaneTx {
 
     fn send_parcel(&self, parcel: Parcel) -> bool {
         let bytes = parcel.bytes();
-        self.backlog.queued.fetch_add(bytes, Ordering::AcqRel);
+        self.backlog.add(bytes);
         if self.tx.send(parcel).is_err() {
             self.backlog.taken(bytes);
             return false;
@@ -302,8 +276,8 @@ impl Transport for InprocTransport {
         let deadline = Instant::now() + options.retry_for();
         let host = claim_listener(&name, deadline, Some(core.context_id()))?;
         let client = InprocConnection::new(core, name.clone());
-        let (to_host, host_inbox) = lane();
-        let (to_client, client_inbox) = lane();
+        let (to_host, host_inbox) = lane(&client.backlog);
+        let (to_client, client_inbox) = lane(&host.backlog);
         let peer_of_client = PeerInfo {
             local_host: name.clone(),
             local_port: 0,
@@ -389,8 +363,8 @@ impl RawPeer {
     /// `Error::Handshake` when the host refuses `id`.
     pub fn connect(name: &str, id: ContextId, timeout: Duration) -> Result<RawPeer> {
         let host = claim_listener(name, Instant::now() + timeout, None)?;
-        let (to_host, host_inbox) = lane();
-        let (to_peer, inbox) = lane();
+        let (to_host, host_inbox) = lane(&Arc::new(Backlog::new(LINK_CAPACITY)));
+        let (to_peer, inbox) = lane(&host.backlog);
         let (alive, alive_rx) = crossbeam_channel::bounded(0);
         let info = PeerInfo {
             local_host: name.to_owned(),
@@ -466,24 +440,6 @@ fn sends_heartbeats(core: &ConnectionCore) -> bool {
 }
 
 /// One end of an in-process link.
-/// What a bound connection keeps until its peer comes, and its bytes.
-#[derive(Debug, Default)]
-struct Waiting {
-    queue: VecDeque<Package>,
-    bytes: usize,
-}
-
-impl Waiting {
-    fn push(&mut self, package: Package) {
-        self.bytes += package.encoded_len();
-        self.queue.push_back(package);
-    }
-
-    fn is_full(&self) -> bool {
-        self.bytes > LINK_CAPACITY
-    }
-}
-
 #[derive(Debug)]
 struct InprocConnection {
     /// The connection this link is under (it owns the link).
@@ -495,8 +451,10 @@ struct InprocConnection {
     /// Fast path for senders: the link is set and the waiting queue is empty.
     linked: AtomicBool,
     /// Packages queued while waiting for a peer; `None` once linked.
-    waiting: Mutex<Option<Waiting>>,
+    waiting: Mutex<Option<VecDeque<Package>>>,
     waiting_changed: Condvar,
+    /// The bytes waiting and in the lane to the peer, not yet taken.
+    backlog: Arc<Backlog>,
     /// Dropped on shutdown: wakes this end's blocked senders, and tells the
     /// peer that this end is gone.
     alive: Mutex<Option<Sender<()>>>,
@@ -515,8 +473,9 @@ impl InprocConnection {
             name,
             link: OnceLock::new(),
             linked: AtomicBool::new(false),
-            waiting: Mutex::new(Some(Waiting::default())),
+            waiting: Mutex::new(Some(VecDeque::new())),
             waiting_changed: Condvar::new(),
+            backlog: Arc::new(Backlog::new(LINK_CAPACITY)),
             alive: Mutex::new(Some(alive_tx)),
             alive_rx,
             sent: AtomicBool::new(false),
@@ -584,8 +543,10 @@ impl InprocConnection {
         // Hand over what was queued while waiting, in order, before any
         // sender may take the fast path.
         let mut waiting = lock(&self.waiting);
-        if let Some(queue) = waiting.take() {
-            for package in queue.queue {
+        if let Some(mut queue) = waiting.take() {
+            // Their bytes now count as in the lane.
+            self.backlog.taken(weight(queue.make_contiguous()));
+            for package in queue {
                 if self.push(package).is_err() {
                     break;
                 }
@@ -627,7 +588,7 @@ impl InprocConnection {
                 clock.on_send(now);
             } else if clock.is_due(now) {
                 // A peer that does not read hears from us when it does.
-                if !link.backlog.is_full() && sends_heartbeats(&core) {
+                if !self.backlog.is_full() && sends_heartbeats(&core) {
                     link.send(Package::heartbeat());
                 }
                 clock.on_send(now);
@@ -679,7 +640,8 @@ impl Link for InprocConnection {
         if !self.linked.load(Ordering::Acquire) {
             let mut waiting = lock(&self.waiting);
             if let Some(queue) = waiting.as_mut() {
-                queue.push(package.clone());
+                self.backlog.add(package.encoded_len());
+                queue.push_back(package.clone());
                 return Ok(());
             }
         }
@@ -693,7 +655,8 @@ impl Link for InprocConnection {
         if !self.linked.load(Ordering::Acquire) {
             let mut waiting = lock(&self.waiting);
             if let Some(queue) = waiting.as_mut() {
-                packages.iter().cloned().for_each(|p| queue.push(p));
+                self.backlog.add(weight(packages));
+                queue.extend(packages.iter().cloned());
                 return Ok(());
             }
         }
@@ -709,50 +672,7 @@ impl Link for InprocConnection {
     }
 
     fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
-        let start = Instant::now();
-        // Each wait is short: a wake-up that raced costs at most this.
-        let slice = |now: Instant| {
-            let step = Duration::from_millis(100);
-            deadline.map_or(step, |d| d.saturating_duration_since(now).min(step))
-        };
-        loop {
-            if self.shut.load(Ordering::Acquire) {
-                return Err(self.closed_error());
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                let full = match self.link.get() {
-                    Some(link) => link.backlog.is_full(),
-                    None => lock(&self.waiting).as_ref().is_some_and(Waiting::is_full),
-                };
-                if full {
-                    return Err(Error::Timeout {
-                        operation: "send",
-                        after: now.saturating_duration_since(start),
-                    });
-                }
-                return Ok(());
-            }
-            if let Some(link) = self.link.get() {
-                if !link.backlog.is_full() {
-                    return Ok(());
-                }
-                let guard = lock(&link.backlog.lock);
-                if link.backlog.is_full() && !self.shut.load(Ordering::Acquire) {
-                    // Woken when the peer takes packages or on shutdown;
-                    // the timeout only bounds a wake-up that raced.
-                    let _ = link.backlog.room.wait_timeout(guard, slice(now));
-                }
-                continue;
-            }
-            let waiting = lock(&self.waiting);
-            match waiting.as_ref() {
-                Some(queue) if queue.is_full() => {
-                    let _ = self.waiting_changed.wait_timeout(waiting, slice(now));
-                }
-                _ => return Ok(()),
-            }
-        }
+        self.backlog.wait_for_room(deadline, || self.closed_error())
     }
 
     fn notify_close(&self) {
@@ -767,7 +687,7 @@ impl Link for InprocConnection {
         let start = Instant::now();
         let waiting = lock(&self.waiting);
         let (waiting, written) = wait_until(&self.waiting_changed, waiting, deadline, |waiting| {
-            waiting.as_ref().is_none_or(|w| w.queue.is_empty()) || self.shut.load(Ordering::Acquire)
+            waiting.as_ref().is_none_or(VecDeque::is_empty) || self.shut.load(Ordering::Acquire)
         });
         drop(waiting);
         if self.shut.load(Ordering::Acquire) {
@@ -797,9 +717,7 @@ impl Link for InprocConnection {
             }
         }
         REGISTRY.changed.notify_all();
-        if let Some(link) = self.link.get() {
-            link.backlog.wake_all();
-        }
+        self.backlog.shut();
         let _guard = lock(&self.waiting);
         self.waiting_changed.notify_all();
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use socket2::Socket;
 use yoton_core::decoder::Decoder;
 use yoton_core::handshake::HandshakeLine;
+use yoton_core::link::Backlog;
 use yoton_core::liveness::HeartbeatClock;
 use yoton_core::sync::wait_until;
 use yoton_core::{
@@ -78,9 +79,8 @@ pub struct StreamConnection {
     pub(crate) options: StreamOptions,
     pub(crate) span: tracing::Span,
     send: Mutex<SendState>,
-    /// A copy of `SendState::queued_bytes`, written with it under the lock,
-    /// so that a producer with room goes on without taking the lock.
-    queued_bytes_now: AtomicUsize,
+    /// The encoded bytes queued and not yet written, against the bound.
+    backlog: Backlog,
     /// Wakes the sending thread: packages were queued, or shutdown.
     work: Condvar,
     /// Wakes producers and flushers: packages were written, or shutdown.
@@ -105,8 +105,6 @@ pub struct StreamConnection {
 #[derive(Debug, Default)]
 struct SendState {
     queue: VecDeque<Package>,
-    /// Encoded bytes of the packages queued and not yet written.
-    queued_bytes: usize,
     /// Packages ever queued, and ever written (heartbeats not counted).
     queued_total: u64,
     written_total: u64,
@@ -147,7 +145,7 @@ impl StreamConnection {
             options: options.clone(),
             span,
             send: Mutex::new(SendState::default()),
-            queued_bytes_now: AtomicUsize::new(0),
+            backlog: Backlog::new(options.send_queue_bytes()),
             work: Condvar::new(),
             progress: Condvar::new(),
             shut: AtomicBool::new(false),
@@ -329,9 +327,7 @@ impl StreamConnection {
                 state.last_write = Some(now);
                 if result.is_ok() && count > 0 {
                     state.written_total += count;
-                    state.queued_bytes = state.queued_bytes.saturating_sub(bytes);
-                    self.queued_bytes_now
-                        .store(state.queued_bytes, Ordering::Release);
+                    self.backlog.taken(bytes);
                 }
             }
             match result {
@@ -410,9 +406,7 @@ impl StreamConnection {
                 state.pending.extend_from_slice(&first[from_first..]);
                 state.pending.extend_from_slice(&second[n - from_first..]);
                 state.pending_packages += packages.len() as u64;
-                state.queued_bytes += size - n;
-                self.queued_bytes_now
-                    .store(state.queued_bytes, Ordering::Release);
+                self.backlog.add(size - n);
                 false
             }
         };
@@ -624,9 +618,7 @@ impl Link for StreamConnection {
         };
         let was_empty = state.queue.is_empty();
         state.queue.push_back(package.clone());
-        state.queued_bytes += size;
-        self.queued_bytes_now
-            .store(state.queued_bytes, Ordering::Release);
+        self.backlog.add(size);
         state.queued_total += 1;
         drop(state);
         if was_empty {
@@ -649,9 +641,7 @@ impl Link for StreamConnection {
             size += package.encoded_len();
             state.queue.push_back(package.clone());
         }
-        state.queued_bytes += size;
-        self.queued_bytes_now
-            .store(state.queued_bytes, Ordering::Release);
+        self.backlog.add(size);
         state.queued_total += packages.len() as u64;
         drop(state);
         if was_empty {
@@ -661,37 +651,7 @@ impl Link for StreamConnection {
     }
 
     fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
-        if !self.is_shut()
-            && self.queued_bytes_now.load(Ordering::Acquire) < self.options.send_queue_bytes()
-        {
-            return Ok(());
-        }
-        let start = Instant::now();
-        let mut state = lock(&self.send);
-        loop {
-            if state.shut {
-                return Err(self.closed_error());
-            }
-            if state.queued_bytes < self.options.send_queue_bytes() {
-                return Ok(());
-            }
-            state = match deadline {
-                None => self.progress.wait(state).unwrap_or_else(|e| e.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Error::Timeout {
-                            operation: "send",
-                            after: deadline.saturating_duration_since(start),
-                        });
-                    }
-                    self.progress
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-        }
+        self.backlog.wait_for_room(deadline, || self.closed_error())
     }
 
     fn notify_close(&self) {
@@ -734,6 +694,7 @@ impl Link for StreamConnection {
         };
         self.work.notify_all();
         self.progress.notify_all();
+        self.backlog.shut();
         if let Some(socket) = self.socket.get() {
             // After the close package, only stop sending: the receiving
             // thread lingers until the peer closes its end (see LINGER).
