@@ -292,9 +292,19 @@ fn the_doc_examples_on_the_facade_pages_use_the_facade() {
         root.join("yoton/src/lib.rs"),
         root.join("yoton-core/src/error.rs"),
     ];
-    for entry in std::fs::read_dir(root.join("yoton-channels/src")).unwrap() {
-        files.push(entry.unwrap().path());
+    // The channels' sources, in their folders too.
+    let mut folders = vec![root.join("yoton-channels/src")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
     }
+    assert!(files.iter().any(|f| f.ends_with("text_io/writer.rs")));
     for file in &files {
         let source = std::fs::read_to_string(file).unwrap();
         let found = doc_lines_past_the_facade(&source);
