@@ -37,7 +37,9 @@ def join(ct, role, address, deadline, max_tries=1, connect_timeout=5.0):
         if role == "bind":
             c = ct.bind(address, max_tries=max_tries)
             out("BOUND", c.port1)
-            while not c.is_connected:
+            # Leaving the waiting state is the sign: a peer that came and
+            # went between two looks counts too.
+            while c.is_waiting:
                 if time.time() > deadline:
                     out("ERROR no peer came")
                     sys.exit(2)

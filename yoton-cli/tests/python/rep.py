@@ -3,7 +3,7 @@ subclass in thread mode on --channel, as Pyzo's kernel serves its
 introspection. It reports on stdout, one line per event:
 
     BOUND <port>        (after binding at --address)
-    CONNECTED <port>    (a connection, bound or made, has its peer)
+    CONNECTED <port>    (a connection, bound or made, has (or had) its peer)
     ERROR <text>        (then exit code 2)
 
 stdin commands:
@@ -15,33 +15,18 @@ b == 0; describe(*args, **kwargs), which returns [args, kwargs].
 """
 
 import argparse
-import importlib.util
 import os
 import sys
 import threading
 import time
 
-
-def import_yoton():
-    spec = importlib.util.find_spec("pyzo")
-    if spec is None or not spec.submodule_search_locations:
-        print("ERROR pyzo is not installed for", sys.executable, flush=True)
-        sys.exit(2)
-    # yoton uses absolute imports of itself: put the pyzo folder on the
-    # path instead of importing pyzo (which would start on the IDE).
-    sys.path.insert(0, list(spec.submodule_search_locations)[0])
-    import yoton
-
-    return yoton
-
-
-def out(*parts):
-    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
-    sys.stdout.flush()
+from yoton_ref import import_yoton, out
 
 
 def wait_connected(c, deadline):
-    while not c.is_connected:
+    # A peer that came and went already counts: a quick call can end
+    # between two looks.
+    while c.is_waiting:
         if time.time() > deadline:
             out("ERROR no peer came")
             os._exit(2)
