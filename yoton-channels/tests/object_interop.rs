@@ -40,10 +40,7 @@ fn hex(data: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).unwrap_or_else(|e| panic!("not hex ({e}): {s}"))
 }
 
 fn unhex_text(s: &str) -> String {

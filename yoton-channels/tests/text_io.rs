@@ -399,10 +399,7 @@ fn hex(data: &[u8]) -> String {
 }
 
 fn unhex_text(s: &str) -> String {
-    let bytes: Vec<u8> = (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect();
+    let bytes = hex::decode(s).unwrap_or_else(|e| panic!("not hex ({e}): {s}"));
     String::from_utf8(bytes).unwrap()
 }
 

@@ -32,11 +32,7 @@ fn u64_of(v: &Value) -> u64 {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).unwrap_or_else(|e| panic!("not hex ({e}): {s}"))
 }
 
 fn decode_all(wire: &[u8]) -> Vec<Package> {
