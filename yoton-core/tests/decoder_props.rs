@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use yoton_core::decoder::{DecodeError, Decoder};
 use yoton_core::package::{HEADER_SIZE, Package, Slot};
+use yoton_testkit::strategies::chunks;
 
 fn package() -> impl Strategy<Value = Package> {
     (
@@ -24,21 +25,6 @@ fn package() -> impl Strategy<Value = Package> {
                 data: data.into(),
             },
         )
-}
-
-/// Splits `bytes` at the given cut points (taken modulo the length).
-fn chunks(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|c| if bytes.is_empty() { 0 } else { c % bytes.len() })
-        .collect();
-    points.push(0);
-    points.push(bytes.len());
-    points.sort_unstable();
-    points
-        .windows(2)
-        .map(|w| bytes[w[0]..w[1]].to_vec())
-        .collect()
 }
 
 /// Drains the decoder, stopping at the first error.

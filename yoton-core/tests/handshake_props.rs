@@ -7,27 +7,13 @@ use yoton_core::handshake::{
     host_decide,
 };
 use yoton_core::id::ContextId;
+use yoton_testkit::strategies::chunks;
 
 fn handshake_line() -> impl Strategy<Value = HandshakeLine> {
     (1u64.., any::<u32>()).prop_map(|(id, pid)| HandshakeLine {
         id: ContextId::new(id).expect("nonzero"),
         pid,
     })
-}
-
-/// Splits `bytes` at the given cut points (taken modulo the length).
-fn chunks(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|c| if bytes.is_empty() { 0 } else { c % bytes.len() })
-        .collect();
-    points.push(0);
-    points.push(bytes.len());
-    points.sort_unstable();
-    points
-        .windows(2)
-        .map(|w| bytes[w[0]..w[1]].to_vec())
-        .collect()
 }
 
 proptest! {

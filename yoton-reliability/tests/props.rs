@@ -13,6 +13,7 @@ use yoton_core::handshake::{
 };
 use yoton_core::id::ContextId;
 use yoton_core::package::{CONTROL, HEADER_SIZE, Package, Slot};
+use yoton_testkit::strategies::chunks;
 
 fn package(max_data: usize) -> impl Strategy<Value = Package> {
     (
@@ -35,21 +36,6 @@ fn encode(packages: &[Package]) -> Vec<u8> {
         p.encode_into(&mut wire);
     }
     wire
-}
-
-/// Splits `bytes` at the given cut points (taken modulo the length).
-fn chunks(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|c| if bytes.is_empty() { 0 } else { c % bytes.len() })
-        .collect();
-    points.push(0);
-    points.push(bytes.len());
-    points.sort_unstable();
-    points
-        .windows(2)
-        .map(|w| bytes[w[0]..w[1]].to_vec())
-        .collect()
 }
 
 fn own() -> HandshakeLine {
