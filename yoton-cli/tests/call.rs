@@ -7,190 +7,16 @@
 //! every wait has a deadline, and a child still running when its guard is
 //! dropped (a failed assertion included) is killed and reaped.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use common::*;
+use crossbeam_channel::{Receiver, Sender};
 use yoton::{Context, Dict, HandlerError, Object, RepChannel, Replier, Request};
-
-/// The most any child is given to do its part.
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// The prefix of the stderr line that reports where a bound side waits.
-const WAITING: &str = "yoton: waiting for a peer on ";
 
 /// The slot every test serves.
 const SLOT: &str = "reqp-test";
-
-enum Line {
-    Out(String),
-    Err(String),
-    End,
-}
-
-/// A running `yoton` process.
-struct Running {
-    what: String,
-    child: Child,
-    lines: Receiver<Line>,
-    stdout: Vec<String>,
-    stderr: Vec<String>,
-    open_streams: usize,
-}
-
-/// How a finished process ended.
-#[derive(Debug)]
-struct Finished {
-    status: ExitStatus,
-    stdout: Vec<String>,
-    stderr: Vec<String>,
-    took: Duration,
-}
-
-impl Finished {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    /// Checks exit code `code`, nothing on stdout, no panic, and a last
-    /// stderr line holding `expect`; returns that line.
-    fn assert_failed(&self, code: i32, expect: &str) -> &str {
-        assert_eq!(self.code(), Some(code), "{self:?}");
-        assert!(self.stdout.is_empty(), "stdout: {self:?}");
-        for line in &self.stderr {
-            assert!(!line.contains("panicked"), "panic output: {self:?}");
-        }
-        let last = self.stderr.last().map(String::as_str).unwrap_or("");
-        assert!(last.contains(expect), "{last:?} lacks {expect:?}: {self:?}");
-        last
-    }
-
-    /// Checks a success: exit 0 and the one line of JSON on stdout.
-    fn assert_result(&self, json: &str) {
-        assert_eq!(self.code(), Some(0), "{self:?}");
-        assert_eq!(self.stdout, [json], "{self:?}");
-    }
-}
-
-fn forward(stream: impl Read + Send + 'static, tx: Sender<Line>, out: bool) {
-    thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            let line = if out {
-                Line::Out(line)
-            } else {
-                Line::Err(line)
-            };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-        let _ = tx.send(Line::End);
-    });
-}
-
-/// Starts `yoton ARGS` with no input.
-fn start(args: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_yoton"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("RUST_BACKTRACE")
-        .spawn()
-        .expect("start yoton");
-    let (tx, lines) = crossbeam_channel::unbounded();
-    forward(child.stdout.take().expect("stdout"), tx.clone(), true);
-    forward(child.stderr.take().expect("stderr"), tx, false);
-    Running {
-        what: format!("yoton {}", args.join(" ")),
-        child,
-        lines,
-        stdout: Vec::new(),
-        stderr: Vec::new(),
-        open_streams: 2,
-    }
-}
-
-/// Runs `yoton ARGS` to the end.
-fn run(args: &[&str]) -> Finished {
-    let started = Instant::now();
-    let mut finished = start(args).finish();
-    finished.took = started.elapsed();
-    finished
-}
-
-impl Running {
-    /// Takes the next line of output; `false` once both streams ended.
-    fn pump(&mut self, deadline: Instant) -> bool {
-        if self.open_streams == 0 {
-            return false;
-        }
-        match self.lines.recv_deadline(deadline) {
-            Ok(Line::Out(line)) => self.stdout.push(line),
-            Ok(Line::Err(line)) => self.stderr.push(line),
-            Ok(Line::End) => self.open_streams -= 1,
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "{} did not finish in time; stdout {:?}, stderr {:?}",
-                self.what, self.stdout, self.stderr
-            ),
-            Err(RecvTimeoutError::Disconnected) => self.open_streams = 0,
-        }
-        true
-    }
-
-    /// Waits for the "waiting for a peer" line; returns the port.
-    fn waiting_port(&mut self) -> u16 {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(line) = self.stderr.iter().find(|l| l.starts_with(WAITING)) {
-                let address = &line[WAITING.len()..];
-                let port = address
-                    .strip_prefix("tcp://127.0.0.1:")
-                    .unwrap_or_else(|| panic!("unexpected address {address:?}"));
-                return port.parse().expect("a port number");
-            }
-            assert!(
-                self.pump(deadline),
-                "{} ended without {WAITING:?}: {:?}",
-                self.what,
-                self.stderr
-            );
-        }
-    }
-
-    /// Waits for the process to end and returns how it ended.
-    fn finish(mut self) -> Finished {
-        let deadline = Instant::now() + DEADLINE;
-        while self.pump(deadline) {}
-        // Both streams are closed: the process is exiting.
-        let status = self.child.wait().expect("wait for yoton");
-        Finished {
-            status,
-            stdout: std::mem::take(&mut self.stdout),
-            stderr: std::mem::take(&mut self.stderr),
-            took: Duration::ZERO,
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// A loopback port with nothing listening on it (it was free a moment ago).
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
 
 /// What the test replier answers.
 fn answer(request: &Request, slow: &Slow) -> Result<Object, HandlerError> {
@@ -432,7 +258,7 @@ fn a_replier_that_does_not_reply_in_time_exits_3() {
 fn a_connection_that_closes_before_the_reply_exits_2() {
     let server = Server::new();
     let address = server.address();
-    let running = start(&["call", &address, SLOT, "slow", "--timeout", "15"]);
+    let (running, _) = start(&["call", &address, SLOT, "slow", "--timeout", "15"]);
     server
         .entered
         .recv_timeout(DEADLINE)
@@ -447,7 +273,7 @@ fn a_connection_that_closes_before_the_reply_exits_2() {
 
 #[test]
 fn with_bind_it_waits_for_the_peer_and_calls_it() {
-    let mut running = start(&[
+    let (mut running, _) = start(&[
         "call",
         "localhost:0",
         SLOT,
