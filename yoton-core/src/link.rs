@@ -33,7 +33,7 @@ pub const DEFAULT_SEND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// [`wait_written`](Link::wait_written).
 pub trait Link: Send + Sync + fmt::Debug + 'static {
     /// Queues a package for sending, without blocking. Fails with
-    /// [`Error::Closed`](crate::Error::Closed) once the link is shut down.
+    /// [`Error::Closed`] once the link is shut down.
     ///
     /// The context queues under the lock that orders its sequence numbers
     /// and applies backpressure with [`wait_for_room`](Link::wait_for_room)
@@ -60,7 +60,7 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
 
     /// Blocks while the send queue is over its bound, and returns once
     /// there is room again, with `Error::Closed` when the link shuts
-    /// down, or with [`Error::Timeout`](crate::Error::Timeout) at
+    /// down, or with [`Error::Timeout`] at
     /// `deadline` (never, if `None`). The default never blocks, for links
     /// without a bound.
     ///
@@ -76,7 +76,7 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
     fn notify_close(&self);
 
     /// Blocks until everything queued before the call is handed to the
-    /// medium, or fails with [`Error::Timeout`](crate::Error::Timeout) at
+    /// medium, or fails with [`Error::Timeout`] at
     /// `deadline`, or with `Error::Closed` when the link shuts down first.
     ///
     /// # Errors
