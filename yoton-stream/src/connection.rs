@@ -81,6 +81,8 @@ pub struct StreamConnection {
     send: Mutex<SendState>,
     /// The encoded bytes queued and not yet written, against the bound.
     backlog: Backlog,
+    /// Whether bytes came from the peer since the last write.
+    heard_since_write: AtomicBool,
     /// Wakes the sending thread: packages were queued, or shutdown.
     work: Condvar,
     /// Wakes producers and flushers: packages were written, or shutdown.
@@ -146,6 +148,7 @@ impl StreamConnection {
             span,
             send: Mutex::new(SendState::default()),
             backlog: Backlog::new(options.send_queue_bytes()),
+            heard_since_write: AtomicBool::new(false),
             work: Condvar::new(),
             progress: Condvar::new(),
             shut: AtomicBool::new(false),
@@ -325,6 +328,7 @@ impl StreamConnection {
                 let mut state = lock(&self.send);
                 state.writing = false;
                 state.last_write = Some(now);
+                self.heard_since_write.store(false, Ordering::Release);
                 if result.is_ok() && count > 0 {
                     state.written_total += count;
                     self.backlog.taken(bytes);
@@ -369,9 +373,13 @@ impl StreamConnection {
             return Some(state);
         }
         let now = Instant::now();
-        if state
-            .last_write
-            .is_some_and(|last| now.saturating_duration_since(last) < DIRECT_AFTER_IDLE)
+        // A package soon after the last write is part of a stream, unless
+        // the peer spoke in between (an exchange: a reply, an
+        // acknowledgement).
+        if !self.heard_since_write.load(Ordering::Acquire)
+            && state
+                .last_write
+                .is_some_and(|last| now.saturating_duration_since(last) < DIRECT_AFTER_IDLE)
         {
             return Some(state);
         }
@@ -396,6 +404,7 @@ impl StreamConnection {
         let mut state = lock(&self.send);
         state.writing = false;
         state.last_write = Some(now);
+        self.heard_since_write.store(false, Ordering::Release);
         let done = match written {
             Ok(n) if n == size => true,
             // The sending thread writes the rest first (and a failed socket
@@ -459,6 +468,9 @@ impl StreamConnection {
                 Ok(_) if self.is_shut() => {}
                 Ok(_) => {
                     core.on_bytes_received(Instant::now());
+                    // Before delivering: a reply sent from the delivery
+                    // may go out directly.
+                    self.heard_since_write.store(true, Ordering::Release);
                     if !self.take_packages(&core, &mut decoder, &mut batch) {
                         return;
                     }
