@@ -7,15 +7,18 @@
 //! arrived, bytes came, packages came, the link failed) to its
 //! `ConnectionCore`, which owns every reaction: states, signals, timeouts,
 //! routing and the close bookkeeping.
+//!
+//! A transport counts the bytes it holds for sending in a [`Backlog`],
+//! which bounds them and lets senders wait for room.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::package::Package;
-use crate::sync::lock;
+use crate::sync::{lock, wait_until};
 
 /// The default bound of a link's send queue, in encoded bytes (header and
 /// data), the same for every transport: 8 MiB. Past it, senders wait for
@@ -96,9 +99,9 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
 /// and [`Link::wait_for_room`] is this one piece of code.
 ///
 /// Producers [`add`](Backlog::add) what they queue and the link's writer
-/// (or the peer's reader) reports what it [`took`](Backlog::taken); a
-/// waiting sender is woken when the bytes fall below the bound, and when
-/// the link [`shuts`](Backlog::shut).
+/// (or the peer's reader) [`take`](Backlog::take)s what it wrote (or
+/// read); a waiting sender is woken when the bytes fall below the bound,
+/// and when the link [`shut`](Backlog::shut)s. It is `Send` and `Sync`.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -111,7 +114,7 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
 /// let soon = Instant::now() + Duration::from_millis(10);
 /// let closed = || Error::NotConnected;
 /// assert!(matches!(backlog.wait_for_room(Some(soon), closed), Err(Error::Timeout { .. })));
-/// backlog.taken(100);
+/// backlog.take(100);
 /// assert_eq!(backlog.bytes(), 50);
 /// assert!(backlog.wait_for_room(None, closed).is_ok());
 /// backlog.shut();
@@ -143,9 +146,9 @@ impl Backlog {
         self.bytes.fetch_add(n, Ordering::AcqRel);
     }
 
-    /// `n` of the bytes held were written or taken by the peer; wakes the
-    /// waiting senders when this makes room.
-    pub fn taken(&self, n: usize) {
+    /// Takes `n` of the bytes held away (they were written, or the peer
+    /// took them); wakes the waiting senders when this makes room.
+    pub fn take(&self, n: usize) {
         let before = self
             .bytes
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
@@ -185,43 +188,43 @@ impl Backlog {
     /// # Errors
     ///
     /// `closed()` once the link shut down, and
-    /// [`Error::Timeout`] (operation `send`) at `deadline`.
+    /// [`Error::Timeout`] (operation `send`, after the time it was given)
+    /// at `deadline`.
     pub fn wait_for_room(
         &self,
         deadline: Option<Instant>,
         closed: impl FnOnce() -> Error,
     ) -> Result<()> {
-        if self.shut.load(Ordering::Acquire) {
-            return Err(closed());
-        }
-        if !self.is_full() {
-            return Ok(());
+        let shut_or_room = |_: &mut ()| self.shut.load(Ordering::Acquire) || !self.is_full();
+        // Senders with room go on without the lock.
+        if shut_or_room(&mut ()) {
+            return if self.shut.load(Ordering::Acquire) {
+                Err(closed())
+            } else {
+                Ok(())
+            };
         }
         let start = Instant::now();
-        let mut guard = lock(&self.lock);
-        loop {
-            if self.shut.load(Ordering::Acquire) {
-                return Err(closed());
-            }
-            if !self.is_full() {
-                return Ok(());
-            }
-            guard = match deadline {
-                None => self.room.wait(guard).unwrap_or_else(|e| e.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Error::Timeout {
-                            operation: "send",
-                            after: now.saturating_duration_since(start),
-                        });
-                    }
-                    self.room
-                        .wait_timeout(guard, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
+        let guard = lock(&self.lock);
+        let room = match deadline {
+            None => {
+                let mut guard = guard;
+                while !shut_or_room(&mut guard) {
+                    guard = self.room.wait(guard).unwrap_or_else(|e| e.into_inner());
                 }
-            };
+                true
+            }
+            Some(deadline) => wait_until(&self.room, guard, deadline, shut_or_room).1,
+        };
+        if self.shut.load(Ordering::Acquire) {
+            Err(closed())
+        } else if room {
+            Ok(())
+        } else {
+            Err(Error::Timeout {
+                operation: "send",
+                after: deadline.map_or(Duration::ZERO, |d| d.saturating_duration_since(start)),
+            })
         }
     }
 }
@@ -236,22 +239,53 @@ mod tests {
         for shut in [false, true] {
             let backlog = Arc::new(Backlog::new(10));
             backlog.add(25);
+            let (done, result) = std::sync::mpsc::channel();
             let waiter = {
                 let backlog = Arc::clone(&backlog);
-                std::thread::spawn(move || backlog.wait_for_room(None, || Error::NotConnected))
+                // A lost wake-up fails with a timeout instead of hanging.
+                let deadline = Instant::now() + Duration::from_secs(60);
+                std::thread::spawn(move || {
+                    let _ =
+                        done.send(backlog.wait_for_room(Some(deadline), || Error::NotConnected));
+                })
             };
             if shut {
                 backlog.shut();
-                assert!(matches!(waiter.join().unwrap(), Err(Error::NotConnected)));
+                let result = result.recv().unwrap();
+                assert!(matches!(result, Err(Error::NotConnected)), "{result:?}");
             } else {
-                // Still full after the first: the waiter keeps waiting
-                // (it is joined only after the second).
-                backlog.taken(10);
-                backlog.taken(10);
-                assert!(waiter.join().unwrap().is_ok());
+                // Still full after the first: no answer yet.
+                backlog.take(10);
+                assert!(result.try_recv().is_err());
+                assert!(backlog.is_full());
+                backlog.take(10);
+                let result = result.recv().unwrap();
+                assert!(result.is_ok(), "{result:?}");
                 assert_eq!(backlog.bytes(), 5);
             }
+            waiter.join().unwrap();
         }
+    }
+
+    #[test]
+    fn a_timeout_says_how_long_it_was_given() {
+        let backlog = Backlog::new(1);
+        backlog.add(1);
+        let start = Instant::now();
+        let given = Duration::from_millis(200);
+        match backlog.wait_for_room(Some(start + given), || Error::NotConnected) {
+            Err(Error::Timeout { operation, after }) => {
+                assert_eq!(operation, "send");
+                assert!(after <= given && after >= given / 2, "{after:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn backlogs_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Backlog>();
     }
 
     #[test]
@@ -259,7 +293,7 @@ mod tests {
         let backlog = Backlog::new(0);
         assert_eq!(backlog.limit(), 1);
         backlog.add(3);
-        backlog.taken(5);
+        backlog.take(5);
         assert_eq!(backlog.bytes(), 0);
         assert!(!backlog.is_full());
     }

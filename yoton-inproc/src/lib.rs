@@ -200,7 +200,7 @@ impl LaneTx {
         let bytes = parcel.bytes();
         self.backlog.add(bytes);
         if self.tx.send(parcel).is_err() {
-            self.backlog.taken(bytes);
+            self.backlog.take(bytes);
             return false;
         }
         true
@@ -218,7 +218,7 @@ impl LaneRx {
                 Err(_) => break,
             }
         }
-        self.backlog.taken(weight(&batch[before..]));
+        self.backlog.take(weight(&batch[before..]));
     }
 }
 
@@ -416,7 +416,7 @@ impl RawPeer {
             return Some(package);
         }
         let parcel = self.inbox.rx.recv_timeout(timeout).ok()?;
-        self.inbox.backlog.taken(parcel.bytes());
+        self.inbox.backlog.take(parcel.bytes());
         match parcel {
             Parcel::One(package) => Some(package),
             Parcel::Many(packages) => {
@@ -545,7 +545,7 @@ impl InprocConnection {
         let mut waiting = lock(&self.waiting);
         if let Some(mut queue) = waiting.take() {
             // Their bytes now count as in the lane.
-            self.backlog.taken(weight(queue.make_contiguous()));
+            self.backlog.take(weight(queue.make_contiguous()));
             for package in queue {
                 if self.push(package).is_err() {
                     break;
@@ -601,7 +601,7 @@ impl InprocConnection {
                 recv(inbox.rx) -> parcel => match parcel {
                     Ok(parcel) => {
                         core.on_bytes_received(Instant::now());
-                        inbox.backlog.taken(parcel.bytes());
+                        inbox.backlog.take(parcel.bytes());
                         parcel.append_to(&mut batch);
                         inbox.drain_into(&mut batch, BATCH);
                         if !core.receive(&mut batch) {
