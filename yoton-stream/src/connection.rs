@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -37,7 +37,8 @@ const DIRECT_MAX: usize = 64 * 1024;
 
 /// How long the connection must have been idle for a producer to write
 /// directly: packages that follow each other closer than this are a stream,
-/// better sent in batches by the sending thread.
+/// better sent in batches by the sending thread, unless the peer spoke in
+/// between (then they are an exchange: a reply, an acknowledgement).
 const DIRECT_AFTER_IDLE: Duration = Duration::from_micros(20);
 
 /// The most packages and bytes the sending thread takes per round, so that
@@ -81,11 +82,12 @@ pub struct StreamConnection {
     send: Mutex<SendState>,
     /// The encoded bytes queued and not yet written, against the bound.
     backlog: Backlog,
-    /// Whether bytes came from the peer since the last write.
-    heard_since_write: AtomicBool,
+    /// How many reads brought bytes from the peer; a write notes the count
+    /// when it starts (`SendState::heard_at_write`).
+    heard: AtomicU64,
     /// Wakes the sending thread: packages were queued, or shutdown.
     work: Condvar,
-    /// Wakes producers and flushers: packages were written, or shutdown.
+    /// Wakes flushers: packages were written, or shutdown.
     progress: Condvar,
     shut: AtomicBool,
     /// The connected socket, once the handshake is done.
@@ -119,10 +121,14 @@ struct SendState {
     /// The rest of the packages that a direct write could not finish; it
     /// goes out before anything queued.
     pending: Vec<u8>,
-    /// How many packages `pending` ends.
+    /// How many packages count as written once `pending` is (including
+    /// those a partial write finished).
     pending_packages: u64,
     /// When the last write ended.
     last_write: Option<Instant>,
+    /// `heard` when the last write started: more since means the peer
+    /// spoke since.
+    heard_at_write: u64,
 }
 
 pub(crate) use yoton_core::sync::lock;
@@ -148,7 +154,7 @@ impl StreamConnection {
             span,
             send: Mutex::new(SendState::default()),
             backlog: Backlog::new(options.send_queue_bytes()),
-            heard_since_write: AtomicBool::new(false),
+            heard: AtomicU64::new(0),
             work: Condvar::new(),
             progress: Condvar::new(),
             shut: AtomicBool::new(false),
@@ -294,6 +300,7 @@ impl StreamConnection {
                         .0;
                 }
                 state.writing = true;
+                state.heard_at_write = self.heard.load(Ordering::Acquire);
                 std::mem::swap(&mut pending, &mut state.pending);
                 pending_packages = std::mem::take(&mut state.pending_packages);
                 while let Some(next) = state.queue.front() {
@@ -328,10 +335,9 @@ impl StreamConnection {
                 let mut state = lock(&self.send);
                 state.writing = false;
                 state.last_write = Some(now);
-                self.heard_since_write.store(false, Ordering::Release);
                 if result.is_ok() && count > 0 {
                     state.written_total += count;
-                    self.backlog.taken(bytes);
+                    self.backlog.take(bytes);
                 }
             }
             match result {
@@ -352,13 +358,14 @@ impl StreamConnection {
         }
     }
 
-    /// Writes a package from the producer's thread when the connection has
-    /// been idle: in a request and reply exchange this saves waking the
-    /// sending thread, the larger part of the latency. The write never
-    /// blocks; what the socket does not take at once is left to the sending
-    /// thread. Returns the lock back when the package must be queued
-    /// instead (the connection is busy, or was written to very recently: a
-    /// stream of packages goes out in batches from the sending thread).
+    /// Writes packages from the producer's thread, in one write, when the
+    /// connection is idle: in a request and reply exchange this saves
+    /// waking the sending thread, the larger part of the latency. The write
+    /// never blocks; what the socket does not take at once is left to the
+    /// sending thread. Returns the lock back when the packages must be
+    /// queued instead: the connection is busy, or was written to very
+    /// recently and the peer did not speak since (a stream of packages goes
+    /// out in batches from the sending thread).
     fn try_write_directly<'s>(
         &'s self,
         mut state: MutexGuard<'s, SendState>,
@@ -376,7 +383,8 @@ impl StreamConnection {
         // A package soon after the last write is part of a stream, unless
         // the peer spoke in between (an exchange: a reply, an
         // acknowledgement).
-        if !self.heard_since_write.load(Ordering::Acquire)
+        let heard = self.heard.load(Ordering::Acquire);
+        if heard == state.heard_at_write
             && state
                 .last_write
                 .is_some_and(|last| now.saturating_duration_since(last) < DIRECT_AFTER_IDLE)
@@ -384,27 +392,33 @@ impl StreamConnection {
             return Some(state);
         }
         state.writing = true;
+        state.heard_at_write = heard;
         state.queued_total += packages.len() as u64;
         drop(state);
         // One package goes out as its header and its data; several are
         // copied into one buffer (they are small: at most `DIRECT_MAX`), so
         // that they leave in one write.
-        let (first, second): (Vec<u8>, &[u8]) = match packages {
-            [package] => (package.header().to_vec(), &package.data),
+        let header;
+        let joined;
+        let (first, second): (&[u8], &[u8]) = match packages {
+            [package] => {
+                header = package.header();
+                (&header, &package.data)
+            }
             _ => {
                 let mut buf = Vec::with_capacity(size);
                 for package in packages {
                     buf.extend_from_slice(&package.header());
                     buf.extend_from_slice(&package.data);
                 }
-                (buf, &[])
+                joined = buf;
+                (&joined, &[])
             }
         };
-        let written = try_write_two(socket, &first, second);
+        let written = try_write_two(socket, first, second);
         let mut state = lock(&self.send);
         state.writing = false;
         state.last_write = Some(now);
-        self.heard_since_write.store(false, Ordering::Release);
         let done = match written {
             Ok(n) if n == size => true,
             // The sending thread writes the rest first (and a failed socket
@@ -470,7 +484,7 @@ impl StreamConnection {
                     core.on_bytes_received(Instant::now());
                     // Before delivering: a reply sent from the delivery
                     // may go out directly.
-                    self.heard_since_write.store(true, Ordering::Release);
+                    self.heard.fetch_add(1, Ordering::AcqRel);
                     if !self.take_packages(&core, &mut decoder, &mut batch) {
                         return;
                     }
