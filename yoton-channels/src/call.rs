@@ -144,7 +144,8 @@ impl CallState {
     }
 
     fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<Object, CallError>> {
-        if !self.ended.load(Ordering::Acquire) && deadline.is_none_or(|d| Instant::now() < d) {
+        let began = Instant::now();
+        if !self.ended.load(Ordering::Acquire) && deadline.is_none_or(|d| began < d) {
             // A reply often comes within a look-again: it saves a wake-up.
             let caught = self
                 .look_again
@@ -154,22 +155,21 @@ impl CallState {
             }
         }
         let mut inner = lock(&self.inner);
-        let mut asleep = None;
+        let mut slept = false;
         loop {
             if let Some(outcome) = &inner.outcome {
-                if let Some(asleep) = asleep {
-                    self.look_again.woke(asleep);
+                if slept {
+                    self.look_again.woke(began);
                 }
                 return Some(outcome.clone());
             }
-            let now = Instant::now();
-            asleep.get_or_insert(now);
+            slept = true;
             match deadline {
                 None => {
                     inner = self.done.wait(inner).unwrap_or_else(|e| e.into_inner());
                 }
                 Some(deadline) => {
-                    let left = deadline.saturating_duration_since(now);
+                    let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         self.look_again.paid(false);
                         return None;

@@ -277,7 +277,8 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             return Ok(data);
         }
         // Look again without the lock, for a while.
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        let began = Instant::now();
+        if deadline.is_some_and(|d| began >= d) {
             return Err(RecvTimeoutError::Timeout);
         }
         self.look_again.look(deadline, || {
@@ -289,7 +290,6 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             return Ok(data);
         }
         // Sleep.
-        let asleep = Instant::now();
         loop {
             let now = Instant::now();
             let wait = match deadline {
@@ -315,7 +315,7 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             };
             inner.sleepers -= 1;
             if let Some(data) = self.pop_locked(&mut inner)? {
-                self.look_again.woke(asleep);
+                self.look_again.woke(began);
                 return Ok(data);
             }
         }
@@ -501,8 +501,9 @@ mod tests {
     fn a_pop_that_times_out_shortens_the_look_again() {
         let q = ReceiveQueue::new(10, Overflow::DropOldest, ());
         for _ in 0..3 {
-            let soon = Instant::now() + Duration::from_millis(1);
-            assert_eq!(q.pop(Some(soon)), Err(RecvTimeoutError::Timeout));
+            // Far beyond the look-again: the pop looks, sleeps, times out.
+            let later = Instant::now() + Duration::from_millis(100);
+            assert_eq!(q.pop(Some(later)), Err(RecvTimeoutError::Timeout));
         }
         assert_eq!(q.look_again.current(), SPIN / 8);
     }

@@ -157,9 +157,11 @@ impl Decoder {
     /// Lets `read` fill part of the decoder's buffer directly, as in
     /// `decoder.read_with(|buf| socket.read(buf))`, and returns its count.
     ///
-    /// The region offered is at least 64 KiB, or the rest of the package
-    /// being received when that is larger (never more than the limit
-    /// allows). A count of 0 means end of stream to the caller; the decoder
+    /// The region offered is the spare room left by earlier reads while it
+    /// holds the rest of the package being received, or at least 4 KiB;
+    /// else a new region of at least 64 KiB, or of the rest of the package
+    /// when that is larger (never more than the limit allows, and growing
+    /// with what was received). A count of 0 means end of stream to the caller; the decoder
     /// records nothing for it. The closure's error is passed through; so is
     /// a failed decoder's error, as [`io::ErrorKind::InvalidData`], without
     /// calling `read`. A count larger than the region is refused as
