@@ -623,6 +623,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_timer_is_woken_only_for_what_falls_due_before_it_looks() {
+        let now = Instant::now();
+        let (soon, later) = (now + Duration::from_millis(1), now + Duration::from_secs(1));
+        let calls = |timer_at| Calls {
+            table: ReqTable::new(None),
+            open: HashMap::new(),
+            timer_at,
+        };
+        // (when the timer looks next, what falls due, must it wake)
+        let cases = [
+            (None, None, false),
+            (None, Some(later), true),
+            (Some(later), None, false),
+            (Some(later), Some(soon), true),
+            (Some(soon), Some(soon), false),
+            (Some(soon), Some(later), false),
+        ];
+        for (timer_at, due, wake) in cases {
+            let mut calls = calls(timer_at);
+            assert_eq!(
+                calls.must_wake_timer(due, now),
+                wake,
+                "{timer_at:?} {due:?}"
+            );
+            // Woken, it looks at once: nothing wakes it again until then.
+            let expect = if wake { Some(now) } else { timer_at };
+            assert_eq!(calls.timer_at, expect);
+            if wake {
+                assert!(!calls.must_wake_timer(due, now));
+            }
+        }
+    }
+
+    #[test]
     fn error_tuples_are_errors_and_other_replies_values() {
         let error = Object::from((ERROR_OBJECT, "deliberate failure (1,)\n"));
         let bytes = error.to_bytes().expect("encodes");
