@@ -37,13 +37,17 @@ def join(ct, role, address, deadline, max_tries=1, connect_timeout=5.0):
         if role == "bind":
             c = ct.bind(address, max_tries=max_tries)
             out("BOUND", c.port1)
-            # Leaving the waiting state is the sign: a peer that came and
-            # went between two looks counts too.
+            # Leaving the waiting state is the sign, and the peer's id that
+            # the handshake set: a peer that came and went between two
+            # looks counts too, a connection closed without one does not.
             while c.is_waiting:
                 if time.time() > deadline:
                     out("ERROR no peer came")
                     sys.exit(2)
                 time.sleep(0.005)
+            if not c.id2:
+                out("ERROR closed before a peer came")
+                sys.exit(2)
         else:
             c = ct.connect(address, timeout=connect_timeout)
     except Exception as e:

@@ -31,6 +31,11 @@ def wait_connected(c, deadline):
             out("ERROR no peer came")
             os._exit(2)
         time.sleep(0.005)
+    # The handshake set the peer's id; a connection closed without a peer
+    # has none.
+    if not c.id2:
+        out("ERROR closed before a peer came")
+        os._exit(2)
     out("CONNECTED", c.port1)
 
 
