@@ -35,6 +35,8 @@ pub(crate) struct Running {
     pub(crate) stdout: Vec<String>,
     pub(crate) stderr: Vec<String>,
     open_streams: usize,
+    /// Where the next `stderr_line` looks from: past the last line found.
+    stderr_read: usize,
 }
 
 /// How a finished process ended.
@@ -144,6 +146,7 @@ pub(crate) fn start(args: &[&str]) -> (Running, ChildStdin) {
         stdout: Vec::new(),
         stderr: Vec::new(),
         open_streams: 2,
+        stderr_read: 0,
     };
     (running, stdin)
 }
@@ -186,15 +189,19 @@ impl Running {
         true
     }
 
-    /// Waits for a stderr line starting with `prefix` and returns the rest.
+    /// Waits for the next stderr line (after the one found last) that
+    /// starts with `prefix`, and returns the rest.
     pub(crate) fn stderr_line(&mut self, prefix: &str) -> String {
         let deadline = Instant::now() + DEADLINE;
-        let mut seen = 0;
         loop {
-            if let Some(line) = self.stderr[seen..].iter().find(|l| l.starts_with(prefix)) {
-                return line[prefix.len()..].to_owned();
+            let found = self.stderr[self.stderr_read..]
+                .iter()
+                .position(|l| l.starts_with(prefix));
+            if let Some(at) = found {
+                let at = self.stderr_read + at;
+                self.stderr_read = at + 1;
+                return self.stderr[at][prefix.len()..].to_owned();
             }
-            seen = self.stderr.len();
             assert!(
                 self.pump(deadline),
                 "{} ended without {prefix:?}: stderr {:?}",
