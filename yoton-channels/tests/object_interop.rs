@@ -36,7 +36,7 @@ fn context() -> Context {
 }
 
 fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(data)
 }
 
 fn unhex(s: &str) -> Vec<u8> {

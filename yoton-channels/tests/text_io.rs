@@ -395,7 +395,7 @@ fn each_write_is_a_message_and_a_line_writer_makes_one_per_line() {
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/text_peer.py");
 
 fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(data)
 }
 
 fn unhex_text(s: &str) -> String {

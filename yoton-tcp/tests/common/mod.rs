@@ -41,9 +41,5 @@ pub fn close_wire() -> Vec<u8> {
     ))
     .unwrap();
     let vectors: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let hex = vectors["close_wire_hex"].as_str().unwrap();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(vectors["close_wire_hex"].as_str().unwrap()).unwrap()
 }
