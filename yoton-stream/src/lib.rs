@@ -27,6 +27,7 @@ mod connection;
 mod host;
 mod io;
 mod options;
+pub mod secure;
 
 use std::fmt;
 use std::sync::Arc;
