@@ -8,12 +8,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use yoton_core::handshake::{LineReader, client_decide};
-use yoton_core::{Address, ConnectionCore, Error, Result};
+use yoton_core::{Address, ConnectionCore, Error, Result, reason};
 
 use crate::StreamFamily;
 use crate::connection::StreamConnection;
 use crate::io::{failure_reason, prepare, read_line, write_all_two};
 use crate::options::StreamOptions;
+use crate::secure::REPLY_NOT_SECURED;
+use crate::secured;
+
+/// Why a plain client cannot join a secured host.
+pub(crate) const NOT_SECURED_CLIENT: &str =
+    "the host is secured: connect with its secret (this side has none)";
 
 /// The shortest connect timeout, as in the reference.
 const MIN_CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
@@ -66,31 +72,56 @@ pub(crate) fn connect(
     let _guard = connection.span.enter();
     let own = connection.own_line();
     let handshake_deadline = Instant::now() + options.handshake_timeout();
-    let shaken = socket
-        .set_write_timeout(Some(options.handshake_timeout()))
-        .and_then(|()| write_all_two(&socket, own.encode().as_bytes(), &[]));
+    let refuse = |reason: String| {
+        let _ = socket.shutdown(Shutdown::Both);
+        tracing::debug!(%reason, "handshake failed");
+        connection.fail_with(&reason);
+        Err(Error::Handshake { reason })
+    };
+    if let Err(e) = socket.set_write_timeout(Some(options.handshake_timeout())) {
+        return refuse(failure_reason(&e));
+    }
+    let mut secured = match options.secret() {
+        Some(secret) => match secured::client_side(&socket, secret, handshake_deadline) {
+            Ok(secured) => Some(secured),
+            Err(reason) => return refuse(reason),
+        },
+        None => None,
+    };
+    let line = own.encode();
+    let shaken = match &mut secured {
+        Some(secured) => secured::write_sealed(&socket, &mut secured.sealer, line.as_bytes()),
+        None => write_all_two(&socket, line.as_bytes(), &[]),
+    };
+    if let Err(e) = shaken {
+        tracing::debug!(error = %e, "handshake line not sent");
+        return refuse(reason::HANDSHAKE_TIMED_OUT.to_owned());
+    }
     let mut reader = LineReader::new();
-    let peer = match shaken {
-        Ok(()) => read_line(&socket, handshake_deadline, &mut reader)
-            .and_then(|line| client_decide(&own, &line)),
-        Err(e) => {
-            tracing::debug!(error = %e, "handshake line not sent");
-            Err(yoton_core::handshake::HandshakeError::TimedOut)
+    let answer = match &mut secured {
+        Some(secured) => secured::read_line_sealed(
+            &socket,
+            handshake_deadline,
+            &mut secured.opener,
+            &mut reader,
+        ),
+        None => {
+            read_line(&socket, handshake_deadline, &mut reader).map_err(|e| e.reason().to_owned())
         }
     };
+    let peer = answer.and_then(|line| match client_decide(&own, &line) {
+        Ok(peer) => Ok(peer),
+        Err(_) if line == REPLY_NOT_SECURED.trim_end().as_bytes() => {
+            Err(NOT_SECURED_CLIENT.to_owned())
+        }
+        Err(e) => Err(e.reason().to_owned()),
+    });
     let peer = match peer {
         Ok(peer) => peer,
-        Err(e) => {
-            let _ = socket.shutdown(Shutdown::Both);
-            tracing::debug!(error = %e, "handshake failed");
-            connection.fail_with(e.reason());
-            return Err(Error::Handshake {
-                reason: e.reason().to_owned(),
-            });
-        }
+        Err(reason) => return refuse(reason),
     };
     let rest = reader.take_rest();
-    match connection.start(socket, peer, &rest, false) {
+    match connection.start(socket, peer, &rest, false, secured) {
         Ok(true) => Ok(Arc::clone(&connection)),
         Ok(false) => Err(core.closed_error()),
         Err(e) => {

@@ -21,6 +21,8 @@ use yoton_core::{
 
 use crate::io::{failure_reason, is_timeout, try_write_two, write_all_two};
 use crate::options::StreamOptions;
+use crate::secure::{Opener, Sealer};
+use crate::secured::Secured;
 use crate::{Listening, StreamFamily};
 
 /// Data at least this long is written straight from the package (header
@@ -92,6 +94,9 @@ pub struct StreamConnection {
     shut: AtomicBool,
     /// The connected socket, once the handshake is done.
     socket: OnceLock<Arc<Socket>>,
+    /// On a secured link, what seals every write (taken by whoever writes:
+    /// one at a time, see `SendState::writing`).
+    sealer: OnceLock<Mutex<Sealer>>,
     /// While waiting: the listening socket and its address.
     pub(crate) listener: Mutex<Option<Arc<Listening>>>,
     pub(crate) accept_thread: Mutex<Option<JoinHandle<()>>>,
@@ -159,6 +164,7 @@ impl StreamConnection {
             progress: Condvar::new(),
             shut: AtomicBool::new(false),
             socket: OnceLock::new(),
+            sealer: OnceLock::new(),
             listener: Mutex::new(None),
             accept_thread: Mutex::new(None),
             claimed: AtomicBool::new(false),
@@ -213,12 +219,17 @@ impl StreamConnection {
         peer: HandshakeLine,
         rest: &[u8],
         hosting: bool,
+        secured: Option<Secured>,
     ) -> io::Result<bool> {
         socket.set_read_timeout(None)?;
         socket.set_write_timeout(None)?;
         self.family.prepare(&socket)?;
         let ends = self.family.ends(&socket)?;
         let socket = Arc::new(socket);
+        let opener = secured.map(|secured| {
+            let _ = self.sealer.set(Mutex::new(secured.sealer));
+            secured.opener
+        });
         if self.socket.set(Arc::clone(&socket)).is_err() || self.is_shut() {
             let _ = socket.shutdown(Shutdown::Both);
             return Ok(false);
@@ -252,7 +263,7 @@ impl StreamConnection {
             .name(self.thread_name("recv"))
             .spawn(move || {
                 let _ = this.receiving_thread.set(thread::current().id());
-                this.receive_loop(&reading, decoder);
+                this.receive_loop(&reading, decoder, opener);
                 *lock(&this.receiving_done) = true;
                 this.receiving_ended.notify_all();
             })
@@ -275,6 +286,7 @@ impl StreamConnection {
         let mut batch: Vec<Package> = Vec::with_capacity(64);
         let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
         let mut pending: Vec<u8> = Vec::new();
+        let mut sealed: Vec<u8> = Vec::new();
         let mut clock = HeartbeatClock::new(Instant::now());
         loop {
             let mut bytes = 0usize;
@@ -319,9 +331,9 @@ impl StreamConnection {
             let finished_pending = !pending.is_empty();
             let result = write_all_two(socket, &pending, &[]).and_then(|()| {
                 if !batch.is_empty() {
-                    write_batch(socket, &batch, &mut buf)
+                    self.write_batch(socket, &batch, &mut buf, &mut sealed)
                 } else if !finished_pending {
-                    write_all_two(socket, &Package::heartbeat().header(), &[])
+                    self.write_out(socket, &Package::heartbeat().header(), &[], &mut sealed)
                 } else {
                     Ok(())
                 }
@@ -398,29 +410,40 @@ impl StreamConnection {
         // One package goes out as its header and its data; several are
         // copied into one buffer (they are small: at most `DIRECT_MAX`), so
         // that they leave in one write.
+        // On a secured link, they are sealed together.
         let header;
         let joined;
-        let (first, second): (&[u8], &[u8]) = match packages {
-            [package] => {
+        let (first, second): (&[u8], &[u8]) = match (self.sealer.get(), packages) {
+            (None, [package]) => {
                 header = package.header();
                 (&header, &package.data)
             }
-            _ => {
+            (sealer, _) => {
                 let mut buf = Vec::with_capacity(size);
                 for package in packages {
                     buf.extend_from_slice(&package.header());
                     buf.extend_from_slice(&package.data);
                 }
+                if let Some(sealer) = sealer {
+                    let mut out = Vec::with_capacity(Sealer::sealed_len(size));
+                    if let Err(e) = lock(sealer).seal(&buf, &mut out) {
+                        lock(&self.send).writing = false;
+                        self.fail_with(&e.to_string());
+                        return None;
+                    }
+                    buf = out;
+                }
                 joined = buf;
                 (&joined, &[])
             }
         };
+        let total = first.len() + second.len();
         let written = try_write_two(socket, first, second);
         let mut state = lock(&self.send);
         state.writing = false;
         state.last_write = Some(now);
         let done = match written {
-            Ok(n) if n == size => true,
+            Ok(n) if n == total => true,
             // The sending thread writes the rest first (and a failed socket
             // fails there, closing the connection as usual).
             result => {
@@ -429,7 +452,7 @@ impl StreamConnection {
                 state.pending.extend_from_slice(&first[from_first..]);
                 state.pending.extend_from_slice(&second[n - from_first..]);
                 state.pending_packages += packages.len() as u64;
-                self.backlog.add(size - n);
+                self.backlog.add(total - n);
                 false
             }
         };
@@ -449,7 +472,7 @@ impl StreamConnection {
 
     /// The receiving thread: decodes straight from the socket and hands
     /// packages to the context; reports `timedout` on silence.
-    fn receive_loop(&self, socket: &Socket, mut decoder: Decoder) {
+    fn receive_loop(&self, socket: &Socket, mut decoder: Decoder, mut opener: Option<Opener>) {
         let _guard = self.span.enter();
         // The connection lives at least as long as this loop: it ends when
         // the connection shuts this link down.
@@ -458,6 +481,16 @@ impl StreamConnection {
             return;
         };
         let mut batch: Vec<Package> = Vec::with_capacity(256);
+        let mut sealed = SealedReads::default();
+        // Frames that came with the handshake's last line.
+        if let Some(opener) = &mut opener {
+            if let Err(e) = opener.open_into(&mut sealed.plain) {
+                self.fail_with(&e.to_string());
+                linger(socket);
+                return;
+            }
+            decoder.feed(&sealed.plain);
+        }
         if decoder.buffered_len() > 0 && !self.take_packages(&core, &mut decoder, &mut batch) {
             return;
         }
@@ -472,7 +505,11 @@ impl StreamConnection {
                 return;
             }
             let mut reading: &Socket = socket;
-            match decoder.read_with(|buf| reading.read(buf)) {
+            let read = match &mut opener {
+                None => decoder.read_with(|buf| reading.read(buf)),
+                Some(opener) => read_sealed(&mut reading, opener, &mut sealed, &mut decoder),
+            };
+            match read {
                 Ok(0) => {
                     if !self.is_shut() {
                         self.fail_with(reason::OTHER_END_DROPPED);
@@ -610,26 +647,94 @@ fn linger(socket: &Socket) {
     let _ = socket.shutdown(Shutdown::Both);
 }
 
-/// Writes a batch: small packages are copied into `buf` and go out
-/// together; a large package's data is written from where it is, with the
-/// headers before it.
-fn write_batch(socket: &Socket, batch: &[Package], buf: &mut Vec<u8>) -> io::Result<()> {
-    buf.clear();
-    for package in batch {
-        buf.extend_from_slice(&package.header());
-        if package.data.len() >= LARGE_DATA {
-            write_all_two(socket, buf, &package.data)?;
-            buf.clear();
-        } else {
-            buf.extend_from_slice(&package.data);
-        }
-    }
-    let result = write_all_two(socket, buf, &[]);
-    if buf.capacity() > BUFFER_KEEP {
+impl StreamConnection {
+    /// Writes a batch: small packages are copied into `buf` and go out
+    /// together; a large package's data is written from where it is, with
+    /// the headers before it (on a plain link; a secured one seals it all).
+    fn write_batch(
+        &self,
+        socket: &Socket,
+        batch: &[Package],
+        buf: &mut Vec<u8>,
+        sealed: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let plain = self.sealer.get().is_none();
         buf.clear();
-        buf.shrink_to(BUFFER_KEEP);
+        for package in batch {
+            buf.extend_from_slice(&package.header());
+            if plain && package.data.len() >= LARGE_DATA {
+                write_all_two(socket, buf, &package.data)?;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(&package.data);
+                if buf.len() >= BATCH_BYTES {
+                    self.write_out(socket, buf, &[], sealed)?;
+                    buf.clear();
+                }
+            }
+        }
+        let result = self.write_out(socket, buf, &[], sealed);
+        for kept in [buf, sealed] {
+            if kept.capacity() > BUFFER_KEEP {
+                kept.clear();
+                kept.shrink_to(BUFFER_KEEP);
+            }
+        }
+        result
     }
-    result
+
+    /// Writes `a` then `b` completely: as they are, or sealed (through
+    /// `sealed`) on a secured link.
+    fn write_out(
+        &self,
+        socket: &Socket,
+        a: &[u8],
+        b: &[u8],
+        sealed: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let Some(sealer) = self.sealer.get() else {
+            return write_all_two(socket, a, b);
+        };
+        sealed.clear();
+        {
+            let mut sealer = lock(sealer);
+            sealer.seal(a, sealed)?;
+            sealer.seal(b, sealed)?;
+        }
+        write_all_two(socket, sealed, &[])
+    }
+}
+
+/// The buffers of a secured link's receiving thread.
+#[derive(Default)]
+struct SealedReads {
+    raw: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+/// Reads from a secured link: what the socket gives is opened, and the
+/// plain bytes go to the decoder. Returns the bytes read from the socket
+/// (0 at the end of the stream); a frame that does not open, or a stream
+/// that ends inside one, is an [`io::ErrorKind::InvalidData`] error.
+fn read_sealed(
+    socket: &mut &Socket,
+    opener: &mut Opener,
+    buffers: &mut SealedReads,
+    decoder: &mut Decoder,
+) -> io::Result<usize> {
+    if buffers.raw.is_empty() {
+        buffers.raw.resize(64 * 1024, 0);
+    }
+    let n = socket.read(&mut buffers.raw)?;
+    if n == 0 {
+        opener.finish()?;
+        return Ok(0);
+    }
+    opener.push(&buffers.raw[..n]);
+    buffers.plain.clear();
+    opener.open_into(&mut buffers.plain)?;
+    decoder.feed(&buffers.plain);
+    Ok(n)
 }
 
 impl Link for StreamConnection {

@@ -17,6 +17,8 @@ use crate::StreamFamily;
 use crate::connection::{StreamConnection, lock};
 use crate::io::{is_timeout, prepare, read_line, write_all_two};
 use crate::options::StreamOptions;
+use crate::secure::{REPLY_NOT_SECURED, REPLY_WRONG_SECRET, SecureError, host_answer};
+use crate::secured::{self, Secured};
 
 /// The most handshakes in progress at once; clients beyond this are
 /// dropped at once, so a flood of idle clients cannot exhaust threads.
@@ -44,6 +46,18 @@ pub(crate) fn bind(
         .socket
         .set_read_timeout(Some(ACCEPT_POLL))
         .map_err(bind_error)?;
+    if options.secret().is_none()
+        && listening
+            .local
+            .as_socket()
+            .is_some_and(|local| !local.ip().is_loopback())
+    {
+        tracing::warn!(
+            address = %address,
+            "a plain yoton connection is bound on an interface other than loopback: \
+             anyone who reaches it can join; secure it with a secret"
+        );
+    }
     let connection = StreamConnection::new(family, core, options);
     core.set_waiting(&listening.host, listening.port);
     let shown = format!("{}:{}", listening.host, listening.port);
@@ -135,23 +149,62 @@ impl StreamConnection {
         prepare(&socket);
         let deadline = Instant::now() + self.options.handshake_timeout();
         let mut reader = LineReader::new();
-        let line = match read_line(&socket, deadline, &mut reader) {
+        let _ = socket.set_write_timeout(Some(self.options.handshake_timeout()));
+        let refuse = |reply: Option<&str>, error: &dyn std::fmt::Display| {
+            if let Some(reply) = reply {
+                let _ = write_all_two(&socket, reply.as_bytes(), &[]);
+            }
+            tracing::debug!(%from, error = %error, "client refused");
+            let _ = socket.shutdown(Shutdown::Both);
+        };
+        let mut line = match read_line(&socket, deadline, &mut reader) {
             Ok(line) => line,
             Err(e) => {
                 tracing::debug!(%from, error = %e, "handshake failed");
                 return;
             }
         };
+        let mut secured = None;
+        if let Some(secret) = self.options.secret() {
+            if !secured::is_preamble(&line) {
+                return refuse(Some(REPLY_NOT_SECURED), &"a plain client at a secured host");
+            }
+            let (frame, rest) = match secured::read_frame(&socket, deadline, reader.take_rest()) {
+                Ok(read) => read,
+                Err(reason) => return refuse(None, &reason),
+            };
+            let answer = match host_answer(secret, &frame) {
+                Ok(answer) => answer,
+                Err(e @ SecureError::WrongSecret) => {
+                    tracing::warn!(%from, "client refused: its secret does not match");
+                    return refuse(Some(REPLY_WRONG_SECRET), &e);
+                }
+                Err(e) => return refuse(None, &e),
+            };
+            if let Err(e) = write_all_two(&socket, &answer.reply, &[]) {
+                return refuse(None, &e);
+            }
+            let (sealer, mut opener) = answer.keys.split();
+            opener.push(&rest);
+            reader = LineReader::new();
+            line = match secured::read_line_sealed(&socket, deadline, &mut opener, &mut reader) {
+                Ok(line) => line,
+                Err(reason) => return refuse(None, &reason),
+            };
+            secured = Some(Secured { sealer, opener });
+        }
         let own = self.own_line();
         let (peer, reply) = match host_decide(&own, &line) {
             HostDecision::Accept { peer, reply } => (peer, reply),
             HostDecision::Reject { reply, error } => {
-                if let Some(reply) = reply {
-                    let _ = socket.set_write_timeout(Some(self.options.handshake_timeout()));
-                    let _ = write_all_two(&socket, reply.as_bytes(), &[]);
+                match (reply, &mut secured) {
+                    (Some(reply), Some(secured)) => {
+                        let _ =
+                            secured::write_sealed(&socket, &mut secured.sealer, reply.as_bytes());
+                        refuse(None, &error);
+                    }
+                    (reply, _) => refuse(reply.as_deref(), &error),
                 }
-                tracing::debug!(%from, error = %error, "client refused");
-                let _ = socket.shutdown(Shutdown::Both);
                 return;
             }
         };
@@ -168,8 +221,11 @@ impl StreamConnection {
         // Stop listening before answering: once the peer hears back, the
         // port can be bound again.
         self.stop_listening();
-        let _ = socket.set_write_timeout(Some(self.options.handshake_timeout()));
-        if let Err(e) = write_all_two(&socket, reply.as_bytes(), &[]) {
+        let answered = match &mut secured {
+            Some(secured) => secured::write_sealed(&socket, &mut secured.sealer, reply.as_bytes()),
+            None => write_all_two(&socket, reply.as_bytes(), &[]),
+        };
+        if let Err(e) = answered {
             // The peer went away after a valid line: as with a peer that
             // leaves right after the handshake, the connection is lost.
             tracing::debug!(%from, error = %e, "handshake reply not sent");
@@ -177,7 +233,7 @@ impl StreamConnection {
             return;
         }
         let rest = reader.take_rest();
-        match self.start(socket, peer, &rest, true) {
+        match self.start(socket, peer, &rest, true, secured) {
             Ok(true) => {}
             Ok(false) => tracing::debug!("closed while the handshake finished"),
             Err(e) => {

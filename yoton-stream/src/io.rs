@@ -138,6 +138,12 @@ pub fn is_timeout(e: &io::Error) -> bool {
 /// The close reason for a failed read or write: a peer that went away is
 /// reported as the reference reports an end of stream.
 pub(crate) fn failure_reason(e: &io::Error) -> String {
+    if let Some(secure) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<crate::secure::SecureError>())
+    {
+        return secure.to_string();
+    }
     match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted

@@ -28,6 +28,7 @@ mod host;
 mod io;
 mod options;
 pub mod secure;
+mod secured;
 
 use std::fmt;
 use std::sync::Arc;

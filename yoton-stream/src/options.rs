@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use yoton_core::decoder::DEFAULT_MAX_DATA_LEN;
 
+use crate::secure::Secret;
+
 /// The default bound of a connection's send queue: 8 MiB of encoded
 /// packages, as for every transport.
 pub use yoton_core::link::DEFAULT_SEND_QUEUE_BYTES;
@@ -36,6 +38,7 @@ pub struct StreamOptions {
     max_data_len: u64,
     send_queue_bytes: usize,
     handshake_timeout: Duration,
+    secret: Option<Secret>,
 }
 
 /// A [`StreamOptions`] value that cannot be used.
@@ -54,6 +57,7 @@ impl Default for StreamOptions {
             max_data_len: DEFAULT_MAX_DATA_LEN,
             send_queue_bytes: DEFAULT_SEND_QUEUE_BYTES,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            secret: None,
         }
     }
 }
@@ -86,6 +90,30 @@ impl StreamOptions {
     pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
         self
+    }
+
+    /// Secures every connection with a pre-shared secret: both peers must
+    /// hold the same one, and the bytes are encrypted and authenticated
+    /// (see [`crate::secure`] and `docs/SECURITY.md`). A secured transport
+    /// neither accepts nor reaches plain peers, Python yoton included;
+    /// without a secret (the default) the wire is the reference's.
+    ///
+    /// ```
+    /// use yoton_stream::StreamOptions;
+    /// use yoton_stream::secure::Secret;
+    ///
+    /// let options = StreamOptions::new().with_secret(Secret::from_bytes([9; 32]));
+    /// assert!(options.secret().is_some());
+    /// assert!(!format!("{options:?}").contains("9, 9"));
+    /// ```
+    pub fn with_secret(mut self, secret: Secret) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+
+    /// The secret connections are secured with, if any.
+    pub fn secret(&self) -> Option<&Secret> {
+        self.secret.as_ref()
     }
 
     /// The largest package data accepted from a peer.

@@ -156,6 +156,15 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Compared in constant time ([`Secret::same_as`]).
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.same_as(other)
+    }
+}
+
+impl Eq for Secret {}
+
 impl Secret {
     /// A secret given in code.
     pub fn from_bytes(bytes: [u8; SECRET_LEN]) -> Secret {

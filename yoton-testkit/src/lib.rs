@@ -80,6 +80,7 @@ mod harness;
 mod inproc;
 #[cfg(unix)]
 mod ipc;
+mod secured;
 pub mod strategies;
 mod suite;
 mod tcp;
@@ -89,6 +90,9 @@ pub use harness::{CASE_DEADLINE, STEP_DEADLINE, run_case, run_case_on};
 pub use inproc::InprocUnderTest;
 #[cfg(unix)]
 pub use ipc::IpcUnderTest;
+#[cfg(unix)]
+pub use secured::SecuredIpcUnderTest;
+pub use secured::SecuredTcpUnderTest;
 pub use suite::{CASES, Case};
 pub use tcp::TcpUnderTest;
 
