@@ -46,12 +46,7 @@ pub(crate) fn bind(
         .socket
         .set_read_timeout(Some(ACCEPT_POLL))
         .map_err(bind_error)?;
-    if options.secret().is_none()
-        && listening
-            .local
-            .as_socket()
-            .is_some_and(|local| !local.ip().is_loopback())
-    {
+    if secured::is_exposed_plain(options.secret().is_some(), listening.local.as_socket()) {
         tracing::warn!(
             address = %address,
             "a plain yoton connection is bound on an interface other than loopback: \

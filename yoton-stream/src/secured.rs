@@ -21,6 +21,13 @@ pub(crate) struct Secured {
     pub(crate) opener: Opener,
 }
 
+/// Whether a bind deserves the warning about plain links: it is not
+/// secured and it listens on an interface other than loopback (a Unix
+/// socket path has no interface).
+pub(crate) fn is_exposed_plain(secured: bool, local: Option<std::net::SocketAddr>) -> bool {
+    !secured && local.is_some_and(|local| !local.ip().is_loopback())
+}
+
 /// Whether a handshake line is the secured preamble.
 pub(crate) fn is_preamble(line: &[u8]) -> bool {
     line == PREAMBLE.trim_end().as_bytes()
@@ -121,5 +128,34 @@ fn read_some(socket: &Socket, deadline: Instant, buf: &mut [u8]) -> Result<usize
             Err(e) if e.kind() == io::ErrorKind::Interrupted || is_timeout(&e) => {}
             Err(_) => return Err(timed_out()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_binds_off_loopback_are_warned_about() {
+        let any: std::net::SocketAddr = "0.0.0.0:4000".parse().unwrap();
+        let lan: std::net::SocketAddr = "192.168.1.2:4000".parse().unwrap();
+        let v6: std::net::SocketAddr = "[::]:4000".parse().unwrap();
+        for exposed in [any, lan, v6] {
+            assert!(is_exposed_plain(false, Some(exposed)), "{exposed}");
+            assert!(!is_exposed_plain(true, Some(exposed)), "{exposed}");
+        }
+        for local in ["127.0.0.1:4000", "127.8.9.1:1", "[::1]:4000"] {
+            let local: std::net::SocketAddr = local.parse().unwrap();
+            assert!(!is_exposed_plain(false, Some(local)), "{local}");
+        }
+        assert!(!is_exposed_plain(false, None));
+    }
+
+    #[test]
+    fn only_the_exact_preamble_is_one() {
+        assert!(is_preamble(b"YOTON-SECURE/1"));
+        assert!(!is_preamble(b"YOTON-SECURE/2"));
+        assert!(!is_preamble(b"YOTON!0000000000000001.1"));
+        assert!(!is_preamble(PREAMBLE.as_bytes()));
     }
 }
