@@ -61,6 +61,11 @@
 //! - Addresses are `[protocol://]host:port`; the port may be a name, hashed
 //!   as Python yoton hashes it (`localhost:chat`, `localhost:chat+1`); see
 //!   [`Address`]. `inproc://name` connects contexts of one process.
+//! - Secured links: [`secured_context`] makes a context whose `tcp://` and
+//!   `ipc://` links authenticate both peers with a pre-shared [`Secret`]
+//!   and encrypt every byte (see [`secure`] and `docs/SECURITY.md`). A
+//!   plain [`context()`] speaks Python yoton's wire, which has no
+//!   security.
 //! - Errors: one [`Error`] for everything, with one `Timeout` and one
 //!   `Closed`. The channels' operations return small errors of their own,
 //!   in crossbeam-channel's manner ([`RecvTimeoutError`], [`TryRecvError`],
@@ -201,6 +206,69 @@ pub use yoton_inproc::InprocTransport;
 pub use yoton_ipc::IpcTransport;
 #[cfg(feature = "tcp")]
 pub use yoton_tcp::{TcpOptions, TcpTransport};
+
+/// Secured links: the [`Secret`] both peers hold, and the rules of the
+/// secured stream (handshake, frames, the refusals peers are told).
+#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
+pub use yoton_stream::secure;
+
+#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
+pub use yoton_stream::secure::Secret;
+
+/// A new [`Context`] like [`context()`], whose `tcp://` and `ipc://`
+/// transports secure every link with `secret`: both peers must hold the
+/// same one, and every byte between them is encrypted and authenticated.
+/// Plain peers (Python yoton among them) are refused with a reason each
+/// side can read. `inproc://` stays as it is: it never leaves the process.
+///
+/// ```
+/// use std::time::Duration;
+/// use yoton::{PubChannel, Secret, SubChannel};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // In real use both read it from one file (`yoton keygen FILE`):
+/// // `Secret::read_file(path)?`.
+/// let secret = Secret::generate()?;
+/// let server = yoton::secured_context(secret.clone());
+/// let news = SubChannel::<String>::new(&server, "news")?;
+/// let bound = server.bind("localhost:0")?;
+///
+/// let client = yoton::secured_context(secret);
+/// let publisher = PubChannel::<String>::new(&client, "news")?;
+/// client.connect(&format!("localhost:{}", bound.local_port()))?;
+/// publisher.send("sealed on the way")?;
+/// assert_eq!(news.recv_timeout(Duration::from_secs(10))?, "sealed on the way");
+///
+/// // Without the secret, a peer is refused and told why.
+/// let stranger = yoton::context();
+/// let server2 = yoton::secured_context(Secret::generate()?);
+/// let bound2 = server2.bind("localhost:0")?;
+/// let refused = stranger.connect(&format!("localhost:{}", bound2.local_port()));
+/// assert!(refused.unwrap_err().to_string().contains("the host is secured"));
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
+pub fn secured_context(secret: Secret) -> Context {
+    let context = Context::new();
+    register_transports(&context);
+    #[cfg(feature = "tcp")]
+    match TcpTransport::with_options(TcpOptions::new().with_secret(secret.clone())) {
+        Ok(transport) => {
+            context.register_transport(Arc::new(transport));
+        }
+        // The default options with a secret are valid.
+        Err(e) => unreachable!("default options refused: {e}"),
+    }
+    #[cfg(all(feature = "ipc", unix))]
+    match IpcTransport::with_options(yoton_ipc::StreamOptions::new().with_secret(secret)) {
+        Ok(transport) => {
+            context.register_transport(Arc::new(transport));
+        }
+        Err(e) => unreachable!("default options refused: {e}"),
+    }
+    context
+}
 
 /// A new [`Context`] with a fresh id and the transports of the enabled
 /// features registered (TCP, in-process and, on Unix, `ipc://` by
