@@ -3,6 +3,7 @@
 //! The names of the commands and flags are a contract with scripts and
 //! other tools; change them only together with the tests.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -82,6 +83,13 @@ pub(crate) enum Command {
     ///      peer came within `--wait-peer`
     #[command(verbatim_doc_comment)]
     Call(CallArgs),
+    /// Write a new random secret for secured links to FILE.
+    ///
+    /// The file holds 32 random bytes from the operating system and is
+    /// readable by its owner only (mode 0600). An existing file is never
+    /// overwritten: the command exits 2 instead. Give the same file to both
+    /// peers with `--secret-file FILE`; see docs/SECURITY.md.
+    Keygen(KeygenArgs),
     /// A guided tour: two contexts in this process talk over TCP on
     /// loopback, with every step explained.
     Demo,
@@ -123,6 +131,11 @@ pub(crate) struct Endpoint {
     /// The message type: `txt` (UTF-8 text) or `bin` (bytes, as hex).
     #[arg(long = "type", value_enum, default_value_t = MessageType::Txt)]
     pub(crate) kind: MessageType,
+    /// Secure the link with the secret in FILE (written by `yoton
+    /// keygen`): the peer must hold the same one. A wrong or missing secret
+    /// on either side exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_file: Option<PathBuf>,
 }
 
 /// `yoton sub`.
@@ -185,6 +198,19 @@ pub(crate) struct CallArgs {
     /// (default: wait without limit).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds, requires = "bind")]
     pub(crate) wait_peer: Option<Duration>,
+    /// Secure the link with the secret in FILE (written by `yoton
+    /// keygen`): the peer must hold the same one. A wrong or missing secret
+    /// on either side exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_file: Option<PathBuf>,
+}
+
+/// `yoton keygen`.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// The file to write; an existing file is never overwritten.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
 }
 
 /// `yoton bench`.

@@ -41,7 +41,7 @@ pub(crate) fn run(args: &CallArgs) -> Result<(), Failure> {
         Some(text) => json::parse_kwargs(text).map_err(Failure::error)?,
         None => Dict::new(),
     };
-    let context = yoton::context();
+    let context = session::context(args.secret_file.as_deref())?;
     let result = call(&context, args, positional, kwargs);
     // Also after a failure: the peer sees a clean close.
     let _ = context.flush(FLUSH_TIMEOUT);

@@ -3,9 +3,11 @@
 //!
 //! ```text
 //! yoton sub ADDRESS SLOT [--bind] [--count N] [--type txt|bin] [--max-wait SECS]
-//! yoton pub ADDRESS SLOT [--bind] [--type txt|bin] [--wait-peer SECS]
+//!           [--secret-file FILE]
+//! yoton pub ADDRESS SLOT [--bind] [--type txt|bin] [--wait-peer SECS] [--secret-file FILE]
 //! yoton call ADDRESS SLOT METHOD [ARG ...] [--kwargs JSON] [--timeout SECS]
-//!            [--bind] [--wait-peer SECS]
+//!            [--bind] [--wait-peer SECS] [--secret-file FILE]
+//! yoton keygen FILE
 //! yoton demo
 //! yoton bench [--transport tcp|inproc|raw-tcp|raw-tcp-spin|raw-inproc|all] [--size BYTES]
 //!             [--messages N] [--pattern oneway|roundtrip|reqrep] [--quick] [--json]
@@ -30,6 +32,7 @@ mod demo;
 mod failure;
 mod hex;
 mod json;
+mod keygen;
 mod publish;
 mod session;
 mod sub;
@@ -59,6 +62,7 @@ fn run(command: &Command) -> Result<(), Failure> {
         Command::Sub(args) => sub::run(args),
         Command::Pub(args) => publish::run(args),
         Command::Call(args) => call::run(args),
+        Command::Keygen(args) => keygen::run(args),
         Command::Demo => demo::run(),
         Command::Bench(args) => bench::run(args),
         Command::BenchPeer(args) => bench::run_peer(args),

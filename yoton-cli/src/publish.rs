@@ -20,7 +20,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `yoton pub`.
 pub(crate) fn run(args: &PubArgs) -> Result<(), Failure> {
-    let context = yoton::context();
+    let context = session::context(args.endpoint.secret_file.as_deref())?;
     let result = publish(&context, args);
     // Flush and close also after a bad line: what was sent before it is
     // delivered, and the peer sees a clean close.

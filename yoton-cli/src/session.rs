@@ -11,10 +11,11 @@
 //!   peer's end;
 //! - `yoton: connection closed: REASON`.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use yoton::{Address, ConnectOptions, Connection, Context};
+use yoton::{Address, ConnectOptions, Connection, Context, Secret};
 
 use crate::failure::Failure;
 
@@ -24,6 +25,29 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Writes one line of status to stderr, prefixed with `yoton: `.
 pub(crate) fn note(text: &str) {
     eprintln!("yoton: {text}");
+}
+
+/// The context of a command: plain, or secured with the secret in
+/// `secret_file`.
+pub(crate) fn context(secret_file: Option<&Path>) -> Result<Context, Failure> {
+    match secret_file {
+        None => Ok(yoton::context()),
+        Some(path) => Ok(yoton::secured_context(read_secret(path)?)),
+    }
+}
+
+/// Reads a secret file; the error names the file, never the bytes.
+pub(crate) fn read_secret(path: &Path) -> Result<Secret, Failure> {
+    Secret::read_file(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            Failure::error(e)
+        } else {
+            Failure::error(format!(
+                "cannot read the secret file {}: {e}",
+                path.display()
+            ))
+        }
+    })
 }
 
 /// Binds at `address` (announcing the real address) or connects to it.

@@ -25,7 +25,7 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// Runs `yoton sub`.
 pub(crate) fn run(args: &SubArgs) -> Result<(), Failure> {
-    let context = yoton::context();
+    let context = session::context(args.endpoint.secret_file.as_deref())?;
     let result = match args.endpoint.kind {
         Kind::Txt => receive::<String>(&context, args, |text| text),
         Kind::Bin => receive::<Vec<u8>>(&context, args, |bytes| hex::encode(&bytes)),
