@@ -241,6 +241,11 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object on stdout instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Measure secured TCP too, with the secret in FILE (written by `yoton
+    /// keygen`): each `tcp` case is followed by the same case over a
+    /// secured link, in rows with the transport `tcp-secured`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_file: Option<PathBuf>,
 }
 
 /// The largest message `yoton bench` sends: 64 MiB, the default package
@@ -252,6 +257,9 @@ pub(crate) const MAX_BENCH_SIZE: u64 = 64 * 1024 * 1024;
 pub(crate) enum BenchTransport {
     /// yoton over TCP, publisher and subscriber in two processes.
     Tcp,
+    /// yoton over secured TCP links (`--secret-file`), as `tcp`; with
+    /// `all` or `tcp` it follows each `tcp` case when a secret is given.
+    TcpSecured,
     /// yoton in-process, two contexts in one process.
     Inproc,
     /// yoton over Unix domain sockets (`ipc://`), publisher and subscriber
@@ -300,6 +308,9 @@ pub(crate) struct BenchPeerArgs {
     /// How many messages to expect.
     #[arg(long)]
     pub(crate) messages: u64,
+    /// The secret of a `tcp-secured` case.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_file: Option<PathBuf>,
 }
 
 /// The message types the shell can carry.

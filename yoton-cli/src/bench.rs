@@ -37,6 +37,7 @@ mod peer;
 mod raw;
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -99,12 +100,14 @@ pub(crate) enum Measured {
 }
 
 /// One thing to measure.
-#[derive(Copy, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Case {
     pub(crate) transport: BenchTransport,
     pub(crate) pattern: BenchPattern,
     pub(crate) size: u64,
     pub(crate) messages: u64,
+    /// The secret file of a `tcp-secured` case.
+    pub(crate) secret_file: Option<PathBuf>,
 }
 
 impl Case {
@@ -164,6 +167,7 @@ fn percentile_us(sorted: &[Duration], fraction: f64) -> f64 {
 pub(crate) fn transport_name(transport: BenchTransport) -> &'static str {
     match transport {
         BenchTransport::Tcp => "tcp",
+        BenchTransport::TcpSecured => "tcp-secured",
         BenchTransport::Inproc => "inproc",
         BenchTransport::Ipc => "ipc",
         BenchTransport::RawTcp => "raw-tcp",
@@ -193,7 +197,10 @@ fn pattern_name(pattern: BenchPattern) -> &'static str {
 fn has_reqrep(transport: BenchTransport) -> bool {
     matches!(
         transport,
-        BenchTransport::Tcp | BenchTransport::Ipc | BenchTransport::Inproc
+        BenchTransport::Tcp
+            | BenchTransport::TcpSecured
+            | BenchTransport::Ipc
+            | BenchTransport::Inproc
     )
 }
 
@@ -240,8 +247,21 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
             BenchTransport::RawInproc,
             BenchTransport::Inproc,
         ],
+        BenchTransport::Tcp if args.secret_file.is_some() => {
+            vec![BenchTransport::Tcp, BenchTransport::TcpSecured]
+        }
         one => vec![one],
     };
+    // Secured TCP right after plain TCP, when a secret is given.
+    let transports: Vec<BenchTransport> = transports
+        .into_iter()
+        .flat_map(|transport| {
+            let secured = transport == BenchTransport::Tcp
+                && args.transport == BenchTransport::All
+                && args.secret_file.is_some();
+            std::iter::once(transport).chain(secured.then_some(BenchTransport::TcpSecured))
+        })
+        .collect();
     let mut shapes: Vec<(BenchPattern, u64)> = Vec::new();
     match args.size {
         Some(size) => {
@@ -274,6 +294,9 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
                 messages: args
                     .messages
                     .unwrap_or_else(|| default_messages(pattern, size, args.quick)),
+                secret_file: (transport == BenchTransport::TcpSecured)
+                    .then(|| args.secret_file.clone())
+                    .flatten(),
             };
             if pattern != BenchPattern::Roundtrip {
                 cases.push(case(pattern));
@@ -292,6 +315,16 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
 
 /// Runs `yoton bench`.
 pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
+    match &args.secret_file {
+        // A bad secret file ends the run before anything is measured.
+        Some(path) => drop(crate::session::read_secret(path)?),
+        None if args.transport == BenchTransport::TcpSecured => {
+            return Err(Failure::error(
+                "--transport tcp-secured needs --secret-file FILE (see `yoton keygen`)",
+            ));
+        }
+        None => {}
+    }
     let cases = plan(args);
     if cases.is_empty() {
         let why = if args.pattern == Some(BenchPattern::Reqrep) {
@@ -312,7 +345,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
             BenchTransport::RawTcp => raw::measure(case),
             BenchTransport::RawTcpSpin => raw::measure_spin(case),
             BenchTransport::RawInproc => raw::measure_inproc(case),
-            BenchTransport::Tcp => channels::measure_tcp(case),
+            BenchTransport::Tcp | BenchTransport::TcpSecured => channels::measure_tcp(case),
             BenchTransport::Ipc => channels::measure_ipc(case),
             BenchTransport::Inproc => channels::measure_inproc(case),
             BenchTransport::All => unreachable!("plan() expands `all`"),
@@ -456,6 +489,7 @@ mod tests {
             pattern: None,
             quick,
             json: true,
+            secret_file: None,
         }
     }
 
@@ -546,6 +580,56 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_file_puts_secured_tcp_right_after_each_tcp_case() {
+        let mut secured = args(BenchTransport::All, None, true);
+        secured.secret_file = Some(PathBuf::from("k"));
+        let cases = plan(&secured);
+        assert_eq!(cases.len(), 16 + 5);
+        for (i, case) in cases.iter().enumerate() {
+            if case.transport == BenchTransport::TcpSecured {
+                let plain = cases[..i]
+                    .iter()
+                    .rev()
+                    .find(|c| c.transport != BenchTransport::TcpSecured)
+                    .unwrap();
+                assert_eq!(plain.transport, BenchTransport::Tcp);
+                assert_eq!(case.secret_file.as_deref(), Some(std::path::Path::new("k")));
+            } else {
+                assert_eq!(case.secret_file, None);
+            }
+        }
+        let names: Vec<&str> = cases
+            .iter()
+            .filter(|c| c.size == 8 && c.pattern == BenchPattern::Roundtrip)
+            .map(|c| transport_name(c.transport))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "raw-tcp",
+                "raw-tcp-spin",
+                "tcp",
+                "tcp-secured",
+                "raw-inproc",
+                "inproc"
+            ]
+        );
+        secured.transport = BenchTransport::Tcp;
+        assert_eq!(plan(&secured).len(), 10);
+        secured.transport = BenchTransport::TcpSecured;
+        assert!(
+            plan(&secured)
+                .iter()
+                .all(|c| c.transport == BenchTransport::TcpSecured)
+        );
+        assert!(
+            plan(&args(BenchTransport::All, None, true))
+                .iter()
+                .all(|c| c.transport != BenchTransport::TcpSecured)
+        );
+    }
+
+    #[test]
     fn the_table_widens_for_long_transport_names_only() {
         let row = |transport| BenchResult {
             transport,
@@ -589,6 +673,7 @@ mod tests {
             pattern: BenchPattern::Oneway,
             size: 8,
             messages: 1000,
+            secret_file: None,
         };
         let r = case.result(Measured::Oneway(Duration::from_millis(1)));
         assert_eq!(r.msgs_per_s, Some(1_000_000.0));

@@ -318,3 +318,62 @@ fn bad_flags_exit_2() {
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn a_secret_file_measures_secured_tcp_beside_plain_tcp() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-secured");
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join(format!("{}.key", std::process::id()));
+    let _ = std::fs::remove_file(&key);
+    let key = key.to_str().unwrap();
+    assert!(
+        run(&["keygen", key], Duration::from_secs(20))
+            .status
+            .success()
+    );
+    let output = run(
+        &[
+            "bench",
+            "--transport",
+            "tcp",
+            "--size",
+            "64",
+            "--messages",
+            "300",
+            "--json",
+            "--secret-file",
+            key,
+        ],
+        Duration::from_secs(120),
+    );
+    let results = results_of(&output);
+    let found: Vec<(String, String, u64)> = cases(&results);
+    let expected: Vec<(String, String, u64)> = [
+        ("tcp", "oneway"),
+        ("tcp-secured", "oneway"),
+        ("tcp", "roundtrip"),
+        ("tcp", "reqrep"),
+        ("tcp-secured", "roundtrip"),
+        ("tcp-secured", "reqrep"),
+    ]
+    .iter()
+    .map(|(t, p)| ((*t).to_owned(), (*p).to_owned(), 64))
+    .collect();
+    assert_eq!(found, expected);
+    // Without a secret there is nothing to secure with; a bad one stops
+    // the run before it measures.
+    let missing = run(
+        &["bench", "--transport", "tcp-secured", "--json"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--secret-file"));
+    let bad = dir.join("short.key");
+    std::fs::write(&bad, b"short").unwrap();
+    let bad = run(
+        &["bench", "--json", "--secret-file", bad.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty());
+}

@@ -2,7 +2,7 @@
 //! that proves both peers hold the same secret, and the frames that carry
 //! the yoton stream encrypted and authenticated afterwards.
 //!
-//! The protocol is Noise `NNpsk0` (X25519, ChaCha20-Poly1305, BLAKE2s)
+//! The protocol is Noise `NNpsk0` (X25519, AES-256-GCM, BLAKE2s)
 //! from the `snow` crate: no cryptography is written here. The pattern
 //! needs no long-term key pairs, only the pre-shared 32-byte [`Secret`]; a
 //! fresh ephemeral key on each side gives every connection its own keys
@@ -67,7 +67,7 @@ pub const REPLY_NOT_SECURED: &str =
     "ERROR: this yoton host is secured; connect with its secret.\r\n";
 
 /// The Noise protocol of every secured link.
-const NOISE_PARAMS: &str = "Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s";
+const NOISE_PARAMS: &str = "Noise_NNpsk0_25519_AESGCM_BLAKE2s";
 
 /// Bound into both handshakes: peers of another version fail to agree.
 const PROLOGUE: &[u8] = b"yoton-secure/1";

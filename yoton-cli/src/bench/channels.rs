@@ -58,6 +58,11 @@ fn receiver_channels(
     Ok((sub, back))
 }
 
+/// The context of a stream case: secured when there is a secret file.
+fn stream_context(secret_file: Option<&std::path::Path>) -> Result<yoton::Context, String> {
+    crate::session::context(secret_file).map_err(|failure| failure.one_line())
+}
+
 /// Measures one case over TCP, with the subscriber in a second process.
 pub(super) fn measure_tcp(case: &Case) -> Result<Measured, String> {
     measure_stream(case, "tcp://127.0.0.1:0", |bound| {
@@ -83,7 +88,7 @@ fn measure_stream(
         return measure_stream_calls(case, bind, reach);
     }
     let deadline = Instant::now() + CASE_DEADLINE;
-    let context = yoton::context();
+    let context = stream_context(case.secret_file.as_deref())?;
     let (publisher, echoes) = sender_channels(&context, case)?;
     let bound = context
         .bind(bind)
@@ -127,7 +132,7 @@ fn measure_stream_calls(
     reach: impl Fn(&dyn yoton::Connection) -> String,
 ) -> Result<Measured, String> {
     let deadline = Instant::now() + CASE_DEADLINE;
-    let context = yoton::context();
+    let context = stream_context(case.secret_file.as_deref())?;
     let req = ReqChannel::new(&context, CHANNEL).map_err(|e| e.to_string())?;
     let bound = context
         .bind(bind)
@@ -146,7 +151,7 @@ fn measure_stream_calls(
 /// `yoton bench-peer --transport tcp --pattern reqrep` (or `ipc`): answer
 /// the calls, report.
 fn peer_stream_calls(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
-    let context = yoton::context();
+    let context = stream_context(args.secret_file.as_deref())?;
     let rep = RepChannel::new(&context, CHANNEL).map_err(|e| e.to_string())?;
     let options = ConnectOptions::new().timeout(std::time::Duration::from_secs(10));
     let connection = context
@@ -170,7 +175,7 @@ pub(super) fn peer_stream(args: &BenchPeerArgs, deadline: Instant) -> Result<(),
     if args.pattern == BenchPattern::Reqrep {
         return peer_stream_calls(args, deadline);
     }
-    let context = yoton::context();
+    let context = stream_context(args.secret_file.as_deref())?;
     let (sub, back) = receiver_channels(&context, args.pattern, args.size, args.messages)?;
     let options = ConnectOptions::new().timeout(std::time::Duration::from_secs(10));
     let connection = context

@@ -36,6 +36,11 @@ impl Peer {
             .args(["--address", address])
             .args(["--size", &case.size.to_string()])
             .args(["--messages", &case.messages.to_string()])
+            .args(
+                case.secret_file
+                    .iter()
+                    .flat_map(|path| [std::ffi::OsStr::new("--secret-file"), path.as_os_str()]),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -178,7 +183,9 @@ pub(crate) fn run_peer(args: &BenchPeerArgs) -> Result<(), Failure> {
     let result = match args.transport {
         BenchTransport::RawTcp => raw::peer(args, deadline),
         BenchTransport::RawTcpSpin => raw::peer_spin(args, deadline),
-        BenchTransport::Tcp | BenchTransport::Ipc => channels::peer_stream(args, deadline),
+        BenchTransport::Tcp | BenchTransport::TcpSecured | BenchTransport::Ipc => {
+            channels::peer_stream(args, deadline)
+        }
         other => Err(format!("no peer for {}", transport_name(other))),
     };
     match result {
