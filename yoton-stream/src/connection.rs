@@ -52,6 +52,10 @@ const BATCH_BYTES: usize = 1024 * 1024;
 /// larger, so that one burst does not pin memory.
 const BUFFER_KEEP: usize = 256 * 1024;
 
+/// On a secured link, the most plain bytes sealed for one write: the
+/// sealed copy then fits in the buffer kept between writes.
+const SEAL_PIECE: usize = 192 * 1024;
+
 /// The longest a receiving thread blocks in one read: a changed timeout
 /// takes effect within this.
 const MAX_READ_WAIT: Duration = Duration::from_millis(250);
@@ -658,12 +662,11 @@ impl StreamConnection {
         buf: &mut Vec<u8>,
         sealed: &mut Vec<u8>,
     ) -> io::Result<()> {
-        let plain = self.sealer.get().is_none();
         buf.clear();
         for package in batch {
             buf.extend_from_slice(&package.header());
-            if plain && package.data.len() >= LARGE_DATA {
-                write_all_two(socket, buf, &package.data)?;
+            if package.data.len() >= LARGE_DATA {
+                self.write_out(socket, buf, &package.data, sealed)?;
                 buf.clear();
             } else {
                 buf.extend_from_slice(&package.data);
@@ -695,13 +698,16 @@ impl StreamConnection {
         let Some(sealer) = self.sealer.get() else {
             return write_all_two(socket, a, b);
         };
-        sealed.clear();
-        {
-            let mut sealer = lock(sealer);
-            sealer.seal(a, sealed)?;
-            sealer.seal(b, sealed)?;
+        // Sealed a piece at a time, so that the sealed copy stays within
+        // the buffer kept between writes (no fresh pages per package).
+        for part in [a, b] {
+            for piece in part.chunks(SEAL_PIECE) {
+                sealed.clear();
+                lock(sealer).seal(piece, sealed)?;
+                write_all_two(socket, sealed, &[])?;
+            }
         }
-        write_all_two(socket, sealed, &[])
+        Ok(())
     }
 }
 
