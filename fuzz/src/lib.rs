@@ -7,6 +7,7 @@
 pub mod decoder;
 pub mod handshake;
 pub mod object;
+pub mod secured;
 
 /// A target's body: runs one input, panics on a broken property.
 pub type Body = fn(&[u8]);
@@ -16,4 +17,5 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("decoder", decoder::run),
     ("handshake", handshake::run),
     ("object", object::run),
+    ("secured", secured::run),
 ];
