@@ -99,10 +99,10 @@ impl StreamOptions {
     /// without a secret (the default) the wire is the reference's.
     ///
     /// ```
-    /// use yoton_stream::StreamOptions;
-    /// use yoton_stream::secure::Secret;
+    /// # mod yoton { pub use yoton_stream::StreamOptions as TcpOptions; pub use yoton_stream::secure::Secret; }
+    /// use yoton::{Secret, TcpOptions};
     ///
-    /// let options = StreamOptions::new().with_secret(Secret::from_bytes([9; 32]));
+    /// let options = TcpOptions::new().with_secret(Secret::from_bytes([9; 32]));
     /// assert!(options.secret().is_some());
     /// assert!(!format!("{options:?}").contains("9, 9"));
     /// ```

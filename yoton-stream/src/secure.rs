@@ -24,12 +24,13 @@
 //! replayed or reordered frame fails to open.
 //!
 //! ```
-//! use yoton_stream::secure::{ClientHandshake, Secret, host_answer, split_reply};
+//! # mod yoton { pub use yoton_stream::secure; }
+//! use yoton::secure::{ClientHandshake, PREAMBLE, Secret, host_answer, split_reply};
 //!
 //! let secret = Secret::from_bytes([7; 32]);
 //! let (client, hello) = ClientHandshake::start(&secret).unwrap();
 //! // The host reads the preamble line, then the frame after it.
-//! let frame = &hello[yoton_stream::secure::PREAMBLE.len()..];
+//! let frame = &hello[PREAMBLE.len()..];
 //! let answer = host_answer(&secret, &frame[2..]).unwrap();
 //! let (mut host_sealer, _host_opener) = answer.keys.split();
 //!
@@ -132,7 +133,8 @@ impl From<SecureError> for io::Error {
 /// `Secret(..)`.
 ///
 /// ```
-/// use yoton_stream::secure::Secret;
+/// # mod yoton { pub use yoton_stream::secure::Secret; }
+/// use yoton::Secret;
 ///
 /// let secret = Secret::from_bytes([1; 32]);
 /// assert_eq!(format!("{secret:?}"), "Secret(..)");
