@@ -19,10 +19,10 @@ use yoton_core::{
     Connection as _, ConnectionCore, ContextId, Error, Link, Package, PeerInfo, Result, reason,
 };
 
-use crate::io::{failure_reason, is_timeout, try_write_two, write_all_two};
+use crate::io::{LINGER, failure_reason, is_timeout, linger, try_write_two, write_all_two};
 use crate::options::StreamOptions;
 use crate::secure::{Opener, Sealer};
-use crate::secured::Secured;
+use crate::secured::{self, Secured};
 use crate::{Listening, StreamFamily};
 
 /// Data at least this long is written straight from the package (header
@@ -52,21 +52,10 @@ const BATCH_BYTES: usize = 1024 * 1024;
 /// larger, so that one burst does not pin memory.
 const BUFFER_KEEP: usize = 256 * 1024;
 
-/// On a secured link, the most plain bytes sealed for one write: the
-/// sealed copy then fits in the buffer kept between writes.
-const SEAL_PIECE: usize = 192 * 1024;
-
 /// The longest a receiving thread blocks in one read: a changed timeout
 /// takes effect within this.
 const MAX_READ_WAIT: Duration = Duration::from_millis(250);
 const MIN_READ_WAIT: Duration = Duration::from_millis(5);
-
-/// After sending the close package, how long the socket stays open to
-/// take in (and drop) what the peer still sends until it closes its end:
-/// closing at once would answer the peer's heartbeat with a reset, and a
-/// Python peer would then report a socket error instead of reading our
-/// close package.
-const LINGER: Duration = Duration::from_secs(1);
 
 /// The [`Link`] of a yoton connection over a stream socket: its send queue
 /// and its threads. Made by [`StreamTransport`](crate::StreamTransport)
@@ -485,7 +474,7 @@ impl StreamConnection {
             return;
         };
         let mut batch: Vec<Package> = Vec::with_capacity(256);
-        let mut sealed = SealedReads::default();
+        let mut sealed = secured::SealedReads::default();
         // Frames that came with the handshake's last line.
         if let Some(opener) = &mut opener {
             if let Err(e) = opener.open_into(&mut sealed.plain) {
@@ -511,7 +500,7 @@ impl StreamConnection {
             let mut reading: &Socket = socket;
             let read = match &mut opener {
                 None => decoder.read_with(|buf| reading.read(buf)),
-                Some(opener) => read_sealed(&mut reading, opener, &mut sealed, &mut decoder),
+                Some(opener) => secured::read_sealed(reading, opener, &mut sealed, &mut decoder),
             };
             match read {
                 Ok(0) => {
@@ -628,29 +617,6 @@ impl StreamConnection {
     }
 }
 
-/// Takes in and drops what a peer still sends after our close package,
-/// until it closes its end or [`LINGER`] passes; then closes both ways.
-fn linger(socket: &Socket) {
-    let deadline = Instant::now() + LINGER;
-    let mut scratch = [0u8; 4096];
-    while socket
-        .set_read_timeout(Some(Duration::from_millis(100)))
-        .is_ok()
-    {
-        let mut reading: &Socket = socket;
-        match reading.read(&mut scratch) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-        if Instant::now() >= deadline {
-            break;
-        }
-    }
-    let _ = socket.shutdown(Shutdown::Both);
-}
-
 impl StreamConnection {
     /// Writes a batch: small packages are copied into `buf` and go out
     /// together; a large package's data is written from where it is, with
@@ -695,52 +661,11 @@ impl StreamConnection {
         b: &[u8],
         sealed: &mut Vec<u8>,
     ) -> io::Result<()> {
-        let Some(sealer) = self.sealer.get() else {
-            return write_all_two(socket, a, b);
-        };
-        // Sealed a piece at a time, so that the sealed copy stays within
-        // the buffer kept between writes (no fresh pages per package).
-        for part in [a, b] {
-            for piece in part.chunks(SEAL_PIECE) {
-                sealed.clear();
-                lock(sealer).seal(piece, sealed)?;
-                write_all_two(socket, sealed, &[])?;
-            }
+        match self.sealer.get() {
+            None => write_all_two(socket, a, b),
+            Some(sealer) => secured::write_pieces(socket, sealer, [a, b], sealed),
         }
-        Ok(())
     }
-}
-
-/// The buffers of a secured link's receiving thread.
-#[derive(Default)]
-struct SealedReads {
-    raw: Vec<u8>,
-    plain: Vec<u8>,
-}
-
-/// Reads from a secured link: what the socket gives is opened, and the
-/// plain bytes go to the decoder. Returns the bytes read from the socket
-/// (0 at the end of the stream); a frame that does not open, or a stream
-/// that ends inside one, is an [`io::ErrorKind::InvalidData`] error.
-fn read_sealed(
-    socket: &mut &Socket,
-    opener: &mut Opener,
-    buffers: &mut SealedReads,
-    decoder: &mut Decoder,
-) -> io::Result<usize> {
-    if buffers.raw.is_empty() {
-        buffers.raw.resize(64 * 1024, 0);
-    }
-    let n = socket.read(&mut buffers.raw)?;
-    if n == 0 {
-        opener.finish()?;
-        return Ok(0);
-    }
-    opener.push(&buffers.raw[..n]);
-    buffers.plain.clear();
-    opener.open_into(&mut buffers.plain)?;
-    decoder.feed(&buffers.plain);
-    Ok(n)
 }
 
 impl Link for StreamConnection {

@@ -2,8 +2,8 @@
 //! handshake line under a deadline, and naming the reason of a failure.
 
 use std::io::{self, IoSlice, Read};
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::Instant;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
 
 use socket2::Socket;
 use yoton_core::handshake::{HandshakeError, LineReader};
@@ -168,4 +168,34 @@ pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
         ));
     }
     Ok(addrs)
+}
+
+/// After sending the close package, how long the socket stays open to
+/// take in (and drop) what the peer still sends until it closes its end:
+/// closing at once would answer the peer's heartbeat with a reset, and a
+/// Python peer would then report a socket error instead of reading our
+/// close package.
+pub(crate) const LINGER: Duration = Duration::from_secs(1);
+
+/// Takes in and drops what a peer still sends after our close package,
+/// until it closes its end or [`LINGER`] passes; then closes both ways.
+pub(crate) fn linger(socket: &Socket) {
+    let deadline = Instant::now() + LINGER;
+    let mut scratch = [0u8; 4096];
+    while socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .is_ok()
+    {
+        let mut reading: &Socket = socket;
+        match reading.read(&mut scratch) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    let _ = socket.shutdown(Shutdown::Both);
 }
