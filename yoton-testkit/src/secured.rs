@@ -2,7 +2,7 @@
 //! runs over secured links too.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use yoton_stream::StreamOptions;
 use yoton_stream::secure::{ClientHandshake, Opener, Sealer, Secret, SecureError, split_reply};
 use yoton_tcp::TcpTransport;
 
-use crate::tcp::{PeerStream, StreamPeer};
+use crate::tcp::{PeerStream, StreamPeer, socket_of};
 use crate::{STEP_DEADLINE, ScriptedPeer, TcpUnderTest, TransportUnderTest};
 
 /// The secret every secured case uses.
@@ -56,11 +56,7 @@ impl TransportUnderTest for SecuredTcpUnderTest {
     }
 
     fn scripted_peer(&self, bound: &dyn Connection, id: ContextId) -> Box<dyn ScriptedPeer> {
-        let target: SocketAddr = (bound.local_host().as_str(), bound.local_port())
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut addrs| addrs.next())
-            .unwrap_or_else(|| panic!("cannot resolve {}", bound.local_host()));
+        let target = socket_of(bound);
         let connected = TcpStream::connect_timeout(&target, STEP_DEADLINE)
             .and_then(|stream| stream.set_nodelay(true).map(|()| stream))
             .and_then(SecuredStream::handshake)

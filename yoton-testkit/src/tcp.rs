@@ -48,11 +48,7 @@ impl TransportUnderTest for TcpUnderTest {
     }
 
     fn scripted_peer(&self, bound: &dyn Connection, id: ContextId) -> Box<dyn ScriptedPeer> {
-        let target: SocketAddr = (bound.local_host().as_str(), bound.local_port())
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut addrs| addrs.next())
-            .unwrap_or_else(|| panic!("cannot resolve {}", bound.local_host()));
+        let target = socket_of(bound);
         let connected = TcpStream::connect_timeout(&target, STEP_DEADLINE)
             .and_then(|stream| stream.set_nodelay(true).map(|()| stream))
             .and_then(|stream| StreamPeer::handshake(stream, id));
@@ -61,6 +57,15 @@ impl TransportUnderTest for TcpUnderTest {
             Err(e) => panic!("scripted peer could not connect to {target}: {e}"),
         }
     }
+}
+
+/// The socket address of a bound TCP connection.
+pub(crate) fn socket_of(bound: &dyn Connection) -> SocketAddr {
+    (bound.local_host().as_str(), bound.local_port())
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .unwrap_or_else(|| panic!("cannot resolve {}", bound.local_host()))
 }
 
 /// A byte stream a [`StreamPeer`] can drive: TCP or Unix sockets.
