@@ -3,7 +3,9 @@
 //! over plain TCP sockets as the baseline, and round trips next to the
 //! floors: plain sockets that both ends busy-poll (`raw-tcp-spin`), and two
 //! threads spinning on a crossbeam channel (`raw-inproc`); and req/rep
-//! calls (`reqrep`) next to the round trip of the same transport.
+//! calls (`reqrep`) next to the round trip of the same transport. With
+//! `--secret-file`, each `tcp` case is followed by the same case over a
+//! secured link (`tcp-secured`).
 //!
 //! The flags and the JSON fields are a contract (scripts compare runs):
 //! `{"results": [{"transport", "pattern", "size", "messages", "msgs_per_s",
@@ -65,7 +67,8 @@ pub(crate) const CHANNEL: &str = "yoton-bench";
 /// One line of the results.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct BenchResult {
-    /// `tcp`, `inproc`, `raw-tcp`, `raw-tcp-spin` or `raw-inproc`.
+    /// `tcp`, `tcp-secured`, `inproc`, `ipc`, `raw-tcp`, `raw-tcp-spin`
+    /// or `raw-inproc`.
     pub(crate) transport: &'static str,
     /// `oneway`, `roundtrip` or `reqrep`.
     pub(crate) pattern: &'static str,

@@ -9,14 +9,16 @@
 //!            [--bind] [--wait-peer SECS] [--secret-file FILE]
 //! yoton keygen FILE
 //! yoton demo
-//! yoton bench [--transport tcp|inproc|raw-tcp|raw-tcp-spin|raw-inproc|all] [--size BYTES]
+//! yoton bench [--transport tcp|tcp-secured|inproc|ipc|raw-tcp|raw-tcp-spin|raw-inproc|all]
+//!             [--secret-file FILE] [--size BYTES]
 //!             [--messages N] [--pattern oneway|roundtrip|reqrep] [--quick] [--json]
 //! ```
 //!
 //! Exit codes: 0 success; 1 the replier of a `call` raised (its message on
 //! stderr, `yoton: the replier failed: `); 2 bad input (arguments, address,
-//! hex, JSON), or a connection that could not be made (refused, port in
-//! use) or closed too early; 3 a wait that ran out (`--max-wait`,
+//! hex, JSON, a secret file that cannot be read), or a connection that
+//! could not be made (refused, port in use, a wrong or missing secret) or
+//! closed too early; 3 a wait that ran out (`--max-wait`,
 //! `--wait-peer`, `--timeout`). Errors are one line on stderr, starting
 //! with `yoton: error: `.
 //!
