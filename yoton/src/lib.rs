@@ -1,11 +1,22 @@
 //! yoton connects processes and threads so that they exchange messages,
-//! byte for byte compatible with the Python yoton of the pyzo IDE.
+//! byte for byte compatible with the Python yoton of the pyzo IDE
+//! (`pyzo==4.22.0`).
 //!
-//! This is the crate to depend on. [`context()`] makes a [`Context`] (a node
-//! of a yoton network) with the TCP, in-process and (on Unix) `ipc://`
-//! transports registered;
-//! contexts [`bind`](Context::bind) and [`connect`](Context::connect) to
-//! each other, and channels on them send and receive messages:
+//! This is the crate to depend on: it re-exports what programs use from
+//! the `yoton-*` crates behind it, and [`context()`] makes a [`Context`]
+//! with the TCP, in-process and (on Unix) `ipc://` transports registered.
+//!
+//! # Getting started
+//!
+//! Add the crate:
+//!
+//! ```text
+//! cargo add yoton
+//! ```
+//!
+//! A first program: one context binds on a free port of the loopback
+//! interface, another connects to it, and a [`PubChannel`] on one sends
+//! to the [`SubChannel`]s of the same name on the others:
 //!
 //! ```
 //! use std::time::Duration;
@@ -15,12 +26,12 @@
 //! // One context binds on a free port of the loopback interface...
 //! let server = yoton::context();
 //! let news = SubChannel::<String>::new(&server, "news")?;
-//! let bound = server.bind("localhost:0")?;
+//! let bound = server.bind("tcp://127.0.0.1:0")?;
 //!
 //! // ...and another connects to it (in another process, usually).
 //! let client = yoton::context();
 //! let publisher = PubChannel::<String>::new(&client, "news")?;
-//! let connection = client.connect(&format!("localhost:{}", bound.local_port()))?;
+//! let connection = client.connect(&format!("tcp://127.0.0.1:{}", bound.local_port()))?;
 //! assert_eq!(connection.peer_id(), Some(server.id()));
 //!
 //! publisher.send("hello from the client")?;
@@ -31,46 +42,66 @@
 //! # }
 //! ```
 //!
+//! Across processes each side is one half of this program: the chat of
+//! `examples/chat.rs` hosts with `cargo run -p yoton --example chat -- host`
+//! and joins from another terminal with
+//! `cargo run -p yoton --example chat -- join localhost:chat`. Make the
+//! channels before connecting, and bound every wait (see
+//! [what people trip over](#what-people-trip-over)).
+//!
 //! # What is where
 //!
-//! - A [`Context`] routes messages between its channels and its
-//!   [`Connection`]s; contexts may form any network (a package is forwarded
-//!   and never delivered twice). It is a cheap, `Send + Sync` handle.
-//! - A [`Connection`] links two contexts. It reports its peer
+//! - **Contexts and connections.** A [`Context`] routes messages between
+//!   its channels and its [`Connection`]s; contexts may form any network (a
+//!   package is forwarded and never delivered twice). It is a cheap,
+//!   `Send + Sync` handle; [`Context::bind`] and [`Context::connect`] make
+//!   connections ([`BindOptions`], [`ConnectOptions`]). A [`Connection`]
+//!   links two contexts. It reports its peer
 //!   ([`peer_id`](Connection::peer_id), [`peer_pid`](Connection::peer_pid),
 //!   [`peer_host`](Connection::peer_host), [`peer_port`](Connection::peer_port)) and
-//!   its events: [`closed`](Connection::closed) with a reason, and
-//!   [`timedout`](Connection::timedout) when the peer goes silent and comes
-//!   back. Events are [`Signal`]s: connect a handler or subscribe a
-//!   receiver.
-//! - Channels carry messages on a named slot: [`PubChannel`] and
-//!   [`SubChannel`] (publish/subscribe, with [`select_timeout`] to wait on
-//!   several), [`StateChannel`] (the latest value, resent to newcomers),
-//!   and [`ReqChannel`] and [`RepChannel`] (calls by method name, balanced
-//!   over the repliers of a slot, with a [`CallFuture`] for each).
-//!   Their type parameter is the [`MessageType`]: `String` for text
-//!   (`txt`), `Vec<u8>` or [`Bytes`] for bytes (`bin`), [`Object`] for
-//!   Python values (`obj`, what Pyzo's kernels speak), [`Obj<T>`] for any
-//!   serde type in those same bytes, and [`Postcard<T>`] for any serde
-//!   type between Rust programs.
-//! - Text channels as streams: [`TextWriter`] ([`PubChannel::writer`]) is
-//!   a [`std::io::Write`] that cuts what is written into messages of 256
-//!   characters at most, as Pyzo's kernel does with its stdout, and
-//!   [`TextReader`] ([`SubChannel::reader`]) a [`std::io::BufRead`] over
-//!   the received messages, with a timeout if wanted.
-//! - Addresses are `[protocol://]host:port`; the port may be a name, hashed
-//!   as Python yoton hashes it (`localhost:chat`, `localhost:chat+1`); see
-//!   [`Address`]. `inproc://name` connects contexts of one process.
-//! - Secured links: [`secured_context`] makes a context whose `tcp://` and
-//!   `ipc://` links authenticate both peers with a pre-shared [`Secret`]
-//!   and encrypt every byte (see [`secure`] and `docs/SECURITY.md`). A
-//!   plain [`context()`] speaks Python yoton's wire, which has no
-//!   security.
-//! - Errors: one [`Error`] for everything, with one `Timeout` and one
+//!   its events: [`closed`](Connection::closed) with a reason (the texts
+//!   are in [`reason`]), and [`timedout`](Connection::timedout) when the
+//!   peer goes silent and comes back. Events are [`Signal`]s: connect a
+//!   handler or subscribe a receiver ([`signal`]).
+//! - **Channel kinds.** Channels carry messages on a named slot
+//!   ([`SlotName`]):
+//!   - pub/sub: [`PubChannel`] and [`SubChannel`], with a bounded receive
+//!     queue ([`SubOptions`], [`Overflow`]) and [`select_timeout`] to wait
+//!     on several;
+//!   - state: [`StateChannel`], the latest value, resent to newcomers;
+//!   - req/rep: [`ReqChannel`] and [`RepChannel`], calls by method name
+//!     ([`Methods`], [`Handler`]), balanced over the repliers of a slot,
+//!     with a [`CallFuture`] for each;
+//!   - text as streams: [`TextWriter`] ([`PubChannel::writer`]) is a
+//!     [`std::io::Write`] that cuts what is written into messages of 256
+//!     characters at most, as Pyzo's kernel does with its stdout, and
+//!     [`TextReader`] ([`SubChannel::reader`]) a [`std::io::BufRead`] over
+//!     the received messages, with a timeout if wanted.
+//! - **Message types.** A channel's type parameter is its [`MessageType`]:
+//!   `String` for text (`txt`), `Vec<u8>` or [`Bytes`] for bytes (`bin`),
+//!   [`Object`] for Python values (`obj`, what Pyzo's kernels speak),
+//!   [`Obj<T>`] for any serde type in those same bytes, and
+//!   [`Postcard<T>`] for any serde type between Rust programs. The OBJECT
+//!   format on its own is [`object`].
+//! - **Transports and addresses.** Addresses are `[protocol://]host:port`
+//!   ([`Address`]); the port may be a name, hashed as Python yoton hashes
+//!   it (`localhost:chat`, `localhost:chat+1`). `tcp://` ([`TcpTransport`],
+//!   [`TcpOptions`]) is the default protocol and the one Python yoton
+//!   speaks; `ipc:///path` or `ipc://name` (`IpcTransport`, Unix domain
+//!   sockets, Unix only) joins processes of one machine; `inproc://name`
+//!   ([`InprocTransport`]) joins contexts of one process.
+//! - **Secured links.** [`secured_context`] makes a context whose `tcp://`
+//!   and `ipc://` links authenticate both peers with a pre-shared
+//!   [`Secret`] and encrypt every byte (see [`secure`] and
+//!   `docs/SECURITY.md`). A plain [`context()`] speaks Python yoton's
+//!   wire, which has no security.
+//! - **Errors.** One [`Error`] for everything, with one `Timeout` and one
 //!   `Closed`. The channels' operations return small errors of their own,
 //!   in crossbeam-channel's manner ([`RecvTimeoutError`], [`TryRecvError`],
 //!   [`RecvError`], [`SendError`], which hands back an owned message), and
-//!   each converts into [`Error`], so `?` works.
+//!   each converts into [`Error`], so `?` works. A call ends with a
+//!   [`CallError`] of its own: the replier failed, no replier took it, or
+//!   no reply came.
 //!
 //! # What people trip over
 //!
@@ -112,9 +143,9 @@
 //!
 //! # Examples
 //!
-//! The `examples/` directory holds a chat between two processes
-//! (`cargo run -p yoton --example chat -- host`), a state channel, the
-//! connection events, and a real Pyzo kernel driven over OBJECT and
+//! The `examples/` directory holds the chat between two processes (see
+//! [getting started](#getting-started)), a state channel, the connection
+//! events, and a real Pyzo kernel driven over OBJECT and
 //! req/rep channels (`cargo run -p yoton --example pyzo_kernel -- 'print(6*7)'`,
 //! with `pyzo` installed for `--python PATH`).
 #![forbid(unsafe_code)]
