@@ -21,7 +21,10 @@ use crate::routing::Router;
 use crate::sync::lock;
 use crate::transport::{BindOptions, ConnectOptions, Transport};
 
+mod persistent;
 mod shared;
+
+pub use persistent::{LinkEvent, Persistent};
 
 /// The context message a connecting context sends after `connect`; every
 /// context that receives it makes its state channels resend their state.
@@ -95,6 +98,9 @@ pub(crate) struct ContextShared {
     startup_dropped: AtomicU64,
     /// Packages that arrived for a slot with no incoming endpoint here.
     unrouted: AtomicU64,
+    /// Bumped by every `close`, so that persistent links made before it
+    /// stop rather than come back.
+    closes: AtomicU64,
 }
 
 struct SendState {
@@ -151,6 +157,7 @@ impl Context {
                 endpoints: RwLock::new(Endpoints::default()),
                 startup_dropped: AtomicU64::new(0),
                 unrouted: AtomicU64::new(0),
+                closes: AtomicU64::new(0),
             }),
         }
     }
@@ -356,8 +363,10 @@ impl Context {
     }
 
     /// Closes every connection (reason [`reason::CLOSED_BY_CONTEXT`]) and
-    /// every channel. The context itself stays usable: bind or connect again.
+    /// every channel, and stops every [`Persistent`] link made before. The
+    /// context itself stays usable: bind or connect again.
     pub fn close(&self) {
+        self.shared.closes.fetch_add(1, Ordering::AcqRel);
         for connection in self.connections_all() {
             connection.close(Some(reason::CLOSED_BY_CONTEXT));
         }

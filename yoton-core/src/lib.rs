@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod backoff;
 pub mod connection;
 pub mod context;
 mod core;
@@ -42,8 +43,9 @@ pub mod sync;
 mod transport;
 
 pub use address::{Address, AddressError};
+pub use backoff::Backoff;
 pub use connection::{ClosedEvent, Connection, ConnectionKey, PeerInfo, State, TimedOutEvent};
-pub use context::{Context, DEFAULT_STARTUP_QUEUE, NEW_CONNECTION};
+pub use context::{Context, DEFAULT_STARTUP_QUEUE, LinkEvent, NEW_CONNECTION, Persistent};
 pub use core::ConnectionCore;
 pub use endpoint::{Delivery, Direction, Endpoint};
 pub use error::{Error, Result};
