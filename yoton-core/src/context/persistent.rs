@@ -72,6 +72,8 @@ struct Shared {
     gave_up: AtomicBool,
     /// How many connections the link has made, the first included.
     made: AtomicU64,
+    /// Why the latest attempt failed, if it did.
+    last_error: Mutex<Option<String>>,
     events: Signal<LinkEvent>,
     /// Dropped by `close`, which wakes the thread from its waits.
     stop: Mutex<Option<Sender<()>>>,
@@ -170,10 +172,7 @@ impl Context {
         let first = match self.connect_with(address, options) {
             Ok(connection) => Some(connection),
             Err(e) => {
-                shared.events.emit(LinkEvent::AttemptFailed {
-                    attempt: 1,
-                    error: e.to_string(),
-                });
+                shared.attempt_failed(1, &e);
                 None
             }
         };
@@ -252,9 +251,17 @@ impl Shared {
             stopped: AtomicBool::new(false),
             gave_up: AtomicBool::new(false),
             made: AtomicU64::new(0),
+            last_error: Mutex::new(None),
             events: Signal::new(),
             stop: Mutex::new(None),
         })
+    }
+
+    fn attempt_failed(&self, attempt: u32, error: &Error) {
+        let error = error.to_string();
+        *lock(&self.last_error) = Some(error.clone());
+        self.events
+            .emit(LinkEvent::AttemptFailed { attempt, error });
     }
 
     fn is_stopped(&self) -> bool {
@@ -284,6 +291,12 @@ impl Persistent {
     /// How many connections the link has made, the first included.
     pub fn connections_made(&self) -> u64 {
         self.shared.made.load(Ordering::Relaxed)
+    }
+
+    /// Why the latest attempt to connect or bind failed, if one did (it
+    /// stays after a later success).
+    pub fn last_error(&self) -> Option<String> {
+        lock(&self.shared.last_error).clone()
     }
 
     /// Whether the link stopped trying after its attempt limit.
@@ -424,10 +437,7 @@ impl Keeper {
                             }
                             current = Some(connection);
                         }
-                        Some(Err(error)) => self.shared.events.emit(LinkEvent::AttemptFailed {
-                            attempt,
-                            error: error.to_string(),
-                        }),
+                        Some(Err(error)) => self.shared.attempt_failed(attempt, &error),
                         None => return,
                     }
                 }
