@@ -23,8 +23,10 @@ use crate::transport::{BindOptions, ConnectOptions, Transport};
 
 mod persistent;
 mod shared;
+mod tap;
 
 pub use persistent::{LinkEvent, Persistent};
+pub use tap::Tap;
 
 /// The context message a connecting context sends after `connect`; every
 /// context that receives it makes its state channels resend their state.
@@ -101,6 +103,8 @@ pub(crate) struct ContextShared {
     /// Bumped by every `close`, so that persistent links made before it
     /// stop rather than come back.
     closes: AtomicU64,
+    /// Copies of received packages for tools that watch.
+    taps: tap::Taps,
 }
 
 struct SendState {
@@ -158,6 +162,7 @@ impl Context {
                 startup_dropped: AtomicU64::new(0),
                 unrouted: AtomicU64::new(0),
                 closes: AtomicU64::new(0),
+                taps: tap::Taps::default(),
             }),
         }
     }

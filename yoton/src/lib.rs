@@ -157,7 +157,7 @@ use std::sync::Arc;
 
 pub use yoton_core::{
     Address, AddressError, Backoff, BindOptions, ClosedEvent, ConnectOptions, Connection, Context,
-    ContextId, Error, HandlerId, LinkEvent, Package, Persistent, Result, Signal, Slot, State,
+    ContextId, Error, HandlerId, LinkEvent, Package, Persistent, Result, Signal, Slot, State, Tap,
     TimedOutEvent, address, reason,
 };
 

@@ -183,6 +183,7 @@ impl ContextShared {
 
     /// Routes packages that arrived on the connection `from`.
     pub(crate) fn receive_from(&self, from: ConnectionKey, packages: &mut Vec<Package>) {
+        self.taps.offer(packages);
         // Passing packages on only matters when another connection is alive;
         // with a single connection (the usual case) nothing is cloned.
         let others: Vec<Arc<ConnectionCore>> = self
