@@ -496,7 +496,8 @@ impl Keeper {
         if self.shared.is_stopped() || self.context_closed() {
             return None;
         }
-        if announce && connection.is_connected() {
+        // A peer that came and went at once arrived all the same.
+        if announce && connection.peer_id().is_some() {
             self.shared
                 .events
                 .emit(LinkEvent::Connected(Arc::clone(connection)));
