@@ -10,12 +10,23 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Send and receive yoton messages from a shell, or take a guided tour.
 ///
-/// Exit codes: 0 success, 1 the replier of a `call` raised, 2 bad input or
-/// a failed connection, 3 a wait ran out (`--max-wait`, `--wait-peer`,
-/// `--timeout`).
+/// Exit codes: 0 success, 1 the other side did not do its part (the
+/// replier of a `call` raised, or the peer of `pub` went away before all
+/// of its input was handed over), 2 bad input or a failed connection, 3 a
+/// wait ran out (`--max-wait`, `--wait-peer`, `--timeout`).
+///
+/// Diagnostics go to stderr: `-v` shows what the library reports (`-vv`
+/// and `-vvv` more), `-q` only errors; `RUST_LOG` (such as
+/// `RUST_LOG=yoton_core=debug`) overrides both for the library's log.
 #[derive(Debug, Parser)]
 #[command(name = "yoton", version)]
 pub(crate) struct Cli {
+    /// More diagnostics on stderr (repeat for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+    /// Only errors on stderr: no status lines, no warnings.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -83,6 +94,25 @@ pub(crate) enum Command {
     ///      peer came within `--wait-peer`
     #[command(verbatim_doc_comment)]
     Call(CallArgs),
+    /// Join a network and print every package its context receives, one
+    /// a line.
+    ///
+    /// Each line: the time (UTC), the source as `ID:SEQ`, the destination
+    /// (`*` for everyone, or `ID` and `:SEQ` for a reply), the slot (its
+    /// name when it is one of the `--slot` names or a well-known Pyzo
+    /// channel, else its hash), the length, and a short preview of the data
+    /// (text in quotes, else hex). It sees what reaches this context:
+    /// connected to a host that passes packages on, the host's whole
+    /// network. It connects (or binds) again when its peer goes, as `sub`
+    /// does.
+    #[command(verbatim_doc_comment)]
+    Watch(WatchArgs),
+    /// Print a shell completion script for bash, zsh or fish on stdout.
+    ///
+    /// For example: `yoton completions bash > ~/.local/share/bash-completion/completions/yoton`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout: `yoton man | man -l -`.
+    Man,
     /// Write a new random secret for secured links to FILE.
     ///
     /// The file holds 32 random bytes from the operating system and is
@@ -163,6 +193,56 @@ pub(crate) struct PubArgs {
     /// (default: wait without limit).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub(crate) wait_peer: Option<Duration>,
+    /// Connect (or bind) again when the peer goes, and go on: lines read
+    /// while no peer is connected wait in a bounded queue and go out after
+    /// the reconnect (without it, a peer that goes away ends the command
+    /// with exit 1, saying how many lines were not sent).
+    #[arg(long)]
+    pub(crate) reconnect: bool,
+}
+
+/// `yoton watch`.
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    /// Where to connect or bind, as for `sub`.
+    #[arg(value_name = "ADDRESS")]
+    pub(crate) address: String,
+    /// A channel base name to show by name (repeat it); the slots of its
+    /// every type and pattern are named. Pyzo's channels are named always.
+    #[arg(long = "slot", value_name = "NAME")]
+    pub(crate) slots: Vec<String>,
+    /// Bind at ADDRESS and wait for a peer, instead of connecting to it.
+    #[arg(long)]
+    pub(crate) bind: bool,
+    /// Exit 0 after this many packages (default: run until interrupted).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) count: Option<u64>,
+    /// Exit 3 when this many seconds pass without a package.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub(crate) max_wait: Option<Duration>,
+    /// Secure the link with the secret in FILE (written by `yoton
+    /// keygen`). A wrong or missing secret on either side exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_file: Option<PathBuf>,
+}
+
+/// `yoton completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: Shell,
+}
+
+/// The shells `yoton completions` writes for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Shell {
+    /// GNU bash.
+    Bash,
+    /// The Z shell.
+    Zsh,
+    /// The friendly interactive shell.
+    Fish,
 }
 
 /// `yoton call`.

@@ -437,45 +437,57 @@ fn call_ratios(results: &[BenchResult]) -> Vec<String> {
     lines
 }
 
-/// The progress line on stderr: rewritten in place on a terminal, one line
-/// per case otherwise.
+/// The progress of a run on stderr: a bar (indicatif) on a terminal, one
+/// plain line per case otherwise (for logs and scripts).
 struct Progress {
     total: usize,
     done: usize,
-    terminal: bool,
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
     fn new(total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "yoton: bench [{bar:30}] {pos}/{len} {elapsed} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar
+        });
         Progress {
             total,
             done: 0,
-            terminal: std::io::stderr().is_terminal(),
+            bar,
         }
     }
 
     fn show(&mut self, case: &Case) {
         self.done += 1;
-        let line = format!(
-            "yoton: bench [{}/{}] {}",
-            self.done,
-            self.total,
-            case.describe()
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = if self.terminal {
-            write!(err, "\r\x1b[2K{line}")
-        } else {
-            writeln!(err, "{line}")
-        };
-        let _ = err.flush();
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(self.done as u64 - 1);
+                bar.set_message(case.describe());
+            }
+            None => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(
+                    err,
+                    "yoton: bench [{}/{}] {}",
+                    self.done,
+                    self.total,
+                    case.describe()
+                );
+                let _ = err.flush();
+            }
+        }
     }
 
     fn clear(&self) {
-        if self.terminal {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-/// The replier of `yoton call` raised: exit code 1.
+/// The other side did not do its part: the replier of `yoton call`
+/// raised, or the peer of `yoton pub` went away before everything was
+/// handed over. Exit code 1.
 pub(crate) const EXIT_RAISED: u8 = 1;
 
 /// Bad input or a failed connection: exit code 2 (as clap uses for usage
@@ -18,6 +20,9 @@ pub(crate) const EXIT_TIMED_OUT: u8 = 3;
 pub(crate) enum Failure {
     /// The replier of a call raised, with its message; exit code 1.
     Raised(String),
+    /// The peer went away before all of the input was handed over (what
+    /// happened and how much was not sent); exit code 1.
+    Incomplete(String),
     /// Bad input or a failed connection; exit code 2.
     Error(String),
     /// A wait ran out; exit code 3.
@@ -33,7 +38,7 @@ impl Failure {
     /// The process exit code for this failure.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Failure::Raised(_) => EXIT_RAISED,
+            Failure::Raised(_) | Failure::Incomplete(_) => EXIT_RAISED,
             Failure::Error(_) => EXIT_ERROR,
             Failure::TimedOut(_) => EXIT_TIMED_OUT,
         }
@@ -43,6 +48,7 @@ impl Failure {
     pub(crate) fn one_line(&self) -> String {
         let text = match self {
             Failure::Raised(message) => format!("the replier failed: {message}"),
+            Failure::Incomplete(text) => format!("incomplete: {text}"),
             Failure::Error(text) => format!("error: {text}"),
             Failure::TimedOut(text) => text.clone(),
         };
@@ -74,5 +80,8 @@ mod tests {
             "the replier failed: division by zero line 3 of rep.py."
         );
         assert_eq!(raised.exit_code(), 1);
+        let cut = Failure::Incomplete("3 lines not sent".into());
+        assert_eq!(cut.one_line(), "incomplete: 3 lines not sent");
+        assert_eq!(cut.exit_code(), 1);
     }
 }

@@ -12,18 +12,39 @@
 //! - `yoton: connection closed: REASON`.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use yoton::{Address, ConnectOptions, Connection, Context, Secret};
+use yoton::{
+    Address, Backoff, BindOptions, ConnectOptions, Connection, Context, LinkEvent, Persistent,
+    ConnectionKey, Secret,
+};
 
 use crate::failure::Failure;
 
 /// How long `connect` keeps trying before it reports a refused connection.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Writes one line of status to stderr, prefixed with `yoton: `.
+/// Whether `-q` asked for errors only.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// With `true` (`-q`), [`note`] writes nothing; errors still go out.
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Writes one line of status to stderr, prefixed with `yoton: ` (not with
+/// `-q`).
 pub(crate) fn note(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("yoton: {text}");
+    }
+}
+
+/// Writes one line of error to stderr, prefixed with `yoton: `, also with
+/// `-q`.
+pub(crate) fn error(text: &str) {
     eprintln!("yoton: {text}");
 }
 
@@ -67,6 +88,152 @@ pub(crate) fn open(
         announce_connected(&connection, &place);
         Ok(connection)
     }
+}
+
+/// A persistent link of a command, with a thread that says on stderr what
+/// the link does as it happens (a command may be blocked reading stdin).
+pub(crate) struct Kept {
+    /// The link.
+    pub(crate) link: Persistent,
+    reporter: Arc<Reporter>,
+}
+
+/// What the reporting thread and the command share.
+struct Reporter {
+    place: Place,
+    address: String,
+    bind: bool,
+    /// The connection last announced as connected.
+    announced: Mutex<Option<ConnectionKey>>,
+    /// Notified with each announcement.
+    announcement: Condvar,
+    /// Why the link ended for good, once it has.
+    ended: Mutex<Option<String>>,
+}
+
+/// Binds at `address` or connects to it, as [`open`] does (with the same
+/// errors and stderr lines), and keeps the link: after its peer goes it
+/// binds again at the same address, or connects again.
+pub(crate) fn keep(context: &Context, address: &str, bind: bool) -> Result<Kept, Failure> {
+    let place = Place::of(context, address)?;
+    let link = if bind {
+        let link = context.bind_persistent(address, &BindOptions::new(), Backoff::new())?;
+        if let Some(connection) = link.connection() {
+            announce_waiting(&connection, &place);
+        }
+        link
+    } else {
+        let options = ConnectOptions::new().timeout(CONNECT_TIMEOUT);
+        let link = context.connect_persistent(address, &options, Backoff::new())?;
+        if link.connection().is_none() {
+            let why = link.last_error().unwrap_or_else(|| "no connection".into());
+            return Err(Failure::Error(why));
+        }
+        link
+    };
+    let reporter = Arc::new(Reporter {
+        place,
+        address: address.to_owned(),
+        bind,
+        announced: Mutex::new(None),
+        announcement: Condvar::new(),
+        ended: Mutex::new(None),
+    });
+    let events = link.events().subscribe();
+    // A peer that came before the subscription has no event to come.
+    reporter.announce_current(&link);
+    let on_thread = Arc::clone(&reporter);
+    std::thread::Builder::new()
+        .name("yoton-report".into())
+        .spawn(move || {
+            // Ends with the link: `Stopped` is its last event.
+            for event in events {
+                if !on_thread.report(event) {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| Failure::error(format!("cannot start a thread: {e}")))?;
+    Ok(Kept { link, reporter })
+}
+
+impl Kept {
+    /// Announces the current connection once it has its peer, if that was
+    /// not said yet.
+    pub(crate) fn announce_current(&self) {
+        self.reporter.announce_current(&self.link);
+    }
+
+    /// Waits (up to `timeout`) until a peer has been announced: a bound
+    /// command that got what it wanted from a peer that came and went
+    /// names it before it exits.
+    pub(crate) fn wait_announced(&self, timeout: Duration) {
+        self.announce_current();
+        let announced = lock(&self.reporter.announced);
+        let _ = self
+            .reporter
+            .announcement
+            .wait_timeout_while(announced, timeout, |key| key.is_none());
+    }
+
+    /// Fails once the link ended for good (gave up, or stopped).
+    pub(crate) fn check(&self) -> Result<(), Failure> {
+        match &*lock(&self.reporter.ended) {
+            Some(why) => Err(Failure::error(why)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Reporter {
+    fn announce_current(&self, link: &Persistent) {
+        if let Some(connection) = link.connection() {
+            self.announce(&connection);
+        }
+    }
+
+    fn announce(&self, connection: &Arc<dyn Connection>) {
+        let mut announced = lock(&self.announced);
+        if connection.peer_id().is_some() && *announced != Some(connection.key()) {
+            announce_connected(connection, &self.place);
+            *announced = Some(connection.key());
+            self.announcement.notify_all();
+        }
+    }
+
+    /// Says what one event means; `false` after the last one.
+    fn report(&self, event: LinkEvent) -> bool {
+        match event {
+            LinkEvent::Connected(connection) => self.announce(&connection),
+            LinkEvent::Disconnected(reason) => {
+                note(&format!("connection closed: {reason}"));
+                if !self.bind {
+                    note(&format!("connecting again to {}", self.address));
+                }
+            }
+            LinkEvent::Waiting(connection) => announce_waiting(&connection, &self.place),
+            LinkEvent::AttemptFailed { attempt, error } => {
+                tracing::debug!(attempt, %error, "attempt to come back failed");
+            }
+            LinkEvent::GaveUp { attempts } => {
+                *lock(&self.ended) = Some(format!("gave up after {attempts} attempts to come back"));
+            }
+            LinkEvent::Stopped => {
+                let mut ended = lock(&self.ended);
+                if ended.is_none() {
+                    *ended = Some("the link stopped".into());
+                }
+                return false;
+            }
+            _ => {}
+        }
+        true
+    }
+}
+
+/// A lock that a panic elsewhere does not make unusable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The kind of place a command's connections are at: the address protocol,

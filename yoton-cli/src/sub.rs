@@ -5,23 +5,24 @@
 //! stderr (see [`crate::session`] for the formats). When the connection
 //! closes, the command keeps going, as a long-running subscriber should: a
 //! bound subscriber binds again at the same address and waits for the next
-//! peer, a connecting one connects again. `--count` and `--max-wait` end it.
+//! peer, a connecting one connects again (a persistent link of the
+//! library, [`yoton::Persistent`]). `--count` and `--max-wait` end it.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use yoton::{
-    ClosedEvent, ConnectOptions, Connection, Context, MessageType, RecvTimeoutError, SubChannel,
-};
+use yoton::{Context, MessageType, RecvTimeoutError, SubChannel};
 
 use crate::args::{MessageType as Kind, SubArgs};
 use crate::failure::Failure;
 use crate::hex;
-use crate::session::{self, CONNECT_TIMEOUT};
+use crate::session;
 
-/// How often the loop looks at the connection while no message comes.
+/// How often the loop looks at the link while no message comes.
 const TICK: Duration = Duration::from_millis(100);
+
+/// How long the end waits for the sender to be named on stderr.
+const ANNOUNCE_WAIT: Duration = Duration::from_secs(1);
 
 /// Runs `yoton sub`.
 pub(crate) fn run(args: &SubArgs) -> Result<(), Failure> {
@@ -34,80 +35,6 @@ pub(crate) fn run(args: &SubArgs) -> Result<(), Failure> {
     result
 }
 
-/// Where the next message may come from: the current connection, replaced
-/// when it closes.
-struct Link<'a> {
-    context: &'a Context,
-    args: &'a SubArgs,
-    place: session::Place,
-    /// `None` while a connecting subscriber tries to connect again.
-    connection: Option<Arc<dyn Connection>>,
-    closed: crossbeam_channel::Receiver<ClosedEvent>,
-    /// Whether the peer of a bound connection was reported.
-    announced: bool,
-}
-
-impl Link<'_> {
-    fn watch(&mut self, connection: Arc<dyn Connection>) {
-        self.closed = connection.closed().subscribe();
-        self.announced = !self.args.endpoint.bind;
-        self.connection = Some(connection);
-    }
-
-    /// Reports the peer of a bound connection once it is there (also when
-    /// it came and went between two looks).
-    fn announce_peer(&mut self) {
-        if let Some(connection) = &self.connection {
-            if !self.announced && connection.peer_id().is_some() {
-                session::announce_connected(connection, &self.place);
-                self.announced = true;
-            }
-        }
-    }
-
-    /// Reports a peer that arrived, and replaces a closed connection. A
-    /// connecting subscriber makes one attempt a call (blocking up to
-    /// [`CONNECT_TIMEOUT`]), so that the caller still sees its deadline.
-    fn tend(&mut self) -> Result<(), Failure> {
-        let Some(connection) = self.connection.clone() else {
-            let options = ConnectOptions::new().timeout(CONNECT_TIMEOUT);
-            match self
-                .context
-                .connect_with(&self.args.endpoint.address, &options)
-            {
-                Ok(connection) => {
-                    session::announce_connected(&connection, &self.place);
-                    self.watch(connection);
-                }
-                Err(yoton::Error::Connect { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-            return Ok(());
-        };
-        self.announce_peer();
-        let Ok(event) = self.closed.try_recv() else {
-            return Ok(());
-        };
-        session::note(&format!("connection closed: {}", event.reason));
-        self.connection = None;
-        if self.args.endpoint.bind {
-            // Bind where the peer found us, also when port 0 chose the port.
-            let again = self
-                .place
-                .at(&connection.local_host(), connection.local_port());
-            let connection = self.context.bind(&again.to_string())?;
-            session::announce_waiting(&connection, &self.place);
-            self.watch(connection);
-        } else {
-            session::note(&format!(
-                "connecting again to {}",
-                self.args.endpoint.address
-            ));
-        }
-        Ok(())
-    }
-}
-
 fn receive<M: MessageType>(
     context: &Context,
     args: &SubArgs,
@@ -117,16 +44,7 @@ fn receive<M: MessageType>(
     // The channel exists before the connection, so that nothing sent right
     // after the handshake is missed.
     let channel = SubChannel::<M>::new(context, &endpoint.slot).map_err(Failure::error)?;
-    let connection = session::open(context, &endpoint.address, endpoint.bind)?;
-    let place = session::Place::of(context, &endpoint.address)?;
-    let mut link = Link {
-        context,
-        args,
-        place,
-        closed: connection.closed().subscribe(),
-        connection: Some(connection),
-        announced: !endpoint.bind,
-    };
+    let kept = session::keep(context, &endpoint.address, endpoint.bind)?;
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -139,8 +57,12 @@ fn receive<M: MessageType>(
                 if now >= deadline {
                     finish(&mut out)?;
                     let waited = args.max_wait.unwrap_or_default();
+                    let got = match args.count {
+                        Some(count) => format!(" (got {received} of {count})"),
+                        None => String::new(),
+                    };
                     return Err(Failure::TimedOut(format!(
-                        "no message within {}",
+                        "no message within {}{got}",
                         session::seconds(waited)
                     )));
                 }
@@ -175,11 +97,13 @@ fn receive<M: MessageType>(
             Err(RecvTimeoutError::Timeout) => {}
             Err(e) => return Err(Failure::error(e)),
         }
+        kept.check()?;
         if args.count.is_some_and(|count| received >= count) {
-            link.announce_peer();
+            // The peer that sent them is named, also when it came and went
+            // before the reporting thread said so.
+            kept.wait_announced(ANNOUNCE_WAIT);
             return finish(&mut out);
         }
-        link.tend()?;
     }
 }
 

@@ -156,9 +156,9 @@
 use std::sync::Arc;
 
 pub use yoton_core::{
-    Address, AddressError, Backoff, BindOptions, ClosedEvent, ConnectOptions, Connection, Context,
-    ContextId, Error, HandlerId, LinkEvent, Package, Persistent, Result, Signal, Slot, State, Tap,
-    TimedOutEvent, address, reason,
+    Address, AddressError, Backoff, BindOptions, ClosedEvent, ConnectOptions, Connection,
+    ConnectionKey, Context, ContextId, Error, HandlerId, LinkEvent, Package, Persistent, Result,
+    Signal, Slot, State, Tap, TimedOutEvent, address, reason,
 };
 
 pub use yoton_channels::{

@@ -127,8 +127,14 @@ pub(crate) fn forward(
 
 /// Starts `yoton ARGS`, with stdin piped (returned) and output collected.
 pub(crate) fn start(args: &[&str]) -> (Running, ChildStdin) {
+    start_env(args, &[])
+}
+
+/// As [`start`], with these environment variables set.
+pub(crate) fn start_env(args: &[&str], env: &[(&str, &str)]) -> (Running, ChildStdin) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_yoton"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -209,6 +215,22 @@ impl Running {
                 self.stderr
             );
         }
+    }
+
+    /// Waits until stdout holds at least `count` lines.
+    pub(crate) fn stdout_lines(&mut self, count: usize) -> &[String] {
+        let deadline = Instant::now() + DEADLINE;
+        while self.stdout.len() < count {
+            assert!(
+                self.pump(deadline),
+                "{} ended with {} of {count} lines: stdout {:?}, stderr {:?}",
+                self.what,
+                self.stdout.len(),
+                self.stdout,
+                self.stderr
+            );
+        }
+        &self.stdout
     }
 
     /// Waits for the next "waiting for a peer" line; returns the port.
