@@ -38,7 +38,8 @@ fn python(mode: &str, address: &str) -> PyPeer {
         DEADLINE,
     )
     .expect("start the Python peer");
-    peer.expect("BOUND", DEADLINE).expect("the Python peer bound");
+    peer.expect("BOUND", DEADLINE)
+        .expect("the Python peer bound");
     peer
 }
 
@@ -65,7 +66,9 @@ fn sub_goes_on_receiving_from_a_restarted_python_publisher() {
     sub.stderr_line("yoton: connection closed: ");
 
     let mut second = python("pub", &address);
-    second.expect("CONNECTED", DEADLINE).expect("the sub came back");
+    second
+        .expect("CONNECTED", DEADLINE)
+        .expect("the sub came back");
     second.send_line("send 7,8").expect("command the peer");
     second.expect("SENT_DONE", DEADLINE).expect("SENT_DONE");
     let sub = sub.finish();
@@ -89,8 +92,14 @@ fn pub_with_reconnect_goes_on_delivering_to_a_restarted_python_subscriber() {
     first.expect("CONNECTED", DEADLINE).expect("CONNECTED");
     input.write_all(b"one\ntwo\n").expect("write to pub");
     input.flush().expect("flush to pub");
-    assert_eq!(first.expect("RECV", DEADLINE).expect("RECV"), received(0, "one"));
-    assert_eq!(first.expect("RECV", DEADLINE).expect("RECV"), received(1, "two"));
+    assert_eq!(
+        first.expect("RECV", DEADLINE).expect("RECV"),
+        received(0, "one")
+    );
+    assert_eq!(
+        first.expect("RECV", DEADLINE).expect("RECV"),
+        received(1, "two")
+    );
     drop(first); // killed
     publisher.stderr_line("yoton: connection closed: ");
     // Read while no peer is there: it waits, and goes out after the
@@ -99,12 +108,20 @@ fn pub_with_reconnect_goes_on_delivering_to_a_restarted_python_subscriber() {
     input.flush().expect("flush to pub");
 
     let mut second = python("sub", &address);
-    second.expect("CONNECTED", DEADLINE).expect("the pub came back");
+    second
+        .expect("CONNECTED", DEADLINE)
+        .expect("the pub came back");
     publisher.stderr_line("yoton: connected to ");
     input.write_all(b"four\n").expect("write to pub");
     drop(input);
-    assert_eq!(second.expect("RECV", DEADLINE).expect("RECV"), received(0, "three"));
-    assert_eq!(second.expect("RECV", DEADLINE).expect("RECV"), received(1, "four"));
+    assert_eq!(
+        second.expect("RECV", DEADLINE).expect("RECV"),
+        received(0, "three")
+    );
+    assert_eq!(
+        second.expect("RECV", DEADLINE).expect("RECV"),
+        received(1, "four")
+    );
     let publisher = publisher.finish();
     assert_eq!(publisher.code(), Some(0), "{publisher:?}");
 }

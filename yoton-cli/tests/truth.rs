@@ -129,7 +129,14 @@ fn pub_with_reconnect_goes_on_delivering_to_a_restarted_subscriber() {
     input.write_all(b"three\n").expect("write to pub");
     input.flush().expect("flush to pub");
     let (mut second, _second_stdin) = start(&[
-        "sub", &address, "again", "--bind", "--count", "2", "--max-wait", "20",
+        "sub",
+        &address,
+        "again",
+        "--bind",
+        "--count",
+        "2",
+        "--max-wait",
+        "20",
     ]);
     second.waiting_port();
     publisher.stderr_line("yoton: connected to ");
@@ -181,12 +188,18 @@ fn watch_prints_every_package_with_its_slot_name() {
         "20",
     ]);
     watch.stderr_line("yoton: connected to ");
-    input.write_all(b"hello\nworld \xc3\xa9\n").expect("write to pub");
+    input
+        .write_all(b"hello\nworld \xc3\xa9\n")
+        .expect("write to pub");
     drop(input);
     let watch = watch.finish();
     assert_eq!(watch.code(), Some(0), "{watch:?}");
     assert_eq!(watch.stdout.len(), 2, "{watch:?}");
-    for (line, (text, len)) in watch.stdout.iter().zip([("\"hello\"", 5), ("\"world é\"", 8)]) {
+    for (line, (text, len)) in watch
+        .stdout
+        .iter()
+        .zip([("\"hello\"", 5), ("\"world é\"", 8)])
+    {
         let fields: Vec<&str> = line.splitn(7, ' ').collect();
         assert_eq!(fields.len(), 7, "{line}");
         assert_eq!(fields[0].len(), "12:34:56.789".len(), "{line}");
@@ -203,7 +216,12 @@ fn watch_prints_every_package_with_its_slot_name() {
         .iter()
         .map(|l| {
             let source = l.split(' ').nth(1).unwrap_or_default();
-            source.rsplit(':').next().unwrap_or_default().parse().unwrap_or(0)
+            source
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or(0)
         })
         .collect();
     assert_eq!(seqs[1], seqs[0] + 1, "{watch:?}");
@@ -233,7 +251,14 @@ fn watch_without_the_right_secret_exits_2() {
     ]);
     let port = publisher.waiting_port();
     let address = format!("127.0.0.1:{port}");
-    let refused = run(&["watch", &address, "--secret-file", wrong, "--max-wait", "20"]);
+    let refused = run(&[
+        "watch",
+        &address,
+        "--secret-file",
+        wrong,
+        "--max-wait",
+        "20",
+    ]);
     refused.assert_error("secret");
     let (mut watch, _stdin) = start(&[
         "watch",
@@ -275,6 +300,9 @@ fn completions_and_the_manual_page_describe_the_commands() {
     assert_eq!(bad.code(), Some(2), "{bad:?}");
     let man = run(&["man"]);
     assert_eq!(man.code(), Some(0), "{man:?}");
-    assert!(man.stdout.iter().any(|l| l.starts_with(".TH yoton")), "{man:?}");
+    assert!(
+        man.stdout.iter().any(|l| l.starts_with(".TH yoton")),
+        "{man:?}"
+    );
     assert!(man.stdout.iter().any(|l| l.contains("watch")), "{man:?}");
 }

@@ -15,6 +15,8 @@
 //!   `bulk` a checked stream of messages of up to MAX bytes, TOTAL bytes in
 //!   all; prints `STALLED` with its memory when sending has not progressed
 //!   for a while, and its peak memory at the end.
+//! - `host PORT`: binds at 127.0.0.1:PORT, prints `BOUND`, then `GOT` once
+//!   a message came on `load`, and takes what comes until it is killed.
 #![forbid(unsafe_code)]
 
 use std::io::Write;
@@ -45,6 +47,7 @@ fn main() {
         Some("victim") => victim(args.get(1).and_then(|a| a.parse().ok())),
         Some("half-package") => half_package(arg(1) as u16, arg(2), arg(3)),
         Some("hub") => hub(arg(1) as usize),
+        Some("host") => host(arg(1) as u16),
         Some("stall-sender") => stall_sender(arg(1) as u16, arg(2), arg(3) as usize, arg(4)),
         _ => fail(&format!("unknown mode: {args:?}")),
     }
@@ -140,6 +143,23 @@ fn half_package(port: u16, size: u64, sent: u64) {
     // Waits to be killed; the deadline thread ends it otherwise.
     loop {
         thread::park();
+    }
+}
+
+fn host(port: u16) {
+    let ctx = yoton::context();
+    let load = SubChannel::<Vec<u8>>::new(&ctx, "load").unwrap_or_else(|e| fail(&e.to_string()));
+    let options = yoton::BindOptions::new().max_tries(1);
+    let _bound = ctx
+        .bind_with(&format!("tcp://127.0.0.1:{port}"), &options)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    say("BOUND");
+    load.recv_timeout(WAIT)
+        .unwrap_or_else(|e| fail(&format!("no load came: {e}")));
+    say("GOT");
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        let _ = load.recv_timeout(deadline.saturating_duration_since(Instant::now()));
     }
 }
 
