@@ -55,6 +55,8 @@ fn a_client_comes_back_to_a_restarted_host_with_what_was_sent_meanwhile() {
 
     let client = context();
     let news = PubChannel::<String>::new(&client, "news").unwrap();
+    let status = StateChannel::<String>::new(&client, "client-status").unwrap();
+    status.send("client up").unwrap();
     let link = client
         .connect_persistent(&address, &ConnectOptions::new().name("upstream"), quick())
         .unwrap();
@@ -78,6 +80,7 @@ fn a_client_comes_back_to_a_restarted_host_with_what_was_sent_meanwhile() {
 
     let host = context();
     let inbox = SubChannel::<String>::new(&host, "news").unwrap();
+    let seen_status = StateChannel::<String>::new(&host, "client-status").unwrap();
     let _bound = host.bind(&address).unwrap();
     let again = next(&events, connected);
     assert_ne!(again.key(), first.key());
@@ -85,6 +88,8 @@ fn a_client_comes_back_to_a_restarted_host_with_what_was_sent_meanwhile() {
     assert_eq!(inbox.recv_timeout(WAIT).unwrap(), "meanwhile");
     news.send("after").unwrap();
     assert_eq!(inbox.recv_timeout(WAIT).unwrap(), "after");
+    // The restarted host learns the client's state, set long before.
+    assert_eq!(seen_status.get_or_wait(WAIT).unwrap(), "client up");
     assert_eq!(link.connections_made(), 2);
     assert_eq!(client.startup_dropped(), 0);
     link.close();

@@ -5,7 +5,9 @@
 //! Each new connection is a new [`Connection`] of the same context, under
 //! the same name, so everything the context does for a new connection
 //! holds: the startup queue (what was sent while no connection was alive)
-//! goes out first, and state channels resend their value. The context keeps
+//! goes out first, and state channels resend their value (the peer's for
+//! its `NEW_CONNECTION`, and this context's after it connected again, for
+//! a peer that restarted and knows none of them). The context keeps
 //! its id and goes on numbering, so the peer's de-duplication keeps
 //! accepting its packages; a restarted peer has a new id of its own.
 //!
@@ -431,6 +433,7 @@ impl Keeper {
                         Some(Ok(connection)) => {
                             self.shared.made.fetch_add(1, Ordering::Relaxed);
                             self.set_current(Some(Arc::clone(&connection)));
+                            self.resend_states();
                             if matches!(self.side, Side::Bind(_)) {
                                 let waiting = LinkEvent::Waiting(Arc::clone(&connection));
                                 self.shared.events.emit(waiting);
@@ -462,6 +465,16 @@ impl Keeper {
         self.context
             .upgrade()
             .is_none_or(|shared| shared.closes.load(Ordering::Acquire) != self.closes)
+    }
+
+    /// A connection made again may lead to a restarted peer that knows
+    /// none of this context's states: its state channels send them again,
+    /// as every state channel of the network does for the peer's
+    /// `NEW_CONNECTION`.
+    fn resend_states(&self) {
+        if let (Side::Connect(_), Some(shared)) = (&self.side, self.context.upgrade()) {
+            shared.on_context_message(&Package::new(Slot::CONTEXT, NEW_CONNECTION));
+        }
     }
 
     /// One attempt; `None` when the context is gone or closed.
