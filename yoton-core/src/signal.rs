@@ -5,11 +5,16 @@
 //! which runs on the thread that emits, or subscribes a
 //! [`crossbeam_channel::Receiver`] to consume the events in a thread of its
 //! own choosing.
+//!
+//! [`Wakers`] is the async side of the same idea: the wakers of the
+//! futures that wait for one thing (a message, a state, a connection),
+//! kept under the lock of what they wait on.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -170,6 +175,117 @@ impl<T> fmt::Debug for Signal<T> {
     }
 }
 
+/// The wakers of the futures that wait for one thing, kept by whoever
+/// changes it, under its lock.
+///
+/// A future registers its waker under the lock it checks the state with,
+/// so that a change made after the check but before the registration
+/// cannot be missed: whoever changes the state takes the lock too, and
+/// takes the wakers with it. [`take`](Wakers::take) hands back every
+/// waker, to be woken once the lock is released: all waiters are woken,
+/// and each looks again. Waking them all costs a poll per waiter, but a
+/// woken future that is dropped without looking cannot strand the others,
+/// as waking one at a time would.
+///
+/// Each future keeps a [`WakerSlot`]: polling it again replaces its
+/// waker instead of adding another, and dropping it removes it
+/// ([`remove`](Wakers::remove)). A change with nobody waiting costs
+/// one look at an empty vector ([`is_empty`](Wakers::is_empty)).
+///
+/// ```
+/// use std::sync::Mutex;
+/// use std::task::Waker;
+/// use yoton_core::signal::{WakerSlot, Wakers};
+///
+/// let waiting = Mutex::new(Wakers::new());
+/// let mut slot = WakerSlot::new();
+/// // Polled twice: one waker is kept, not two.
+/// waiting.lock().unwrap().register(&mut slot, Waker::noop());
+/// waiting.lock().unwrap().register(&mut slot, Waker::noop());
+/// let woken = waiting.lock().unwrap().take();
+/// assert_eq!(woken.len(), 1);
+/// woken.into_iter().for_each(Waker::wake); // after the lock is released
+/// assert!(waiting.lock().unwrap().is_empty());
+/// ```
+#[derive(Debug, Default)]
+pub struct Wakers {
+    waiting: Vec<(u64, Waker)>,
+    next_key: u64,
+}
+
+/// Where one future's waker is kept in a [`Wakers`] (empty until it is
+/// first registered).
+///
+/// ```
+/// use yoton_core::signal::WakerSlot;
+///
+/// let slot = WakerSlot::new();
+/// assert!(!slot.is_registered());
+/// ```
+#[derive(Debug, Default)]
+pub struct WakerSlot(Option<u64>);
+
+impl WakerSlot {
+    /// A slot that holds no waker.
+    pub fn new() -> Self {
+        WakerSlot(None)
+    }
+
+    /// Whether a waker was registered through this slot (and may still be
+    /// kept): only then has a dropped future anything to
+    /// [`remove`](Wakers::remove).
+    pub fn is_registered(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl Wakers {
+    /// Nobody waiting.
+    pub fn new() -> Self {
+        Wakers::default()
+    }
+
+    /// Keeps `waker` for the future of `slot`, in place of the waker it
+    /// registered before if that one is still kept.
+    pub fn register(&mut self, slot: &mut WakerSlot, waker: &Waker) {
+        let key = match slot.0 {
+            Some(key) => key,
+            None => {
+                self.next_key = self.next_key.wrapping_add(1);
+                slot.0 = Some(self.next_key);
+                self.next_key
+            }
+        };
+        match self.waiting.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, kept)) => {
+                if !kept.will_wake(waker) {
+                    kept.clone_from(waker);
+                }
+            }
+            None => self.waiting.push((key, waker.clone())),
+        }
+    }
+
+    /// Forgets the waker of `slot` (its future is dropped, or done).
+    pub fn remove(&mut self, slot: &mut WakerSlot) {
+        if let Some(key) = slot.0.take() {
+            self.waiting.retain(|(k, _)| *k != key);
+        }
+    }
+
+    /// Whether no future waits.
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// Takes every waker, to wake once the lock is released. A future
+    /// that is still pending when it is polled again registers again.
+    #[must_use = "the wakers taken must be woken"]
+    pub fn take(&mut self) -> Vec<Waker> {
+        self.waiting.drain(..).map(|(_, waker)| waker).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,8 +352,25 @@ mod tests {
     }
 
     #[test]
+    fn wakers_keep_one_waker_per_slot_and_forget_removed_ones() {
+        let mut wakers = Wakers::new();
+        let (mut a, mut b) = (WakerSlot::new(), WakerSlot::new());
+        wakers.register(&mut a, Waker::noop());
+        wakers.register(&mut b, Waker::noop());
+        wakers.register(&mut a, Waker::noop());
+        wakers.remove(&mut b);
+        assert!(!b.is_registered());
+        assert_eq!(wakers.take().len(), 1);
+        assert!(wakers.is_empty());
+        // Taken, then pending again: registered anew under its old key.
+        wakers.register(&mut a, Waker::noop());
+        assert_eq!(wakers.take().len(), 1);
+    }
+
+    #[test]
     fn signal_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Signal<String>>();
+        check::<Wakers>();
     }
 }
