@@ -2,12 +2,14 @@
 //! [`Link`] a transport made.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
 use crate::connection::{
-    CLOSE_FLUSH_TIMEOUT, ClosedEvent, Connection, ConnectionKey, PeerInfo, State, TimedOutEvent,
+    CLOSE_FLUSH_TIMEOUT, ClosedEvent, ClosedFuture, ConnectedFuture, Connection, ConnectionKey,
+    FlushFuture, PeerInfo, State, TimedOutEvent,
 };
 use crate::context::ContextShared;
 use crate::error::{Error, Result};
@@ -17,7 +19,7 @@ use crate::link::Link;
 use crate::liveness::{Liveness, MIN_TIMEOUT};
 use crate::package::Package;
 use crate::reason::{self, CloseReason};
-use crate::signal::Signal;
+use crate::signal::{Signal, WakerSlot, Wakers};
 use crate::sync::{lock, wait_until};
 
 /// Everything of a connection that does not depend on the transport: its
@@ -46,6 +48,11 @@ pub struct ConnectionCore {
     state_now: AtomicU8,
     /// Notified on every state change, for [`Connection::wait_connected`].
     state_changed: Condvar,
+    /// The futures that wait for a state (connected, closed), woken after
+    /// every change of state, once the `props` lock is released.
+    state_wakers: Mutex<Wakers>,
+    /// Set once `closed` was emitted, for [`Connection::closed_async`].
+    closed_reported: AtomicBool,
     liveness: Mutex<Liveness>,
     closed: Signal<ClosedEvent>,
     timedout: Signal<TimedOutEvent>,
@@ -75,6 +82,8 @@ impl ConnectionCore {
             me: me.clone(),
             link: OnceLock::new(),
             state_changed: Condvar::new(),
+            state_wakers: Mutex::new(Wakers::new()),
+            closed_reported: AtomicBool::new(false),
             props: Mutex::new(Props {
                 life: Lifecycle::new(),
                 name: name.to_owned(),
@@ -141,6 +150,77 @@ impl ConnectionCore {
         self.state_changed.notify_all();
     }
 
+    /// Wakes the futures waiting for a state; called after the state was
+    /// published and the `props` lock released. A future registers before
+    /// it looks at the state, so it sees this change or is woken by it.
+    fn wake_state_waiters(&self) {
+        let wakers = {
+            let mut waiting = lock(&self.state_wakers);
+            if waiting.is_empty() {
+                return;
+            }
+            waiting.take()
+        };
+        wakers.into_iter().for_each(|waker| waker.wake());
+    }
+
+    /// Registers the waker of a future waiting for a state, then looks:
+    /// `ready` says what the state means for it.
+    fn poll_state<T>(
+        &self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut WakerSlot,
+        mut ready: impl FnMut() -> Option<T>,
+    ) -> Poll<T> {
+        if let Some(out) = ready() {
+            self.forget_waker(slot);
+            return Poll::Ready(out);
+        }
+        lock(&self.state_wakers).register(slot, cx.waker());
+        match ready() {
+            Some(out) => {
+                self.forget_waker(slot);
+                Poll::Ready(out)
+            }
+            None => Poll::Pending,
+        }
+    }
+
+    /// For [`ConnectedFuture`]: connected, closed, or not yet.
+    pub(crate) fn poll_connected(
+        &self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut WakerSlot,
+    ) -> Poll<Result<()>> {
+        self.poll_state(cx, slot, || match self.state() {
+            State::Hosting | State::Connected => Some(Ok(())),
+            State::Closed => Some(Err(self.closed_error())),
+            State::Waiting | State::Closing => None,
+        })
+    }
+
+    /// For [`ClosedFuture`]: the close reason once `closed` was emitted.
+    pub(crate) fn poll_closed(
+        &self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut WakerSlot,
+    ) -> Poll<CloseReason> {
+        self.poll_state(cx, slot, || {
+            if self.closed_reported.load(Ordering::Acquire) {
+                self.close_reason()
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Forgets the waker of a future that is done or dropped.
+    pub(crate) fn forget_waker(&self, slot: &mut WakerSlot) {
+        if slot.is_registered() {
+            lock(&self.state_wakers).remove(slot);
+        }
+    }
+
     /// The error of an operation on this connection once it is closed:
     /// [`Error::Closed`] with its reason.
     pub fn closed_error(&self) -> Error {
@@ -202,6 +282,8 @@ impl ConnectionCore {
         props.local_port = local_port;
         props.life.waiting();
         self.publish_state(&props);
+        drop(props);
+        self.wake_state_waiters();
     }
 
     /// Records a completed handshake: `hosting` for a bound connection,
@@ -226,6 +308,7 @@ impl ConnectionCore {
         }
         self.publish_state(&props);
         drop(props);
+        self.wake_state_waiters();
         self.liveness().on_receive(Instant::now());
         true
     }
@@ -308,6 +391,8 @@ impl ConnectionCore {
         let previous = props.life.begin_close();
         if previous.is_some() {
             self.publish_state(&props);
+            drop(props);
+            self.wake_state_waiters();
         }
         previous
     }
@@ -324,6 +409,7 @@ impl ConnectionCore {
             self.publish_state(&props);
             first
         };
+        self.wake_state_waiters();
         if !first {
             return;
         }
@@ -337,6 +423,8 @@ impl ConnectionCore {
                 reason: CloseReason::from_text(reason),
             });
         }
+        self.closed_reported.store(true, Ordering::Release);
+        self.wake_state_waiters();
     }
 }
 
@@ -406,6 +494,10 @@ impl Connection for ConnectionCore {
         }
     }
 
+    fn wait_connected_async(&self) -> ConnectedFuture {
+        ConnectedFuture::new(self.me.upgrade())
+    }
+
     fn name(&self) -> String {
         self.props().name.clone()
     }
@@ -430,6 +522,10 @@ impl Connection for ConnectionCore {
         &self.closed
     }
 
+    fn closed_async(&self) -> ClosedFuture {
+        ClosedFuture::new(self.me.upgrade())
+    }
+
     fn timedout(&self) -> &Signal<TimedOutEvent> {
         &self.timedout
     }
@@ -443,6 +539,13 @@ impl Connection for ConnectionCore {
             return Err(self.closed_error());
         }
         self.wait_written(Instant::now() + timeout)
+    }
+
+    fn flush_async(&self, timeout: Duration) -> FlushFuture {
+        match self.me.upgrade() {
+            Some(core) => FlushFuture::start(timeout, move |timeout| core.flush(timeout)),
+            None => FlushFuture::ready(Err(self.closed_error())),
+        }
     }
 
     fn close(&self, reason: Option<&str>) {
@@ -471,6 +574,7 @@ impl Connection for ConnectionCore {
             props.life.cut_short();
             self.publish_state(&props);
             drop(props);
+            self.wake_state_waiters();
             self.shutdown_link();
         }
     }

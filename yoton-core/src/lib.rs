@@ -44,7 +44,10 @@ mod transport;
 
 pub use address::{Address, AddressError};
 pub use backoff::Backoff;
-pub use connection::{ClosedEvent, Connection, ConnectionKey, PeerInfo, State, TimedOutEvent};
+pub use connection::{
+    ClosedEvent, ClosedFuture, ConnectedFuture, Connection, ConnectionKey, FlushFuture, PeerInfo,
+    State, TimedOutEvent,
+};
 pub use context::{Context, DEFAULT_STARTUP_QUEUE, LinkEvent, NEW_CONNECTION, Persistent, Tap};
 pub use core::ConnectionCore;
 pub use endpoint::{Delivery, Direction, Endpoint};
