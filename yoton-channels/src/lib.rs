@@ -96,6 +96,8 @@ mod req_table;
 mod select;
 mod slot;
 mod state;
+mod state_async;
+mod sub_async;
 mod sub_channel;
 pub mod sync;
 mod text_io;
@@ -119,6 +121,8 @@ pub use select::{
 };
 pub use slot::SlotName;
 pub use state::StateChannel;
+pub use state_async::StateFuture;
+pub use sub_async::{RecvBatchFuture, RecvFuture};
 pub use sub_channel::SubChannel;
 pub use text_io::{TEXT_CHUNK_CHARS, TEXT_FLUSH_TIMEOUT, TextReader, TextWriter};
 pub use yoton_object::{Dict, Object};

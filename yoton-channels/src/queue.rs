@@ -15,6 +15,14 @@
 //! - A [`QueueWatch`] sees every change of length, under the lock (sync
 //!   mode counts with it).
 //! - [`Ready`] flags let a select wait on several queues at once.
+//! - [`poll_pop`](ReceiveQueue::poll_pop) and
+//!   [`poll_take`](ReceiveQueue::poll_take) are the async receives: a
+//!   future that finds nothing leaves its waker under the lock, and a push
+//!   or the closing wakes every such waker (each future looks again; the
+//!   one that finds a message takes it). A message leaves the queue only
+//!   in a poll that returns it, so a dropped future loses none. With no
+//!   future waiting a push pays one look at an empty vector, under the
+//!   lock it takes anyway.
 //!
 //! Items keep their receive order ([`Delivery::recv_seq`]) so that several
 //! queues of one context can be read in the order they were filled.
@@ -23,10 +31,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use yoton_core::Delivery;
+use yoton_core::signal::{WakerSlot, Wakers};
 
 use crate::error::{RecvTimeoutError, TryRecvError};
 use crate::lock;
@@ -81,6 +91,10 @@ pub(crate) trait QueueWatch: Send + 'static {
 impl QueueWatch for () {
     fn on_len(&mut self, _len: usize) {}
 }
+
+/// An async receive found the queue closed and empty.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Closed;
 
 /// What [`ReceiveQueue::push`] did.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -138,6 +152,8 @@ struct Inner<W> {
     sleepers: usize,
     /// Selects waiting on this queue among others.
     ready: Vec<Arc<Ready>>,
+    /// Async receivers waiting for a message (or the closing).
+    wakers: Wakers,
     watch: W,
 }
 
@@ -174,6 +190,7 @@ impl<W: QueueWatch> ReceiveQueue<W> {
                 items: VecDeque::new(),
                 sleepers: 0,
                 ready: Vec::new(),
+                wakers: Wakers::new(),
                 watch,
             }),
             available: Condvar::new(),
@@ -203,6 +220,7 @@ impl<W: QueueWatch> ReceiveQueue<W> {
     pub(crate) fn push(&self, deliveries: &mut Vec<Delivery>) -> Pushed {
         let mut pushed = Pushed::default();
         let wake_sleepers;
+        let mut wakers = Vec::new();
         {
             let mut inner = self.lock();
             if self.is_closed() {
@@ -228,6 +246,9 @@ impl<W: QueueWatch> ReceiveQueue<W> {
             wake_sleepers = pushed.added > 0 && inner.sleepers > 0;
             if pushed.added > 0 {
                 inner.ready.iter().for_each(|r| r.set());
+                if !inner.wakers.is_empty() {
+                    wakers = inner.wakers.take();
+                }
             }
         }
         if pushed.dropped > 0 {
@@ -242,6 +263,7 @@ impl<W: QueueWatch> ReceiveQueue<W> {
         if wake_sleepers {
             self.available.notify_all();
         }
+        wakers.into_iter().for_each(Waker::wake);
         pushed
     }
 
@@ -318,6 +340,62 @@ impl<W: QueueWatch> ReceiveQueue<W> {
                 self.look_again.woke(began);
                 return Ok(data);
             }
+        }
+    }
+
+    /// The async pop: the oldest message if there is one, `Closed` when
+    /// closed and empty, else `Pending` with the waker of `slot` kept under
+    /// the lock (a push after the look wakes it).
+    pub(crate) fn poll_pop(
+        &self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut WakerSlot,
+    ) -> Poll<Result<Bytes, Closed>> {
+        let mut inner = self.lock();
+        match self.pop_locked(&mut inner) {
+            Ok(Some(data)) => {
+                inner.wakers.remove(slot);
+                Poll::Ready(Ok(data))
+            }
+            Ok(None) => {
+                inner.wakers.register(slot, cx.waker());
+                Poll::Pending
+            }
+            Err(_) => {
+                inner.wakers.remove(slot);
+                Poll::Ready(Err(Closed))
+            }
+        }
+    }
+
+    /// The async batch: up to `max` (at least 1) pending messages, in
+    /// order, as [`poll_pop`](ReceiveQueue::poll_pop) waits for one.
+    pub(crate) fn poll_take(
+        &self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut WakerSlot,
+        max: usize,
+    ) -> Poll<Result<Vec<Bytes>, Closed>> {
+        let mut inner = self.lock();
+        if inner.items.is_empty() {
+            if self.is_closed() {
+                inner.wakers.remove(slot);
+                return Poll::Ready(Err(Closed));
+            }
+            inner.wakers.register(slot, cx.waker());
+            return Poll::Pending;
+        }
+        let n = inner.items.len().min(max.max(1));
+        let items = inner.items.drain(..n).map(|(_, data)| data).collect();
+        self.changed(&mut inner);
+        inner.wakers.remove(slot);
+        Poll::Ready(Ok(items))
+    }
+
+    /// Forgets the waker of an async receiver that is dropped.
+    pub(crate) fn forget_waker(&self, slot: &mut WakerSlot) {
+        if slot.is_registered() {
+            self.lock().wakers.remove(slot);
         }
     }
 
@@ -400,16 +478,17 @@ impl<W: QueueWatch> ReceiveQueue<W> {
     /// select is woken. Pending messages can still be taken. True the
     /// first time.
     pub(crate) fn close(&self) -> bool {
-        let first = {
+        let (first, wakers) = {
             let mut inner = self.lock();
             let first = !self.closed.swap(true, Ordering::AcqRel);
             if first {
                 inner.watch.on_close();
                 inner.ready.iter().for_each(|r| r.set());
             }
-            first
+            (first, inner.wakers.take())
         };
         self.available.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
         first
     }
 
@@ -530,6 +609,57 @@ mod tests {
             assert!(seen.1);
             assert_eq!(len, 0);
         });
+    }
+
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    impl std::task::Wake for Counting {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn an_async_pop_waits_under_the_lock_and_is_woken_by_push_and_close() {
+        let q = ReceiveQueue::new(10, Overflow::DropOldest, ());
+        let counting = Arc::new(Counting::default());
+        let waker = Waker::from(Arc::clone(&counting));
+        let mut cx = TaskContext::from_waker(&waker);
+        let (mut a, mut b) = (WakerSlot::new(), WakerSlot::new());
+        assert!(q.poll_pop(&mut cx, &mut a).is_pending());
+        assert!(q.poll_take(&mut cx, &mut b, 5).is_pending());
+        assert!(q.poll_pop(&mut cx, &mut a).is_pending()); // replaces, adds none
+        assert_eq!(q.lock().wakers.take().len(), 2);
+        assert!(q.poll_pop(&mut cx, &mut a).is_pending());
+        assert!(q.poll_take(&mut cx, &mut b, 5).is_pending());
+        q.push(&mut deliveries(0..3));
+        assert_eq!(
+            counting.0.load(Ordering::SeqCst),
+            2,
+            "a push wakes every waiter"
+        );
+        assert_eq!(
+            q.poll_pop(&mut cx, &mut a),
+            Poll::Ready(Ok(Bytes::from("0")))
+        );
+        let rest = q.poll_take(&mut cx, &mut b, 5);
+        assert_eq!(
+            rest,
+            Poll::Ready(Ok(vec![Bytes::from("1"), Bytes::from("2")]))
+        );
+        assert!(q.lock().wakers.is_empty(), "a ready poll leaves no waker");
+        assert!(q.poll_pop(&mut cx, &mut a).is_pending());
+        q.forget_waker(&mut a);
+        assert!(
+            q.lock().wakers.is_empty(),
+            "a dropped future's waker is forgotten"
+        );
+        assert!(q.poll_pop(&mut cx, &mut a).is_pending());
+        q.close();
+        assert_eq!(counting.0.load(Ordering::SeqCst), 3, "closing wakes");
+        assert_eq!(q.poll_pop(&mut cx, &mut a), Poll::Ready(Err(Closed)));
+        assert_eq!(q.poll_take(&mut cx, &mut b, 1), Poll::Ready(Err(Closed)));
     }
 
     #[test]

@@ -5,9 +5,11 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use yoton_core::signal::{WakerSlot, Wakers};
 use yoton_core::{Context, Delivery, Endpoint, NEW_CONNECTION, Signal, Slot};
 
 use crate::error::{RecvTimeoutError, Result, SendError};
@@ -64,7 +66,7 @@ pub struct StateChannel<M: MessageType> {
 }
 
 /// What a state channel registers (both ways on its slot).
-struct StateCore<M> {
+pub(crate) struct StateCore<M> {
     context: Context,
     slot: Slot,
     current: Mutex<Current>,
@@ -78,9 +80,11 @@ struct StateCore<M> {
 
 /// The state as encoded bytes, and how many times it changed.
 #[derive(Debug, Default)]
-struct Current {
+pub(crate) struct Current {
     value: Option<Bytes>,
-    version: u64,
+    pub(crate) version: u64,
+    /// The async waits, woken on every change and on closing.
+    wakers: Wakers,
 }
 
 impl Current {
@@ -108,6 +112,64 @@ impl<M> fmt::Debug for StateCore<M> {
 }
 
 impl<M: MessageType> StateCore<M> {
+    /// Sets the state and wakes whoever waits for it; false (and nothing
+    /// changes) if it is the same. With no async wait, a change costs
+    /// one look at an empty vector under the lock it takes anyway.
+    fn set(&self, value: Bytes) -> bool {
+        let wakers = {
+            let mut current = lock(&self.current);
+            if !current.set(value) {
+                return false;
+            }
+            if current.wakers.is_empty() {
+                Vec::new()
+            } else {
+                current.wakers.take()
+            }
+        };
+        self.changed.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
+        true
+    }
+
+    /// The async [`wait_until`](StateCore::wait_until): the state and its
+    /// version once there is one for which `ready` holds, `Closed` once
+    /// the channel is closed without one, else `Pending` with the waker of
+    /// `slot` kept under the lock.
+    pub(crate) fn poll_until(
+        &self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut WakerSlot,
+        ready: impl FnOnce(&Current) -> bool,
+    ) -> Poll<Result<(Bytes, u64), RecvTimeoutError>> {
+        let mut current = lock(&self.current);
+        if let Some(value) = &current.value {
+            if ready(&current) {
+                let found = (value.clone(), current.version);
+                current.wakers.remove(slot);
+                return Poll::Ready(Ok(found));
+            }
+        }
+        if self.closed.load(Ordering::Acquire) {
+            current.wakers.remove(slot);
+            return Poll::Ready(Err(RecvTimeoutError::Closed));
+        }
+        current.wakers.register(slot, cx.waker());
+        Poll::Pending
+    }
+
+    /// The version of the state now.
+    pub(crate) fn version(&self) -> u64 {
+        lock(&self.current).version
+    }
+
+    /// Forgets the waker of an async wait that is dropped.
+    pub(crate) fn forget_waker(&self, slot: &mut WakerSlot) {
+        if slot.is_registered() {
+            lock(&self.current).wakers.remove(slot);
+        }
+    }
+
     /// Sends the current state again, if there is one.
     fn send_last(&self) -> Result<()> {
         let current = lock(&self.current).value.clone();
@@ -174,9 +236,7 @@ impl<M: MessageType> Endpoint for StateCore<M> {
             }
         }
         if let Some(data) = latest {
-            if lock(&self.current).set(data) {
-                self.changed.notify_all();
-            }
+            self.set(data);
             if self.received.subscriber_count() > 0 {
                 self.received.emit(count);
             }
@@ -200,8 +260,9 @@ impl<M: MessageType> Endpoint for StateCore<M> {
 impl<M: MessageType> ChannelCore for StateCore<M> {
     fn mark_closed(&self) -> bool {
         let first = !self.closed.swap(true, Ordering::AcqRel);
-        let _current = lock(&self.current);
+        let wakers = lock(&self.current).wakers.take();
         self.changed.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
         first
     }
 
@@ -271,10 +332,9 @@ impl<M: MessageType> StateChannel<M> {
         if bytes.is_empty() {
             return Ok(());
         }
-        if !lock(&self.core().current).set(bytes.clone()) {
+        if !self.core().set(bytes.clone()) {
             return Ok(());
         }
-        self.core().changed.notify_all();
         // Sent outside the lock: the context may wait for room on a
         // connection, and the receiving thread must still be able to
         // deliver meanwhile.
@@ -316,9 +376,7 @@ impl<M: MessageType> StateChannel<M> {
             Err(yoton_core::Error::Timeout { .. }) => return Err(SendError::Timeout(())),
             Err(e) => return Err(SendError::Context(e)),
         }
-        if lock(&self.core().current).set(bytes) {
-            self.core().changed.notify_all();
-        }
+        self.core().set(bytes);
         Ok(())
     }
 
@@ -564,7 +622,7 @@ impl<M: MessageType> StateChannel<M> {
         }
     }
 
-    fn decode(&self, bytes: Bytes) -> Option<M::Message> {
+    pub(crate) fn decode(&self, bytes: Bytes) -> Option<M::Message> {
         match M::decode(bytes) {
             Ok(message) => Some(message),
             Err(e) => {
@@ -674,7 +732,7 @@ impl<M: MessageType> StateChannel<M> {
         self.registration.context()
     }
 
-    fn core(&self) -> &StateCore<M> {
+    pub(crate) fn core(&self) -> &StateCore<M> {
         self.registration.core()
     }
 }
