@@ -156,9 +156,10 @@
 use std::sync::Arc;
 
 pub use yoton_core::{
-    Address, AddressError, Backoff, BindOptions, ClosedEvent, ConnectOptions, Connection,
-    ConnectionKey, Context, ContextId, Error, HandlerId, LinkEvent, Package, Persistent, Result,
-    Signal, Slot, State, Tap, TimedOutEvent, address, reason,
+    Address, AddressError, Backoff, BindOptions, ClosedEvent, ClosedFuture, ConnectOptions,
+    ConnectedFuture, Connection, ConnectionKey, Context, ContextId, Error, FlushFuture, HandlerId,
+    LinkEvent, Package, Persistent, Result, Signal, Slot, State, Tap, TimedOutEvent, address,
+    reason,
 };
 
 pub use yoton_channels::{
@@ -168,10 +169,10 @@ pub use yoton_channels::{
 
 pub use yoton_channels::{
     DEFAULT_CAPACITY, Dict, Iter, MessageError, MessageType, Obj, Object, Overflow, Postcard,
-    PubChannel, RecvError, RecvTimeoutError, Selectable, Selection, SendError, SlotName,
-    StateChannel, SubChannel, SubOptions, TEXT_CHUNK_CHARS, TEXT_FLUSH_TIMEOUT, TextReader,
-    TextWriter, TryIter, TryRecvError, TypeName, select, select_deadline, select_sub_channel,
-    select_timeout, type_name,
+    PubChannel, RecvBatchFuture, RecvError, RecvFuture, RecvTimeoutError, Selectable, Selection,
+    SendError, SlotName, StateChannel, StateFuture, SubChannel, SubOptions, TEXT_CHUNK_CHARS,
+    TEXT_FLUSH_TIMEOUT, TextReader, TextWriter, TryIter, TryRecvError, TypeName, select,
+    select_deadline, select_sub_channel, select_timeout, type_name,
 };
 
 /// The former name of the channels' error type, now the one [`Error`].
