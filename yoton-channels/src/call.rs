@@ -212,7 +212,12 @@ fn typed<R: DeserializeOwned>(outcome: Result<Object, CallError>) -> Result<R, C
 ///   [`on_done`](CallFuture::on_done) callbacks.
 ///
 /// Dropping a future that no replier took cancels its call; a call a
-/// replier took is then abandoned, and its reply ignored.
+/// replier took is then abandoned, and its reply ignored. So in a
+/// `select!` or a loop of timeouts, await `&mut call` (the future is
+/// `Unpin`): a branch that loses then leaves the call going, and a later
+/// poll still gets its result. Like the other futures of the channels, it
+/// keeps its waker under its state's lock, where the end of the call
+/// takes it.
 ///
 /// ```
 /// # mod yoton { pub use yoton_core::{Address, AddressError, BindOptions, ClosedEvent, ConnectOptions, Connection, Context, ContextId, Error, HandlerId, Result, Signal, State, TimedOutEvent, address, reason}; pub use yoton_channels::{CallError, CallFuture, Handler, HandlerError, Methods, RepChannel, Replier, ReqChannel, Request}; pub use yoton_object::{Dict, Object}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c.register_transport(std::sync::Arc::new(yoton_tcp::TcpTransport::new())); c } }

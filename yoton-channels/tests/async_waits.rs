@@ -607,6 +607,44 @@ fn a_call_is_awaited_on_every_executor() {
 }
 
 #[test]
+fn a_call_that_loses_a_select_by_reference_goes_on() {
+    for transport in TRANSPORTS {
+        on_every_executor(move || async move {
+            let (host, client) = (context(), context());
+            // The replier holds each call until released.
+            let (release, released) = crossbeam_channel::unbounded::<()>();
+            let methods = Methods::new().method("held", move |(x,): (i64,)| {
+                released
+                    .recv_timeout(DEADLINE)
+                    .map_err(|_| HandlerError::msg("never released"))?;
+                Ok::<_, HandlerError>(x + 4)
+            });
+            let replier = RepChannel::new(&host, "held")
+                .unwrap()
+                .spawn(methods)
+                .unwrap();
+            let req = ReqChannel::new(&client, "held").unwrap();
+            let _bound = join(&host, &client, transport).await;
+            let mut call = req.call::<i64>("held", (3,)).unwrap();
+            for _ in 0..3 {
+                tokio::select! {
+                    biased;
+                    result = &mut call => panic!("{transport:?}: ended while held: {result:?}"),
+                    () = yield_once() => {}
+                }
+            }
+            assert!(
+                !call.is_cancelled(),
+                "losing a select by reference cancels nothing"
+            );
+            release.send(()).unwrap();
+            assert_eq!(within(call).await, Ok(7), "{transport:?}");
+            drop(replier);
+        });
+    }
+}
+
+#[test]
 fn wait_connected_async_ends_when_a_peer_connects_or_the_connection_closes() {
     for transport in TRANSPORTS {
         on_every_executor(move || async move {
