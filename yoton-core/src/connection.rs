@@ -3,7 +3,7 @@
 //!
 //! Everything a user can observe of a connection (its state, properties,
 //! signals, close reasons and timeouts) is implemented once, by
-//! [`ConnectionCore`](crate::ConnectionCore). A transport implements the
+//! [`ConnectionCore`]. A transport implements the
 //! transport-facing [`Link`](crate::Link) instead, which users never reach
 //! through a connection: so the close bookkeeping cannot be skipped.
 
@@ -99,7 +99,7 @@ pub struct PeerInfo {
 /// Get one from [`Context::bind`](crate::Context::bind) or
 /// [`Context::connect`](crate::Context::connect), as `Arc<dyn Connection>`.
 /// Every connection of every transport is a
-/// [`ConnectionCore`](crate::ConnectionCore), the one implementation of
+/// [`ConnectionCore`], the one implementation of
 /// this trait; transports implement [`Link`](crate::Link) under it.
 ///
 /// A connection is `Send + Sync`: it is shared between the user, its
