@@ -18,7 +18,7 @@ use std::time::Duration;
 /// unlimited attempts.
 ///
 /// ```
-/// # mod yoton { pub use yoton_core::*; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
+/// # mod yoton { pub use yoton_core::{Backoff, Context}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
 /// use std::time::Duration;
 /// use yoton::Backoff;
 ///

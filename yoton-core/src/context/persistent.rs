@@ -97,7 +97,7 @@ struct Shared {
 /// and is followed by a new connection: stop the link with `close`.
 ///
 /// ```
-/// # mod yoton { pub use yoton_core::*; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
+/// # mod yoton { pub use yoton_core::{Backoff, BindOptions, ConnectOptions, Connection, Context, LinkEvent}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
 /// use std::time::Duration;
 /// use yoton::{Backoff, BindOptions, ConnectOptions, LinkEvent};
 ///

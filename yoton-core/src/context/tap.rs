@@ -53,7 +53,7 @@ impl Taps {
 /// counted in [`dropped`](Tap::dropped). Drop the tap to stop it.
 ///
 /// ```
-/// # mod yoton { pub use yoton_core::*; pub use yoton_channels::*; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
+/// # mod yoton { pub use yoton_core::Context; pub use yoton_channels::PubChannel; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
 /// use std::time::Duration;
 /// use yoton::PubChannel;
 ///
