@@ -12,6 +12,10 @@ mod state;
 #[path = "../examples/events.rs"]
 mod events;
 
+#[allow(unreachable_pub)]
+#[path = "../examples/async.rs"]
+mod async_tasks;
+
 #[test]
 fn the_state_example_runs() {
     state::main().unwrap();
@@ -20,4 +24,9 @@ fn the_state_example_runs() {
 #[test]
 fn the_events_example_runs() {
     events::main().unwrap();
+}
+
+#[test]
+fn the_async_example_runs() {
+    async_tasks::main().unwrap();
 }
