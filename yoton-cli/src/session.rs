@@ -12,13 +12,13 @@
 //! - `yoton: connection closed: REASON`.
 
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use yoton::{
-    Address, Backoff, BindOptions, ConnectOptions, Connection, Context, LinkEvent, Persistent,
-    ConnectionKey, Secret,
+    Address, Backoff, BindOptions, ConnectOptions, Connection, ConnectionKey, Context, LinkEvent,
+    Persistent, Secret,
 };
 
 use crate::failure::Failure;
@@ -216,7 +216,8 @@ impl Reporter {
                 tracing::debug!(attempt, %error, "attempt to come back failed");
             }
             LinkEvent::GaveUp { attempts } => {
-                *lock(&self.ended) = Some(format!("gave up after {attempts} attempts to come back"));
+                *lock(&self.ended) =
+                    Some(format!("gave up after {attempts} attempts to come back"));
             }
             LinkEvent::Stopped => {
                 let mut ended = lock(&self.ended);

@@ -120,7 +120,10 @@ impl Names {
         let mut by_slot = HashMap::new();
         by_slot.insert(Slot::CONTEXT, "context".to_owned());
         by_slot.insert(Slot::CONNECTION, "connection".to_owned());
-        let bases = PYZO_BASES.iter().copied().chain(extra.iter().map(String::as_str));
+        let bases = PYZO_BASES
+            .iter()
+            .copied()
+            .chain(extra.iter().map(String::as_str));
         for base in bases {
             for kind in TYPES {
                 for pattern in PATTERNS {

@@ -170,7 +170,9 @@ fn failed_attempts_are_reported_and_a_late_host_is_reached() {
         _ => None,
     });
     assert!(attempt >= 2);
-    let error = link.last_error().expect("the failed attempts left their error");
+    let error = link
+        .last_error()
+        .expect("the failed attempts left their error");
     assert!(error.contains("late-host"), "{error}");
     let host = context();
     let _bound = host.bind("inproc://late-host").unwrap();
