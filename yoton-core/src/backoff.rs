@@ -9,6 +9,13 @@
 
 use std::time::Duration;
 
+/// The shortest delay a [`Backoff`] gives before the jitter: 1 ms.
+pub const MIN_DELAY: Duration = Duration::from_millis(1);
+
+/// The widest jitter a [`Backoff`] takes: 0.9 (a delay is spread over 0.1
+/// to 1.9 times itself).
+pub const MAX_JITTER: f64 = 0.9;
+
 /// Exponential backoff with jitter, and an optional limit on attempts.
 ///
 /// The delay before attempt `n` (counted from 0 after each loss of the
@@ -55,23 +62,27 @@ impl Backoff {
         Backoff::default()
     }
 
-    /// The delay before the first attempt after a loss.
+    /// The delay before the first attempt after a loss; at least
+    /// [`MIN_DELAY`], so that a link never dials in a tight loop.
     pub fn initial(mut self, initial: Duration) -> Self {
-        self.initial = initial;
+        self.initial = initial.max(MIN_DELAY);
+        self.max = self.max.max(self.initial);
         self
     }
 
-    /// The longest delay between two attempts.
+    /// The longest delay between two attempts; never below the initial
+    /// delay.
     pub fn max(mut self, max: Duration) -> Self {
-        self.max = max;
+        self.max = max.max(self.initial);
         self
     }
 
     /// How far each delay is spread at random, as a fraction of it
-    /// (clamped to 0..=1; 0 turns jitter off).
+    /// (clamped to 0..=[`MAX_JITTER`], so that no delay is zero; 0 turns
+    /// jitter off).
     pub fn jitter(mut self, jitter: f64) -> Self {
         self.jitter = if jitter.is_finite() {
-            jitter.clamp(0.0, 1.0)
+            jitter.clamp(0.0, MAX_JITTER)
         } else {
             0.0
         };
@@ -109,7 +120,8 @@ impl Backoff {
             .unwrap_or(self.max);
         let base = doubled.min(self.max);
         let spread = 1.0 - self.jitter + 2.0 * self.jitter * unit;
-        base.mul_f64(spread).min(self.max)
+        Duration::try_from_secs_f64(base.as_secs_f64() * spread)
+            .map_or(self.max, |delay| delay.min(self.max))
     }
 }
 
@@ -144,8 +156,8 @@ mod tests {
         let backoff = Backoff::new().jitter(f64::NAN);
         assert_eq!(backoff.delay(1, 0.0), Duration::from_millis(200));
         let backoff = Backoff::new().jitter(7.0);
-        assert_eq!(backoff.delay(1, 0.0), Duration::ZERO);
-        assert_eq!(backoff.delay(1, 1.0), Duration::from_millis(400));
+        assert_eq!(backoff.delay(1, 0.0), Duration::from_millis(20));
+        assert_eq!(backoff.delay(1, 1.0), Duration::from_millis(380));
         let backoff = Backoff::new();
         assert_eq!(backoff.delay(0, f64::INFINITY), Duration::from_millis(100));
         assert_eq!(backoff.delay(0, -3.0), Duration::from_millis(75));
@@ -158,6 +170,27 @@ mod tests {
         assert_eq!(three.attempt_limit(), Some(3));
         assert!(three.allows(0) && three.allows(2) && !three.allows(3));
         assert!(!Backoff::new().max_attempts(0).allows(0));
+    }
+
+    #[test]
+    fn delays_never_go_below_the_minimum_or_past_huge_limits() {
+        let backoff = Backoff::new()
+            .initial(Duration::ZERO)
+            .max(Duration::ZERO)
+            .jitter(0.0);
+        assert_eq!(backoff.delay(0, 0.5), MIN_DELAY);
+        assert_eq!(backoff.delay(40, 0.5), MIN_DELAY);
+        // Twice the largest duration does not fit: it is the largest.
+        let huge = Backoff::new()
+            .max(Duration::MAX)
+            .initial(Duration::MAX)
+            .jitter(1.0);
+        assert_eq!(huge.delay(u32::MAX, 1.0), Duration::MAX);
+        assert!(huge.delay(0, 0.0) > Duration::from_secs(1 << 60));
+        let wide = Backoff::new()
+            .max(Duration::from_millis(10))
+            .initial(Duration::from_secs(1));
+        assert_eq!(wide.delay(0, 0.5), Duration::from_secs(1));
     }
 
     #[test]

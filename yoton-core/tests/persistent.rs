@@ -137,20 +137,43 @@ fn a_host_that_never_comes_back_is_given_up_after_the_attempts_set() {
             quick().max_attempts(3),
         )
         .unwrap();
-    let events = link.events().subscribe();
-    // The first attempt was made before `connect_persistent` returned;
-    // the first event seen here is a later one.
-    let attempts = next(&events, |e| match e {
-        LinkEvent::GaveUp { attempts } => Some(*attempts),
-        _ => None,
-    });
-    assert_eq!(attempts, 3);
-    assert!(link.gave_up());
-    assert_eq!(link.connections_made(), 0);
+    // The link may give up before anything subscribes: waiting for it
+    // reports that either way.
     assert!(matches!(
         link.wait_connected(WAIT),
         Err(yoton_core::Error::Closed { .. })
     ));
+    assert!(link.gave_up());
+    assert!(link.is_stopped());
+    assert_eq!(link.failed_attempts(), 3);
+    assert_eq!(link.connections_made(), 0);
+    assert!(link.last_error().is_some_and(|e| e.contains("nobody-here")));
+}
+
+#[test]
+fn giving_up_is_announced_after_the_failed_attempts() {
+    let client = context();
+    let link = client
+        .connect_persistent(
+            "inproc://nobody-there",
+            &ConnectOptions::new().timeout(Duration::ZERO),
+            // Long enough apart that the subscription below comes first.
+            Backoff::new()
+                .initial(Duration::from_millis(200))
+                .max_attempts(2),
+        )
+        .unwrap();
+    let events = link.events().subscribe();
+    assert!(!link.is_stopped(), "the second attempt is 200 ms away");
+    next(&events, |e| match e {
+        LinkEvent::AttemptFailed { attempt: 2, .. } => Some(()),
+        _ => None,
+    });
+    let attempts = next(&events, |e| match e {
+        LinkEvent::GaveUp { attempts } => Some(*attempts),
+        _ => None,
+    });
+    assert_eq!(attempts, 2);
     next(&events, |e| matches!(e, LinkEvent::Stopped).then_some(()));
 }
 

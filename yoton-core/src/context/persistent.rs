@@ -76,6 +76,8 @@ struct Shared {
     made: AtomicU64,
     /// Why the latest attempt failed, if it did.
     last_error: Mutex<Option<String>>,
+    /// Failed attempts in a row (0 once connected).
+    failed: AtomicU64,
     events: Signal<LinkEvent>,
     /// Dropped by `close`, which wakes the thread from its waits.
     stop: Mutex<Option<Sender<()>>>,
@@ -162,6 +164,22 @@ impl Context {
     /// [`Error::UnknownProtocol`] and [`Error::InvalidAddress`] at once,
     /// and [`Error::Io`] when the link's thread cannot start. Failed
     /// attempts are events, not errors.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Backoff, ConnectOptions, Context}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::{Backoff, ConnectOptions};
+    ///
+    /// let client = yoton::context();
+    /// // The host is not there yet: the link keeps dialling.
+    /// let options = ConnectOptions::new().timeout(Duration::ZERO).name("upstream");
+    /// let link = client.connect_persistent("inproc://late", &options, Backoff::new()).unwrap();
+    /// assert!(link.connection().is_none());
+    /// let host = yoton::context();
+    /// let _bound = host.bind("inproc://late").unwrap();
+    /// let connection = link.wait_connected(Duration::from_secs(10)).unwrap();
+    /// assert_eq!(connection.name(), "upstream");
+    /// ```
     pub fn connect_persistent(
         &self,
         address: &str,
@@ -192,6 +210,24 @@ impl Context {
     /// As [`bind_with`](Context::bind_with) for the first bind, and
     /// [`Error::Io`] when the link's thread cannot start. Later binds
     /// that fail are events, retried after a `backoff` delay.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Backoff, BindOptions, Context}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::{Backoff, BindOptions};
+    ///
+    /// let host = yoton::context();
+    /// let link = host.bind_persistent("inproc://kept-host", &BindOptions::new(), Backoff::new()).unwrap();
+    /// assert!(link.connection().is_some_and(|c| c.is_waiting()));
+    /// for _ in 0..2 {
+    ///     // One peer after the other finds the host at the same address.
+    ///     let peer = yoton::context();
+    ///     let connection = peer.connect(link.address()).unwrap();
+    ///     link.wait_connected(Duration::from_secs(10)).unwrap();
+    ///     connection.close(None);
+    /// }
+    /// assert!(link.connections_made() >= 2);
+    /// ```
     pub fn bind_persistent(
         &self,
         address: &str,
@@ -254,12 +290,15 @@ impl Shared {
             gave_up: AtomicBool::new(false),
             made: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            failed: AtomicU64::new(0),
             events: Signal::new(),
             stop: Mutex::new(None),
         })
     }
 
     fn attempt_failed(&self, attempt: u32, error: &Error) {
+        self.failed.store(u64::from(attempt), Ordering::Release);
+        tracing::debug!(attempt, %error, "a persistent link's attempt failed");
         let error = error.to_string();
         *lock(&self.last_error) = Some(error.clone());
         self.events
@@ -301,6 +340,35 @@ impl Persistent {
         lock(&self.shared.last_error).clone()
     }
 
+    /// How many attempts in a row have failed since the link last had a
+    /// connection (0 while it has one).
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Backoff, ConnectOptions, Context}; pub fn context() -> Context { let c = Context::new(); c.register_transport(std::sync::Arc::new(yoton_inproc::InprocTransport::new())); c } }
+    /// use std::time::Duration;
+    /// use yoton::{Backoff, ConnectOptions};
+    ///
+    /// let ctx = yoton::context();
+    /// let options = ConnectOptions::new().timeout(Duration::ZERO);
+    /// let backoff = Backoff::new().initial(Duration::from_millis(1)).max_attempts(2);
+    /// let link = ctx.connect_persistent("inproc://nobody", &options, backoff).unwrap();
+    /// assert!(link.wait_connected(Duration::from_secs(10)).is_err()); // gave up
+    /// assert!(link.gave_up() && link.is_stopped());
+    /// assert_eq!(link.failed_attempts(), 2);
+    /// assert!(link.last_error().is_some_and(|e| e.contains("nobody")));
+    /// ```
+    pub fn failed_attempts(&self) -> u64 {
+        self.shared.failed.load(Ordering::Acquire)
+    }
+
+    /// Whether the link has stopped: closed, given up, closed on command or
+    /// by its context. Look at it after subscribing to
+    /// [`events`](Persistent::events), for a link that may have stopped
+    /// before.
+    pub fn is_stopped(&self) -> bool {
+        self.shared.is_stopped()
+    }
+
     /// Whether the link stopped trying after its attempt limit.
     pub fn gave_up(&self) -> bool {
         self.shared.gave_up.load(Ordering::Acquire)
@@ -315,8 +383,11 @@ impl Persistent {
     /// when the link stopped or gave up.
     pub fn wait_connected(&self, timeout: Duration) -> Result<Arc<dyn Connection>> {
         let deadline = Instant::now().checked_add(timeout);
-        // Subscribed before looking, so that no event between the look and
-        // the wait is missed: every change this waits for is an event.
+        if let Some(connection) = self.connection().filter(|c| c.is_connected()) {
+            return Ok(connection);
+        }
+        // Subscribed before looking again, so that no event between the look
+        // and the wait is missed: every change this waits for is an event.
         let events = self.events().subscribe();
         loop {
             if let Some(connection) = self.connection().filter(|c| c.is_connected()) {
@@ -348,7 +419,10 @@ impl Persistent {
             return;
         }
         drop(lock(&self.shared.stop).take());
-        if let Some(connection) = lock(&self.shared.current).take() {
+        // Taken first: the lock is not held while the close flushes and
+        // its handlers run.
+        let current = lock(&self.shared.current).take();
+        if let Some(connection) = current {
             connection.close(None);
         }
         let thread = lock(&self.thread).take();
@@ -418,6 +492,7 @@ impl Keeper {
                 }
                 None => {
                     if !self.backoff.allows(attempt) {
+                        tracing::warn!(address = %self.address, attempts = attempt, "a persistent link gave up");
                         self.shared.gave_up.store(true, Ordering::Release);
                         self.shared
                             .events
@@ -428,10 +503,11 @@ impl Keeper {
                     if self.sleep(delay) {
                         return;
                     }
-                    attempt += 1;
+                    attempt = attempt.saturating_add(1);
                     match self.attempt() {
                         Some(Ok(connection)) => {
                             self.shared.made.fetch_add(1, Ordering::Relaxed);
+                            self.shared.failed.store(0, Ordering::Release);
                             self.set_current(Some(Arc::clone(&connection)));
                             self.resend_states();
                             if matches!(self.side, Side::Bind(_)) {
