@@ -38,7 +38,7 @@ mod channels;
 mod peer;
 mod raw;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -447,7 +447,8 @@ struct Progress {
 
 impl Progress {
     fn new(total: usize) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let shown = crate::session::shows_notes() && std::io::stderr().is_terminal();
+        let bar = shown.then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             let style = indicatif::ProgressStyle::with_template(
                 "yoton: bench [{bar:30}] {pos}/{len} {elapsed} {msg}",
@@ -471,17 +472,12 @@ impl Progress {
                 bar.set_position(self.done as u64 - 1);
                 bar.set_message(case.describe());
             }
-            None => {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(
-                    err,
-                    "yoton: bench [{}/{}] {}",
-                    self.done,
-                    self.total,
-                    case.describe()
-                );
-                let _ = err.flush();
-            }
+            None => crate::session::note(&format!(
+                "bench [{}/{}] {}",
+                self.done,
+                self.total,
+                case.describe()
+            )),
         }
     }
 

@@ -30,8 +30,9 @@
 //! hex, JSON, a secret file that cannot be read), or a connection that
 //! could not be made (refused, port in use, a wrong or missing secret) or
 //! closed too early; 3 a wait that ran out (`--max-wait`,
-//! `--wait-peer`, `--timeout`). Errors are one line on stderr, starting
-//! with `yoton: error: `.
+//! `--wait-peer`, `--timeout`). A failure is one line on stderr, starting
+//! with `yoton: `: `yoton: error: ` for exit 2, the wait that ran out for
+//! exit 3.
 //!
 //! Each subcommand lives in its own module and is dispatched from [`run`];
 //! a new subcommand (such as `bench`) adds a variant to

@@ -36,10 +36,19 @@ pub(crate) fn set_quiet(quiet: bool) {
 
 /// Writes one line of status to stderr, prefixed with `yoton: ` (not with
 /// `-q`).
+///
+/// ```text
+/// yoton: connected to tcp://127.0.0.1:5000 (context 3bc7..., pid 41)
+/// ```
 pub(crate) fn note(text: &str) {
     if !QUIET.load(Ordering::Relaxed) {
         eprintln!("yoton: {text}");
     }
+}
+
+/// Whether status lines are shown (not with `-q`).
+pub(crate) fn shows_notes() -> bool {
+    !QUIET.load(Ordering::Relaxed)
 }
 
 /// Writes one line of error to stderr, prefixed with `yoton: `, also with
@@ -140,8 +149,12 @@ pub(crate) fn keep(context: &Context, address: &str, bind: bool) -> Result<Kept,
         ended: Mutex::new(None),
     });
     let events = link.events().subscribe();
-    // A peer that came before the subscription has no event to come.
+    // A peer that came, or a stop, before the subscription has no event
+    // to come.
     reporter.announce_current(&link);
+    if link.is_stopped() {
+        *lock(&reporter.ended) = Some("the link stopped".into());
+    }
     let on_thread = Arc::clone(&reporter);
     std::thread::Builder::new()
         .name("yoton-report".into())
@@ -325,4 +338,23 @@ pub(crate) fn deadline_after(wait: Duration) -> Option<Instant> {
 /// Seconds for messages: `2s`, `0.5s`.
 pub(crate) fn seconds(duration: Duration) -> String {
     format!("{}s", duration.as_secs_f64())
+}
+
+/// Writes one line to `out`; `false` when it is closed (a reader such as
+/// `head` had enough), which ends a command without an error.
+pub(crate) fn print(out: &mut impl std::io::Write, line: &str) -> Result<bool, Failure> {
+    match writeln!(out, "{line}") {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Flushes `out`; `false` when it is closed.
+pub(crate) fn flush(out: &mut impl std::io::Write) -> Result<bool, Failure> {
+    match out.flush() {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
+    }
 }

@@ -73,7 +73,7 @@ fn receive<M: MessageType>(
         match channel.recv_timeout(wait) {
             Ok(message) => {
                 received += 1;
-                if !print(&mut out, &render(message))? {
+                if !session::print(&mut out, &render(message))? {
                     return Ok(());
                 }
                 // Take what else is pending before flushing, so that a fast
@@ -82,14 +82,14 @@ fn receive<M: MessageType>(
                     match channel.try_recv() {
                         Ok(message) => {
                             received += 1;
-                            if !print(&mut out, &render(message))? {
+                            if !session::print(&mut out, &render(message))? {
                                 return Ok(());
                             }
                         }
                         Err(_) => break,
                     }
                 }
-                if !flush(&mut out)? {
+                if !session::flush(&mut out)? {
                     return Ok(());
                 }
                 deadline = args.max_wait.and_then(session::deadline_after);
@@ -107,25 +107,6 @@ fn receive<M: MessageType>(
     }
 }
 
-/// Writes one message line; `false` when stdout is closed (a reader such as
-/// `head` had enough), which ends the command without an error.
-fn print(out: &mut impl Write, line: &str) -> Result<bool, Failure> {
-    match writeln!(out, "{line}") {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
-    }
-}
-
-/// Flushes stdout; `false` when it is closed.
-fn flush(out: &mut impl Write) -> Result<bool, Failure> {
-    match out.flush() {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
-    }
-}
-
 fn finish(out: &mut impl Write) -> Result<(), Failure> {
-    flush(out).map(|_| ())
+    session::flush(out).map(|_| ())
 }

@@ -83,15 +83,15 @@ pub(crate) fn run(args: &WatchArgs) -> Result<(), Failure> {
                 let mut next = Some(package);
                 while let Some(package) = next {
                     seen += 1;
-                    if !print(&mut out, &line(&package, &names, SystemTime::now()))? {
+                    if !session::print(&mut out, &line(&package, &names, SystemTime::now()))? {
                         return Ok(());
                     }
                     if args.count.is_some_and(|count| seen >= count) {
-                        return flush(&mut out).map(|_| ());
+                        return session::flush(&mut out).map(|_| ());
                     }
                     next = tap.try_recv();
                 }
-                if !flush(&mut out)? {
+                if !session::flush(&mut out)? {
                     return Ok(());
                 }
                 deadline = args.max_wait.and_then(session::deadline_after);
@@ -199,24 +199,6 @@ fn preview(data: &[u8]) -> String {
             }
             shown
         }
-    }
-}
-
-/// Writes one line; `false` when stdout is closed.
-fn print(out: &mut impl Write, line: &str) -> Result<bool, Failure> {
-    match writeln!(out, "{line}") {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
-    }
-}
-
-/// Flushes stdout; `false` when it is closed.
-fn flush(out: &mut impl Write) -> Result<bool, Failure> {
-    match out.flush() {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
     }
 }
 

@@ -29,20 +29,55 @@ fn pub_whose_peer_goes_away_says_how_many_lines_were_not_sent_and_exits_1() {
     let sub = sub.finish();
     assert_eq!(sub.code(), Some(0), "{sub:?}");
     assert_eq!(sub.stdout, ["one", "two"]);
-    // The subscriber is gone: the publisher says so when it happens ...
+    // The subscriber is gone: the publisher says so when it happens, and
+    // ends without waiting for more input (stdin is still open).
     let reason = publisher.stderr_line("yoton: connection closed: ");
     assert_eq!(reason, "Closed from other end.");
-    // ... and the lines after it are counted, not silently dropped.
-    input
-        .write_all(b"three\nfour\nfive\n")
-        .expect("write to pub");
-    drop(input);
     let publisher = publisher.finish();
     let line = publisher.assert_failed(1, "yoton: incomplete: ");
     assert_eq!(
         line,
-        "yoton: incomplete: the connection closed (Closed from other end.); 3 lines not sent"
+        "yoton: incomplete: the connection closed (Closed from other end.) after 2 lines; \
+         0 lines not sent, and the rest of the input was not read"
     );
+    drop(input);
+}
+
+#[test]
+fn pub_counts_the_lines_it_read_but_could_not_send() {
+    let (mut sub, _sub_stdin) = start(&[
+        "sub",
+        "127.0.0.1:0",
+        "cut-late",
+        "--bind",
+        "--count",
+        "1",
+        "--max-wait",
+        "20",
+    ]);
+    let port = sub.waiting_port();
+    // Everything at once, and the end of input: the subscriber leaves after
+    // the first line, and the publisher accounts for each of the others as
+    // sent (to a connection that was still up) or not sent.
+    let lines: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+    let publisher = start_with_input(&["pub", &format!("127.0.0.1:{port}"), "cut-late"], &lines);
+    let sub = sub.finish();
+    assert_eq!(sub.stdout, ["line 0"], "{sub:?}");
+    let publisher = publisher.finish();
+    match publisher.code() {
+        // All 5000 were handed over before the subscriber left.
+        Some(0) => {}
+        Some(1) => {
+            let last = publisher.stderr.last().map(String::as_str).unwrap_or("");
+            let counts: Vec<u64> = last
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            assert!(last.contains("not sent"), "{publisher:?}");
+            assert!(counts[0] + counts[1] <= 5000, "{publisher:?}");
+        }
+        other => panic!("exit {other:?}: {publisher:?}"),
+    }
 }
 
 #[test]
@@ -60,14 +95,14 @@ fn sub_with_count_that_runs_out_of_time_says_how_many_it_got() {
     ]);
     sub.stderr_line("yoton: connected to ");
     input.write_all(b"a\nb\n").expect("write to pub");
-    input.flush().expect("flush to pub");
+    // The publisher ends after two lines; the subscriber waits for more.
+    drop(input);
     assert_eq!(sub.stdout_lines(2), ["a", "b"]);
     let sub = sub.finish();
     assert_eq!(sub.code(), Some(3), "{sub:?}");
     assert_eq!(sub.stdout, ["a", "b"]);
     let last = sub.stderr.last().map(String::as_str);
     assert_eq!(last, Some("yoton: no message within 1s (got 2 of 5)"));
-    drop(input);
     let publisher = publisher.finish();
     assert_eq!(publisher.code(), Some(0), "{publisher:?}");
 }
