@@ -78,12 +78,21 @@ async fn run() -> Result<(), Box<dyn Error>> {
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?,
         );
+        // A wait counts changes from when it is made: make it first, then
+        // look at the current state, so that no change is missed between.
         while seen.last().map(String::as_str) != Some("done") {
-            let next = tokio::time::timeout(DEADLINE, watched.wait_changed_async()).await;
-            seen.push(
-                next.map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?,
-            );
+            let changed = watched.wait_changed_async();
+            let now = watched.get();
+            let next = if now.is_some() && now.as_ref() != seen.last() {
+                now
+            } else {
+                let next = tokio::time::timeout(DEADLINE, changed).await;
+                Some(
+                    next.map_err(|e| e.to_string())?
+                        .map_err(|e| e.to_string())?,
+                )
+            };
+            seen.extend(next);
             println!("follower: status is {:?}", seen.last());
         }
         Ok::<_, String>(seen)
@@ -108,7 +117,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
     assert_eq!(got.len(), READINGS);
     assert_eq!(got[0], "reading 1");
     // The follower may miss a status that changes again before it looks
-    // (a state is a value, not a queue), but never the last one.
+    // (a state is a value, not a queue), but it looks at the current one
+    // before each wait, so never the last one.
     status.send("working")?;
     status.send("done")?;
     let seen = follower.await??;
