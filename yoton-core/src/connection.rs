@@ -494,7 +494,13 @@ pub struct FlushFuture {
 struct FlushShared {
     outcome: Option<Result<()>>,
     waker: Option<Waker>,
+    /// Set when the future is dropped: its thread stops at the next slice.
+    dropped: bool,
 }
+
+/// The longest single wait of a flush's thread, after which it looks
+/// whether its future is still wanted.
+const FLUSH_SLICE: Duration = Duration::from_millis(50);
 
 impl FlushFuture {
     /// A flush that has ended.
@@ -503,13 +509,16 @@ impl FlushFuture {
             shared: Arc::new(Mutex::new(FlushShared {
                 outcome: Some(outcome),
                 waker: None,
+                dropped: false,
             })),
         }
     }
 
     /// Runs `flush(timeout)` as a future: first without waiting, on this
     /// thread; then, if that timed out, on a thread of its own with what is
-    /// left of `timeout`.
+    /// left of `timeout`, in slices of [`FLUSH_SLICE`]: the thread ends
+    /// soon after the future is dropped. `flush` holds only weak
+    /// references, so that a pending flush keeps nothing alive.
     pub(crate) fn start(
         timeout: Duration,
         mut flush: impl FnMut(Duration) -> Result<()> + Send + 'static,
@@ -530,13 +539,23 @@ impl FlushFuture {
         let spawned = std::thread::Builder::new()
             .name("yoton-flush".to_owned())
             .spawn(move || {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let outcome = match flush(left) {
-                    Err(Error::Timeout { operation, .. }) => Err(Error::Timeout {
-                        operation,
-                        after: timeout,
-                    }),
-                    outcome => outcome,
+                let outcome = loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let step = left.min(FLUSH_SLICE);
+                    match flush(step) {
+                        Err(Error::Timeout { .. }) if step < left => {
+                            if lock(&done).dropped {
+                                return;
+                            }
+                        }
+                        Err(Error::Timeout { operation, .. }) => {
+                            break Err(Error::Timeout {
+                                operation,
+                                after: timeout,
+                            });
+                        }
+                        outcome => break outcome,
+                    }
                 };
                 let waker = {
                     let mut shared = lock(&done);
@@ -577,8 +596,19 @@ impl Context {
     /// block_on(ctx.flush_async(Duration::from_secs(10))).unwrap();
     /// ```
     pub fn flush_async(&self, timeout: Duration) -> FlushFuture {
-        let context = self.clone();
-        FlushFuture::start(timeout, move |timeout| context.flush(timeout))
+        let context = self.downgrade();
+        FlushFuture::start(timeout, move |timeout| match context.upgrade() {
+            Some(context) => context.flush(timeout),
+            None => Err(Error::Closed {
+                reason: crate::reason::CLOSED_BY_CONTEXT.into(),
+            }),
+        })
+    }
+}
+
+impl Drop for FlushFuture {
+    fn drop(&mut self) {
+        lock(&self.shared).dropped = true;
     }
 }
 

@@ -24,6 +24,7 @@ use crate::transport::{BindOptions, ConnectOptions, Transport};
 mod persistent;
 mod shared;
 mod tap;
+mod weak;
 
 pub use persistent::{LinkEvent, Persistent};
 pub use tap::Tap;

@@ -543,7 +543,15 @@ impl Connection for ConnectionCore {
 
     fn flush_async(&self, timeout: Duration) -> FlushFuture {
         match self.me.upgrade() {
-            Some(core) => FlushFuture::start(timeout, move |timeout| core.flush(timeout)),
+            Some(core) => {
+                let core = Arc::downgrade(&core);
+                FlushFuture::start(timeout, move |timeout| match core.upgrade() {
+                    Some(core) => core.flush(timeout),
+                    None => Err(Error::Closed {
+                        reason: crate::reason::CLOSED_BY_CONTEXT.into(),
+                    }),
+                })
+            }
             None => FlushFuture::ready(Err(self.closed_error())),
         }
     }
