@@ -24,7 +24,7 @@ use crate::session;
 const TICK: Duration = Duration::from_millis(100);
 
 /// How many unread packages the tap holds before it counts drops.
-const TAP_CAPACITY: usize = 100_000;
+const TAP_CAPACITY: usize = 1 << 16;
 
 /// The base names of Pyzo's channels, named without `--slot`.
 const PYZO_BASES: &[&str] = &[

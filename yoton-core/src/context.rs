@@ -27,7 +27,7 @@ mod tap;
 mod weak;
 
 pub use persistent::{LinkEvent, Persistent};
-pub use tap::Tap;
+pub use tap::{MAX_TAP_CAPACITY, Tap};
 
 /// The context message a connecting context sends after `connect`; every
 /// context that receives it makes its state channels resend their state.

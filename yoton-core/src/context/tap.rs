@@ -11,6 +11,10 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::*;
 
+/// The most unread packages a [`Tap`] holds (its room is allocated when
+/// it opens).
+pub const MAX_TAP_CAPACITY: usize = 1 << 16;
+
 /// The taps of a context.
 #[derive(Default)]
 pub(super) struct Taps {
@@ -85,23 +89,50 @@ impl Tap {
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] when none came in time.
+    /// [`Error::Timeout`] when none came in time, and [`Error::Closed`]
+    /// once the context is gone and the tap is empty.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::{Context, Error}; pub fn context() -> Context { Context::new() } }
+    /// use std::time::Duration;
+    /// use yoton::Error;
+    ///
+    /// let ctx = yoton::context();
+    /// let tap = ctx.tap(10);
+    /// let quiet = tap.recv_timeout(Duration::from_millis(1));
+    /// assert!(matches!(quiet, Err(Error::Timeout { .. })));
+    /// drop(ctx);
+    /// let gone = tap.recv_timeout(Duration::from_millis(1));
+    /// assert!(matches!(gone, Err(Error::Closed { .. })));
+    /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Package> {
-        self.packages
-            .recv_timeout(timeout)
-            .map_err(|_| Error::Timeout {
+        self.packages.recv_timeout(timeout).map_err(|e| match e {
+            crossbeam_channel::RecvTimeoutError::Timeout => Error::Timeout {
                 operation: "tap",
                 after: timeout,
-            })
+            },
+            crossbeam_channel::RecvTimeoutError::Disconnected => Error::Closed {
+                reason: reason::CLOSED_BY_CONTEXT.into(),
+            },
+        })
     }
 
-    /// The next package if one is there.
+    /// The next package if one is there (`None` also once the context is
+    /// gone and the tap is empty).
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::Context; pub fn context() -> Context { Context::new() } }
+    /// let ctx = yoton::context();
+    /// let tap = ctx.tap(10);
+    /// assert!(tap.try_recv().is_none());
+    /// assert_eq!(tap.dropped(), 0);
+    /// ```
     pub fn try_recv(&self) -> Option<Package> {
         self.packages.try_recv().ok()
     }
 
     /// How many packages came while the tap was full, and were not copied
-    /// to it.
+    /// to it (see the [`Tap`] example).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
@@ -109,9 +140,20 @@ impl Tap {
 
 impl Context {
     /// Opens a [`Tap`]: a copy of every package this context receives from
-    /// now on, holding at most `capacity` (at least 1) unread packages.
+    /// now on, holding at most `capacity` unread packages (at least 1, at
+    /// most [`MAX_TAP_CAPACITY`]). The packages share their data with what
+    /// the context delivers; a tap that holds many large ones holds their
+    /// memory, so read it or keep its capacity small.
+    ///
+    /// ```
+    /// # mod yoton { pub use yoton_core::Context; pub fn context() -> Context { Context::new() } }
+    /// let ctx = yoton::context();
+    /// let tap = ctx.tap(usize::MAX); // capped, not allocated at once
+    /// assert!(tap.try_recv().is_none());
+    /// ```
     pub fn tap(&self, capacity: usize) -> Tap {
-        let (sender, packages) = crossbeam_channel::bounded(capacity.max(1));
+        let capacity = capacity.clamp(1, MAX_TAP_CAPACITY);
+        let (sender, packages) = crossbeam_channel::bounded(capacity);
         let dropped = Arc::new(AtomicU64::new(0));
         let taps = &self.shared.taps;
         lock(&taps.open).push((sender, Arc::clone(&dropped)));
