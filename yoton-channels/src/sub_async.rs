@@ -59,9 +59,11 @@ impl<M: MessageType> SubChannel<M> {
     }
 
     /// Receives up to `max` pending messages at once (at least one; a
-    /// `max` of 0 counts as 1), in order, as a future for any executor:
-    /// the async [`recv_batch`](SubChannel::recv_batch). It waits until a
-    /// message is pending, then takes up to `max` of them under one lock.
+    /// `max` of 0 counts as 1), in order, as a future for any executor.
+    /// Unlike [`recv_batch`](SubChannel::recv_batch), which appends all
+    /// that is pending to a buffer of the caller's, it returns a new `Vec`
+    /// of at most `max`. It waits until a message is pending, then takes up
+    /// to `max` of them under one lock.
     /// Undecodable messages are skipped (and counted); the batch holds at
     /// least one message.
     ///

@@ -208,6 +208,7 @@ impl<T> fmt::Debug for Signal<T> {
 /// assert!(waiting.lock().unwrap().is_empty());
 /// ```
 #[derive(Debug, Default)]
+#[doc(hidden)]
 pub struct Wakers {
     waiting: Vec<(u64, Waker)>,
     next_key: u64,
@@ -223,6 +224,7 @@ pub struct Wakers {
 /// assert!(!slot.is_registered());
 /// ```
 #[derive(Debug, Default)]
+#[doc(hidden)]
 pub struct WakerSlot(Option<u64>);
 
 impl WakerSlot {
