@@ -413,7 +413,8 @@ impl Persistent {
 
     /// Stops the link: no more attempts, and the current connection is
     /// closed (reason [`reason::CLOSED_ON_COMMAND`]). Waits for the link's
-    /// thread to end. Does nothing the second time.
+    /// thread to end, which takes as long as an attempt under way (at most
+    /// the connect options' timeout). Does nothing the second time.
     pub fn close(&self) {
         if self.shared.stopped.swap(true, Ordering::AcqRel) {
             return;
