@@ -243,25 +243,36 @@ fn publish_kept(context: &Context, args: &PubArgs) -> Result<(), Failure> {
         publisher.send_line(number, &line)?;
         kept.check()?;
     }
-    // At the end of input, wait for a connection to take what is queued
-    // (up to `--wait-peer`, when given).
+    // At the end of input, wait for a connection to take what is queued,
+    // if anything is (up to `--wait-peer`, when given).
     let deadline = args.wait_peer.and_then(session::deadline_after);
     loop {
         kept.check()?;
+        let waiting_here = context.startup_queued() > 0;
+        let delivered = match kept.link.connection() {
+            None => !waiting_here,
+            Some(connection) => {
+                // A bound connection without its peer holds what was sent
+                // meanwhile: then a flush that does not wait times out.
+                let wait = if connection.is_connected() {
+                    FLUSH_TIMEOUT
+                } else {
+                    Duration::ZERO
+                };
+                !waiting_here && connection.flush(wait).is_ok()
+            }
+        };
+        if delivered {
+            break;
+        }
         if deadline.is_some_and(|deadline| std::time::Instant::now() >= deadline) {
             return Err(Failure::TimedOut(format!(
                 "no peer within {} to take the last lines",
                 session::seconds(args.wait_peer.unwrap_or_default())
             )));
         }
-        let connection = match kept.link.wait_connected(FLUSH_TIMEOUT.min(TICK)) {
-            Ok(connection) => connection,
-            Err(yoton::Error::Timeout { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        match connection.flush(FLUSH_TIMEOUT) {
-            Ok(()) if context.startup_queued() == 0 => break,
-            Ok(()) | Err(yoton::Error::Closed { .. } | yoton::Error::Timeout { .. }) => continue,
+        match kept.link.wait_connected(TICK) {
+            Ok(_) | Err(yoton::Error::Timeout { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }

@@ -185,6 +185,34 @@ fn pub_with_reconnect_goes_on_delivering_to_a_restarted_subscriber() {
 }
 
 #[test]
+fn a_bound_pub_with_reconnect_waits_for_the_next_subscriber() {
+    let (mut publisher, mut input) =
+        start(&["pub", "127.0.0.1:0", "turns", "--bind", "--reconnect"]);
+    let port = publisher.waiting_port();
+    let address = format!("127.0.0.1:{port}");
+    for (round, line) in ["first", "second"].iter().enumerate() {
+        let (mut sub, _stdin) =
+            start(&["sub", &address, "turns", "--count", "1", "--max-wait", "20"]);
+        sub.stderr_line("yoton: connected to ");
+        publisher.stderr_line("yoton: connected to ");
+        input
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write to pub");
+        input.flush().expect("flush to pub");
+        let sub = sub.finish();
+        assert_eq!(sub.code(), Some(0), "round {round}: {sub:?}");
+        assert_eq!(sub.stdout, [*line]);
+        // The subscriber left; the publisher binds again at the same port.
+        publisher.stderr_line("yoton: connection closed: ");
+        assert_eq!(publisher.waiting_port(), port);
+    }
+    drop(input);
+    // Nothing is left to deliver: the end of input ends the command.
+    let publisher = publisher.finish();
+    assert_eq!(publisher.code(), Some(0), "{publisher:?}");
+}
+
+#[test]
 fn sub_connects_again_to_a_restarted_publisher() {
     let (mut first, mut first_input) = start(&["pub", "127.0.0.1:0", "back", "--bind"]);
     let port = first.waiting_port();
