@@ -101,9 +101,8 @@ pub(crate) struct ContextShared {
     startup_dropped: AtomicU64,
     /// Packages that arrived for a slot with no incoming endpoint here.
     unrouted: AtomicU64,
-    /// Bumped by every `close`, so that persistent links made before it
-    /// stop rather than come back.
-    closes: AtomicU64,
+    /// The persistent links made on it, which `close` stops.
+    links: persistent::Links,
     /// Copies of received packages for tools that watch.
     taps: tap::Taps,
 }
@@ -162,7 +161,7 @@ impl Context {
                 endpoints: RwLock::new(Endpoints::default()),
                 startup_dropped: AtomicU64::new(0),
                 unrouted: AtomicU64::new(0),
-                closes: AtomicU64::new(0),
+                links: persistent::Links::default(),
                 taps: tap::Taps::default(),
             }),
         }
@@ -372,7 +371,7 @@ impl Context {
     /// every channel, and stops every [`Persistent`] link made before. The
     /// context itself stays usable: bind or connect again.
     pub fn close(&self) {
-        self.shared.closes.fetch_add(1, Ordering::AcqRel);
+        self.shared.links.stop_all();
         for connection in self.connections_all() {
             connection.close(Some(reason::CLOSED_BY_CONTEXT));
         }

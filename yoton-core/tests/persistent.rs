@@ -300,3 +300,29 @@ fn a_bad_address_is_an_error_at_once() {
         Err(yoton_core::Error::Bind { .. } | yoton_core::Error::NoFreePort { .. })
     ));
 }
+
+#[test]
+fn closing_the_context_stops_a_link_that_waits_out_a_long_backoff() {
+    let client = context();
+    let link = client
+        .connect_persistent(
+            "inproc://far-away",
+            &ConnectOptions::new().timeout(Duration::ZERO),
+            // The next attempt is an hour away: only a wake-up ends the wait.
+            Backoff::new().initial(Duration::from_secs(3600)),
+        )
+        .unwrap();
+    let events = link.events().subscribe();
+    assert!(!link.is_stopped());
+    client.close();
+    next(&events, |e| matches!(e, LinkEvent::Stopped).then_some(()));
+    assert!(link.is_stopped());
+    // The context stays usable, and a link made after the close lives on.
+    let host = context();
+    let _bound = host.bind("inproc://after-close").unwrap();
+    let later = client
+        .connect_persistent("inproc://after-close", &ConnectOptions::new(), quick())
+        .unwrap();
+    assert!(later.wait_connected(WAIT).is_ok());
+    assert!(!later.is_stopped());
+}

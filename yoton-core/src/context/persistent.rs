@@ -59,6 +59,40 @@ pub enum LinkEvent {
     Stopped,
 }
 
+/// The persistent links of a context, as its `close` sees them.
+#[derive(Default)]
+pub(super) struct Links {
+    /// Bumped by every `Context::close`, so that links made before it stop
+    /// rather than come back.
+    closes: AtomicU64,
+    /// A way to wake each link's thread, taken by the next close.
+    stops: Mutex<Vec<Sender<()>>>,
+}
+
+impl Links {
+    /// Stops every link made so far: the count tells those that are busy,
+    /// and a word wakes those that wait out a backoff delay.
+    pub(super) fn stop_all(&self) {
+        self.closes.fetch_add(1, Ordering::AcqRel);
+        for stop in lock(&self.stops).drain(..) {
+            let _ = stop.try_send(());
+        }
+    }
+
+    /// Registers a link's stop channel; the close count it starts from.
+    fn register(&self, stop: Sender<()>) -> u64 {
+        let mut stops = lock(&self.stops);
+        // Links that ended are forgotten here, so the list stays short.
+        stops.retain(|s| !s.is_full());
+        stops.push(stop);
+        self.closes.load(Ordering::Acquire)
+    }
+
+    fn closes(&self) -> u64 {
+        self.closes.load(Ordering::Acquire)
+    }
+}
+
 /// Whether a link dials or binds.
 #[derive(Clone, Debug)]
 enum Side {
@@ -256,13 +290,14 @@ impl Context {
         first: Option<Arc<dyn Connection>>,
     ) -> Result<Persistent> {
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
+        let closes = self.shared.links.register(stop_tx.clone());
         *lock(&shared.stop) = Some(stop_tx);
         if first.is_some() {
             shared.made.store(1, Ordering::Relaxed);
         }
         *lock(&shared.current) = first.clone();
         let keeper = Keeper {
-            closes: self.shared.closes.load(Ordering::Acquire),
+            closes,
             announce_first: !matches!(side, Side::Connect(_)) || first.is_none(),
             context: Arc::downgrade(&self.shared),
             address: address.clone(),
@@ -419,7 +454,10 @@ impl Persistent {
         if self.shared.stopped.swap(true, Ordering::AcqRel) {
             return;
         }
-        drop(lock(&self.shared.stop).take());
+        // A word wakes the thread (the context holds a sender too).
+        if let Some(stop) = lock(&self.shared.stop).take() {
+            let _ = stop.try_send(());
+        }
         // Taken first: the lock is not held while the close flushes and
         // its handlers run.
         let current = lock(&self.shared.current).take();
@@ -541,7 +579,7 @@ impl Keeper {
     fn context_closed(&self) -> bool {
         self.context
             .upgrade()
-            .is_none_or(|shared| shared.closes.load(Ordering::Acquire) != self.closes)
+            .is_none_or(|shared| shared.links.closes() != self.closes)
     }
 
     /// A connection made again may lead to a restarted peer that knows
