@@ -9,7 +9,6 @@
 //! users; the tests hold them to it.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{RecvTimeoutError, select};
@@ -18,7 +17,7 @@ use yoton::{CallError, Connection, Context, Dict, Object, ReqChannel};
 use crate::args::CallArgs;
 use crate::failure::Failure;
 use crate::json::{self, JsonError};
-use crate::session::{self, Arrival};
+use crate::session;
 
 /// How long the end waits for what was sent to be written, so that the
 /// peer sees a clean close.
@@ -75,7 +74,7 @@ fn call(
     channel.set_reply_timeout(Some(args.timeout));
     let connection = session::open(context, &args.address, args.bind)?;
     if args.bind {
-        wait_for_peer(context, args, &connection)?;
+        session::meet_peer(context, &args.address, &connection, args.wait_peer)?;
     }
     let closed = connection.closed().subscribe();
     let call = channel
@@ -125,30 +124,6 @@ fn call(
             "the call of {} did not end within {}",
             args.method,
             session::seconds(args.timeout.saturating_mul(2))
-        ))),
-    }
-}
-
-/// With `--bind`: waits for the peer (up to `--wait-peer`) and says who
-/// it is.
-fn wait_for_peer(
-    context: &Context,
-    args: &CallArgs,
-    connection: &Arc<dyn Connection>,
-) -> Result<(), Failure> {
-    let deadline = args.wait_peer.and_then(session::deadline_after);
-    match session::wait_for_peer(connection, deadline) {
-        Arrival::Connected => {
-            let place = session::Place::of(context, &args.address)?;
-            session::announce_connected(connection, &place);
-            Ok(())
-        }
-        Arrival::TimedOut => Err(Failure::TimedOut(format!(
-            "no peer within {}",
-            session::seconds(args.wait_peer.unwrap_or_default())
-        ))),
-        Arrival::Closed(reason) => Err(Failure::error(format!(
-            "the connection closed while waiting for a peer: {reason}"
         ))),
     }
 }

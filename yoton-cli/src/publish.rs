@@ -17,16 +17,15 @@
 //! `--wait-peer` when given.
 
 use std::io::{self, BufRead};
-use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use yoton::{Connection, Context, PubChannel};
+use yoton::{Context, PubChannel};
 
 use crate::args::{MessageType as Kind, PubArgs};
 use crate::failure::Failure;
 use crate::hex;
-use crate::session::{self, Arrival};
+use crate::session;
 
 /// How long the end of input waits for the messages to be written.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,29 +78,6 @@ impl Publisher {
     }
 }
 
-/// Waits for the peer of a bound connection, up to `--wait-peer`.
-fn wait_for_peer(
-    context: &Context,
-    args: &PubArgs,
-    connection: &Arc<dyn Connection>,
-) -> Result<(), Failure> {
-    let deadline = args.wait_peer.and_then(session::deadline_after);
-    match session::wait_for_peer(connection, deadline) {
-        Arrival::Connected => {
-            let place = session::Place::of(context, &args.endpoint.address)?;
-            session::announce_connected(connection, &place);
-            Ok(())
-        }
-        Arrival::TimedOut => Err(Failure::TimedOut(format!(
-            "no peer within {}",
-            session::seconds(args.wait_peer.unwrap_or_default())
-        ))),
-        Arrival::Closed(reason) => Err(Failure::error(format!(
-            "the connection closed while waiting for a peer: {reason}"
-        ))),
-    }
-}
-
 /// What the stdin thread reads.
 enum Input {
     Line(String),
@@ -142,7 +118,7 @@ fn publish(context: &Context, args: &PubArgs) -> Result<(), Failure> {
     let connection = session::open(context, &endpoint.address, endpoint.bind)?;
     let closed = connection.closed().subscribe();
     if endpoint.bind {
-        wait_for_peer(context, args, &connection)?;
+        session::meet_peer(context, &endpoint.address, &connection, args.wait_peer)?;
     }
     let input = read_stdin()?;
     let mut number: u64 = 0;

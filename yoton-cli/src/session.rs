@@ -329,6 +329,31 @@ pub(crate) fn wait_for_peer(
     }
 }
 
+/// With `--bind`: waits for the peer of `connection` (up to `wait_peer`,
+/// else without limit) and says who it is.
+pub(crate) fn meet_peer(
+    context: &Context,
+    address: &str,
+    connection: &Arc<dyn Connection>,
+    wait_peer: Option<Duration>,
+) -> Result<(), Failure> {
+    let deadline = wait_peer.and_then(deadline_after);
+    match wait_for_peer(connection, deadline) {
+        Arrival::Connected => {
+            let place = Place::of(context, address)?;
+            announce_connected(connection, &place);
+            Ok(())
+        }
+        Arrival::TimedOut => Err(Failure::TimedOut(format!(
+            "no peer within {}",
+            seconds(wait_peer.unwrap_or_default())
+        ))),
+        Arrival::Closed(reason) => Err(Failure::error(format!(
+            "the connection closed while waiting for a peer: {reason}"
+        ))),
+    }
+}
+
 /// The instant `wait` from now; `None` (no limit) for a wait too long to
 /// count (`--max-wait 1e19`).
 pub(crate) fn deadline_after(wait: Duration) -> Option<Instant> {
