@@ -354,6 +354,18 @@ pub(crate) fn meet_peer(
     }
 }
 
+/// How long a loop that looks every `tick` may wait now before its
+/// `deadline` (none: no limit); `None` once the deadline has passed.
+pub(crate) fn next_wait(deadline: Option<Instant>, tick: Duration) -> Option<Duration> {
+    match deadline {
+        Some(deadline) => {
+            let now = Instant::now();
+            (now < deadline).then(|| tick.min(deadline - now))
+        }
+        None => Some(tick),
+    }
+}
+
 /// The instant `wait` from now; `None` (no limit) for a wait too long to
 /// count (`--max-wait 1e19`).
 pub(crate) fn deadline_after(wait: Duration) -> Option<Instant> {

@@ -9,7 +9,7 @@
 //! library, [`yoton::Persistent`]). `--count` and `--max-wait` end it.
 
 use std::io::{self, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use yoton::{Context, MessageType, RecvTimeoutError, SubChannel};
 
@@ -51,24 +51,17 @@ fn receive<M: MessageType>(
     let mut received: u64 = 0;
     let mut deadline = args.max_wait.and_then(session::deadline_after);
     loop {
-        let wait = match deadline {
-            Some(deadline) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    finish(&mut out)?;
-                    let waited = args.max_wait.unwrap_or_default();
-                    let got = match args.count {
-                        Some(count) => format!(" (got {received} of {count})"),
-                        None => String::new(),
-                    };
-                    return Err(Failure::TimedOut(format!(
-                        "no message within {}{got}",
-                        session::seconds(waited)
-                    )));
-                }
-                TICK.min(deadline - now)
-            }
-            None => TICK,
+        let Some(wait) = session::next_wait(deadline, TICK) else {
+            finish(&mut out)?;
+            let waited = args.max_wait.unwrap_or_default();
+            let got = match args.count {
+                Some(count) => format!(" (got {received} of {count})"),
+                None => String::new(),
+            };
+            return Err(Failure::TimedOut(format!(
+                "no message within {}{got}",
+                session::seconds(waited)
+            )));
         };
         match channel.recv_timeout(wait) {
             Ok(message) => {

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use yoton::{Package, Slot, SlotName};
 
@@ -65,19 +65,12 @@ pub(crate) fn run(args: &WatchArgs) -> Result<(), Failure> {
         let mut dropped: u64 = 0;
         let mut deadline = args.max_wait.and_then(session::deadline_after);
         loop {
-            let wait = match deadline {
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        let _ = out.flush();
-                        return Err(Failure::TimedOut(format!(
-                            "no package within {} (saw {seen})",
-                            session::seconds(args.max_wait.unwrap_or_default())
-                        )));
-                    }
-                    TICK.min(deadline - now)
-                }
-                None => TICK,
+            let Some(wait) = session::next_wait(deadline, TICK) else {
+                let _ = out.flush();
+                return Err(Failure::TimedOut(format!(
+                    "no package within {} (saw {seen})",
+                    session::seconds(args.max_wait.unwrap_or_default())
+                )));
             };
             if let Ok(package) = tap.recv_timeout(wait) {
                 let mut next = Some(package);
