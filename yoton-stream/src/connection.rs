@@ -127,6 +127,9 @@ struct SendState {
     /// `heard` when the last write started: more since means the peer
     /// spoke since.
     heard_at_write: u64,
+    /// How many threads wait in a flush: a write wakes them only then (a
+    /// wake-up call costs a system call even when nobody waits).
+    flushers: usize,
 }
 
 pub(crate) use yoton_core::sync::lock;
@@ -336,7 +339,7 @@ impl StreamConnection {
             pending.clear();
             batch.clear();
             let now = Instant::now();
-            {
+            let flushers = {
                 let mut state = lock(&self.send);
                 state.writing = false;
                 state.last_write = Some(now);
@@ -344,11 +347,12 @@ impl StreamConnection {
                     state.written_total += count;
                     self.backlog.take(bytes);
                 }
-            }
+                state.flushers
+            };
             match result {
                 Ok(()) => {
                     clock.on_send(now);
-                    if count > 0 {
+                    if count > 0 && flushers > 0 {
                         self.progress.notify_all();
                     }
                 }
@@ -453,11 +457,12 @@ impl StreamConnection {
             state.written_total += packages.len() as u64;
         }
         let wake = !state.queue.is_empty() || !state.pending.is_empty();
+        let flushers = state.flushers;
         drop(state);
         if wake {
             self.work.notify_one();
         }
-        if done {
+        if done && flushers > 0 {
             self.progress.notify_all();
         }
         None
@@ -728,11 +733,13 @@ impl Link for StreamConnection {
 
     fn wait_written(&self, deadline: Instant) -> Result<()> {
         let start = Instant::now();
-        let state = lock(&self.send);
+        let mut state = lock(&self.send);
         let target = state.queued_total;
-        let (state, _) = wait_until(&self.progress, state, deadline, |state| {
+        state.flushers += 1;
+        let (mut state, _) = wait_until(&self.progress, state, deadline, |state| {
             state.written_total >= target || state.shut
         });
+        state.flushers -= 1;
         if state.written_total >= target {
             Ok(())
         } else if state.shut {
