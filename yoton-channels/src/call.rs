@@ -6,7 +6,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -86,6 +86,9 @@ pub(crate) struct CallState {
 struct CallInner {
     outcome: Option<Result<Object, CallError>>,
     running: bool,
+    /// Callers asleep on `done`: an end or a sent request wakes them
+    /// only then.
+    sleepers: usize,
     callbacks: Vec<Callback>,
     waker: Option<Waker>,
 }
@@ -118,7 +121,7 @@ impl CallState {
     /// Ends the call (the first end counts) and runs its callbacks on this
     /// thread.
     pub(crate) fn complete(&self, outcome: Result<Object, CallError>) {
-        let (callbacks, waker) = {
+        let (callbacks, waker, sleepers) = {
             let mut inner = lock(&self.inner);
             if inner.outcome.is_some() {
                 return;
@@ -126,9 +129,15 @@ impl CallState {
             inner.outcome = Some(outcome);
             inner.running = false;
             self.ended.store(true, Ordering::Release);
-            (std::mem::take(&mut inner.callbacks), inner.waker.take())
+            (
+                std::mem::take(&mut inner.callbacks),
+                inner.waker.take(),
+                inner.sleepers,
+            )
         };
-        self.done.notify_all();
+        if sleepers > 0 {
+            self.done.notify_all();
+        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -143,6 +152,7 @@ impl CallState {
         }
     }
 
+    /// Waits for the outcome until `deadline`.
     fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<Object, CallError>> {
         let began = Instant::now();
         if !self.ended.load(Ordering::Acquire) && deadline.is_none_or(|d| began < d) {
@@ -164,24 +174,45 @@ impl CallState {
                 return Some(outcome.clone());
             }
             slept = true;
-            match deadline {
+            inner = match self.sleep(inner, deadline) {
+                Some(inner) => inner,
                 None => {
-                    inner = self.done.wait(inner).unwrap_or_else(|e| e.into_inner());
+                    self.look_again.paid(false);
+                    return None;
                 }
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        self.look_again.paid(false);
-                        return None;
-                    }
-                    inner = self
-                        .done
-                        .wait_timeout(inner, left)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-            }
+            };
         }
+    }
+
+    /// Sleeps once until woken or `deadline`; `None` when the deadline has
+    /// passed.
+    fn sleep<'a>(
+        &self,
+        mut inner: MutexGuard<'a, CallInner>,
+        deadline: Option<Instant>,
+    ) -> Option<MutexGuard<'a, CallInner>> {
+        let left = match deadline {
+            None => None,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return None;
+                }
+                Some(left)
+            }
+        };
+        inner.sleepers += 1;
+        let mut inner = match left {
+            None => self.done.wait(inner).unwrap_or_else(|e| e.into_inner()),
+            Some(left) => {
+                self.done
+                    .wait_timeout(inner, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+        };
+        inner.sleepers -= 1;
+        Some(inner)
     }
 }
 
