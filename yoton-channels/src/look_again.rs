@@ -8,9 +8,11 @@
 //! thing came soon after sleeping. The receive queue and a call's future
 //! wait this way.
 //!
-//! A replier does not: its next request comes at least two round trips
-//! after its reply, and on two cores a replier that looks again takes the
-//! core that the receiving threads need (calls got slower in `yoton bench
+//! A replier looks again only while its acknowledgement is out: the
+//! request then comes within a round trip. Between calls it sleeps: its
+//! next request comes at least two round trips after its reply, and on two
+//! cores a replier that looked again all that time would take the core
+//! that the receiving threads need (calls got slower in `yoton bench
 //! --pattern reqrep`).
 
 use std::sync::atomic::{AtomicU64, Ordering};

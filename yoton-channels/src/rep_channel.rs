@@ -18,10 +18,16 @@ use yoton_object::Object;
 use crate::error::{RecvTimeoutError, Result};
 use crate::handler::{Handler, HandlerError, Request};
 use crate::lock;
+use crate::look_again::LookAgain;
 use crate::registration::{ChannelCore, Registration};
 use crate::rep_state::{DEFAULT_PRE_REQUESTS, Kind, PreRequest, RepState, kind};
 use crate::req_table::{ACK, ERROR_OBJECT};
 use crate::slot::{REP, SlotName};
+
+/// How long a serving loop looks for the request of its acknowledgement:
+/// a round trip, with room. It is not adaptive: it ends as soon as the
+/// request comes, or a `req-` says that another replier took it.
+static REPLIER_LOOKS: LookAgain = LookAgain::new(Duration::from_micros(200));
 
 /// A request taken off the wire: who asked, its id and its bytes.
 #[derive(Debug)]
@@ -36,6 +42,9 @@ struct Inbox {
     state: RepState,
     requests: VecDeque<Taken>,
     closed: bool,
+    /// Serving loops asleep on `arrived`: a request or an acknowledgement
+    /// wakes them only then.
+    sleepers: usize,
 }
 
 /// What a reply channel registers: its replier state and its taken
@@ -46,6 +55,9 @@ pub(crate) struct RepCore {
     slot: Slot,
     inbox: Mutex<Inbox>,
     arrived: Condvar,
+    /// Requests ever taken off the wire, read without the lock by a
+    /// serving loop that looks again.
+    arrivals: AtomicU64,
     served: AtomicU64,
     failed: AtomicU64,
     dropped_requests: AtomicU64,
@@ -79,19 +91,27 @@ impl Endpoint for RepCore {
             let package = delivery.package;
             match kind(package.dest_seq) {
                 Kind::PreRequest => {
-                    let next = {
+                    let (next, sleepers) = {
                         let mut inbox = self.inbox();
                         if inbox.closed {
                             return;
                         }
-                        inbox.state.on_pre_request(
+                        let next = inbox.state.on_pre_request(
                             package.source_id,
                             package.dest_seq,
                             &package.data,
                             now,
-                        )
+                        );
+                        (next, inbox.sleepers)
                     };
+                    let acknowledged = next.is_some();
                     self.acknowledge(next);
+                    // The request follows within a round trip: a serving
+                    // loop woken now looks for it, instead of being woken
+                    // by it.
+                    if acknowledged && sleepers > 0 {
+                        self.arrived.notify_one();
+                    }
                 }
                 Kind::Request(id) => {
                     let mut inbox = self.inbox();
@@ -111,8 +131,12 @@ impl Endpoint for RepCore {
                         id,
                         data: package.data,
                     });
+                    self.arrivals.fetch_add(1, Ordering::Release);
+                    let sleepers = inbox.sleepers;
                     drop(inbox);
-                    self.arrived.notify_one();
+                    if sleepers > 0 {
+                        self.arrived.notify_one();
+                    }
                 }
                 Kind::Neither => {}
             }
@@ -264,8 +288,10 @@ impl RepChannel {
                 state: RepState::new(DEFAULT_PRE_REQUESTS),
                 requests: VecDeque::new(),
                 closed: false,
+                sleepers: 0,
             }),
             arrived: Condvar::new(),
+            arrivals: AtomicU64::new(0),
             served: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             dropped_requests: AtomicU64::new(0),
@@ -282,9 +308,14 @@ impl RepChannel {
 
     /// Waits until `deadline` for a request, keeping the pre-request
     /// protocol moving (an acknowledgement that lapses frees the replier).
+    ///
+    /// While an acknowledgement is out, its request comes within a round
+    /// trip: the loop looks again for it (see [`LookAgain`]) before it
+    /// sleeps, so that the request costs no wake-up.
     fn take(&self, deadline: Instant) -> std::result::Result<Taken, RecvTimeoutError> {
         let core = self.core();
         let mut inbox = core.inbox();
+        let mut looked_at = None;
         loop {
             if let Some(taken) = inbox.requests.pop_front() {
                 return Ok(taken);
@@ -302,13 +333,25 @@ impl RepChannel {
             if now >= deadline {
                 return Err(RecvTimeoutError::Timeout);
             }
+            let arrivals = core.arrivals.load(Ordering::Acquire);
+            if inbox.state.is_acknowledged() && looked_at != Some(arrivals) {
+                looked_at = Some(arrivals);
+                drop(inbox);
+                REPLIER_LOOKS.look(Some(deadline), || {
+                    core.arrivals.load(Ordering::Acquire) != arrivals
+                });
+                inbox = core.inbox();
+                continue;
+            }
             let until = inbox.state.next_due().map_or(deadline, |d| d.min(deadline));
             let wait = until.saturating_duration_since(now);
+            inbox.sleepers += 1;
             inbox = core
                 .arrived
                 .wait_timeout(inbox, wait)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            inbox.sleepers -= 1;
         }
     }
 

@@ -126,6 +126,11 @@ impl RepState {
         self.next(now)
     }
 
+    /// Whether an acknowledgement is out: its request (or `req-`) is due.
+    pub(crate) fn is_acknowledged(&self) -> bool {
+        self.acknowledged.is_some()
+    }
+
     /// When [`tick`](RepState::tick) may have something to do.
     pub(crate) fn next_due(&self) -> Option<Instant> {
         match self.acknowledged {
