@@ -102,9 +102,24 @@ struct Calls {
     /// needs no wake-up, which keeps back-to-back calls off the timer
     /// thread.
     timer_at: Option<Instant>,
+    /// A call started since the timer last looked.
+    started: bool,
 }
 
 impl Calls {
+    /// When the timer looks next, after a look at `now` found the next
+    /// thing `due`: then, or, with nothing due on a channel that made a
+    /// call since the last look, [`GONE_CHECK_EVERY`] from now. Calls come
+    /// in runs: a timer that lingers so sees their first due instants
+    /// (every one at least that far off by default) come after its next
+    /// look, and is not woken for each call and each acknowledgement. An
+    /// idle channel's timer sleeps until woken.
+    fn next_look(&mut self, due: Option<Instant>, now: Instant) -> Option<Instant> {
+        let lingers = std::mem::take(&mut self.started);
+        self.timer_at = due.or_else(|| lingers.then(|| now + GONE_CHECK_EVERY));
+        self.timer_at
+    }
+
     /// Whether the timer thread must be woken for something due at `due`;
     /// if so, marks it as about to look.
     fn must_wake_timer(&mut self, due: Option<Instant>, now: Instant) -> bool {
@@ -247,8 +262,7 @@ impl ReqCore {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            calls.timer_at = next;
-            next
+            calls.next_look(next, now)
         };
         for action in actions {
             if let Action::Broadcast { id, word } = action {
@@ -430,6 +444,7 @@ impl ReqChannel {
                 table: ReqTable::new(None),
                 open: HashMap::new(),
                 timer_at: None,
+                started: false,
             }),
             timeout_ns: AtomicU64::new(DEFAULT_CALL_TIMEOUT.as_nanos() as u64),
             closed: AtomicBool::new(false),
@@ -562,6 +577,7 @@ impl ReqChannel {
             let now = Instant::now();
             let mut calls = lock(&core.calls);
             let id = calls.table.start(now, timeout);
+            calls.started = true;
             calls.open.insert(
                 id,
                 Open {
@@ -621,6 +637,7 @@ impl ReqChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::req_table::RESEND_EVERY;
 
     #[test]
     fn the_timer_is_woken_only_for_what_falls_due_before_it_looks() {
@@ -630,6 +647,7 @@ mod tests {
             table: ReqTable::new(None),
             open: HashMap::new(),
             timer_at,
+            started: false,
         };
         // (when the timer looks next, what falls due, must it wake)
         let cases = [
@@ -654,6 +672,32 @@ mod tests {
                 assert!(!calls.must_wake_timer(due, now));
             }
         }
+    }
+
+    #[test]
+    fn a_timer_lingers_after_calls_and_then_sleeps_until_woken() {
+        let now = Instant::now();
+        let due = now + Duration::from_millis(3);
+        let mut calls = Calls {
+            table: ReqTable::new(None),
+            open: HashMap::new(),
+            timer_at: None,
+            started: true,
+        };
+        // Something due: the timer looks then.
+        assert_eq!(calls.next_look(Some(due), now), Some(due));
+        calls.started = true;
+        // Nothing due after a call: it lingers, and a call's first due
+        // instant (a resend, a gone check) wakes it no more.
+        let linger = calls.next_look(None, now);
+        assert_eq!(linger, Some(now + GONE_CHECK_EVERY));
+        assert!(!calls.must_wake_timer(Some(now + GONE_CHECK_EVERY), now));
+        assert!(!calls.must_wake_timer(Some(now + RESEND_EVERY), now));
+        // A call with a shorter timeout still wakes it.
+        assert!(calls.must_wake_timer(Some(due), now));
+        // No call since: it sleeps, and the next call wakes it.
+        assert_eq!(calls.next_look(None, now + GONE_CHECK_EVERY), None);
+        assert!(calls.must_wake_timer(Some(now + RESEND_EVERY), now));
     }
 
     #[test]
