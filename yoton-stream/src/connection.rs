@@ -19,7 +19,10 @@ use yoton_core::{
     Connection as _, ConnectionCore, ContextId, Error, Link, Package, PeerInfo, Result, reason,
 };
 
-use crate::io::{LINGER, failure_reason, is_timeout, linger, try_write_two, write_all_two};
+use crate::busy_poll::{BusyPoll, Empty};
+use crate::io::{
+    LINGER, failure_reason, is_timeout, linger, read_now, try_write_two, write_all_two,
+};
 use crate::options::StreamOptions;
 use crate::secure::{Opener, Sealer};
 use crate::secured::{self, Secured};
@@ -497,15 +500,26 @@ impl StreamConnection {
             self.fail(&e);
             return;
         }
+        let mut poll = BusyPoll::new(self.options.busy_poll());
         loop {
             if self.is_shut() {
                 linger(socket);
                 return;
             }
-            let mut reading: &Socket = socket;
+            let polling = poll.is_polling();
+            let read_socket = |buf: &mut [u8]| {
+                if polling {
+                    read_now(socket, buf)
+                } else {
+                    let mut reading: &Socket = socket;
+                    reading.read(buf)
+                }
+            };
             let read = match &mut opener {
-                None => decoder.read_with(|buf| reading.read(buf)),
-                Some(opener) => secured::read_sealed(reading, opener, &mut sealed, &mut decoder),
+                None => decoder.read_with(read_socket),
+                Some(opener) => {
+                    secured::read_sealed(read_socket, opener, &mut sealed, &mut decoder)
+                }
             };
             match read {
                 Ok(0) => {
@@ -516,7 +530,8 @@ impl StreamConnection {
                 }
                 Ok(_) if self.is_shut() => {}
                 Ok(_) => {
-                    core.on_bytes_received(Instant::now());
+                    let now = Instant::now();
+                    core.on_bytes_received(now);
                     // Before delivering: a reply sent from the delivery
                     // may go out directly.
                     self.heard.fetch_add(1, Ordering::AcqRel);
@@ -526,8 +541,14 @@ impl StreamConnection {
                     if decoder.is_mid_package() {
                         self.family.on_partial_package(socket);
                     }
+                    poll.on_received(now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if polling && e.kind() == io::ErrorKind::WouldBlock => {
+                    if poll.on_empty(Instant::now()) == Empty::PollAgain {
+                        thread::yield_now();
+                    }
+                }
                 Err(e) if is_timeout(&e) => {
                     if self.is_shut() {
                         continue;

@@ -84,6 +84,22 @@ pub(crate) fn try_write_two(socket: &Socket, a: &[u8], b: &[u8]) -> io::Result<u
     }
 }
 
+/// Reads what the socket holds now, without blocking: `WouldBlock` when
+/// it holds nothing. Where no such read exists it blocks, as a plain read.
+pub(crate) fn read_now(socket: &Socket, buf: &mut [u8]) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        rustix::net::recv(socket, buf, rustix::net::RecvFlags::DONTWAIT)
+            .map(|(n, _)| n)
+            .map_err(io::Error::from)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut reading: &Socket = socket;
+        reading.read(buf)
+    }
+}
+
 /// Reads one handshake line before `deadline`. Returns the line (without
 /// CRLF); bytes after it stay in `reader` for the package decoder.
 ///

@@ -22,6 +22,7 @@
 //! `-send` and `-recv`.
 #![forbid(unsafe_code)]
 
+mod busy_poll;
 mod client;
 mod connection;
 mod host;
@@ -41,7 +42,7 @@ use yoton_core::{
 pub use connection::StreamConnection;
 pub use io::{is_timeout, resolve};
 pub use options::{
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, OptionsError, StreamOptions,
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, MAX_BUSY_POLL, OptionsError, StreamOptions,
 };
 
 /// A socket listening for the peer of one bound connection, as a

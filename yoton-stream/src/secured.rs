@@ -149,7 +149,7 @@ pub(crate) struct SealedReads {
 /// (0 at the end of the stream); a frame that does not open, or a stream
 /// that ends inside one, is an [`io::ErrorKind::InvalidData`] error.
 pub(crate) fn read_sealed(
-    mut socket: &Socket,
+    read: impl FnOnce(&mut [u8]) -> io::Result<usize>,
     opener: &mut Opener,
     buffers: &mut SealedReads,
     decoder: &mut Decoder,
@@ -157,7 +157,7 @@ pub(crate) fn read_sealed(
     if buffers.raw.is_empty() {
         buffers.raw.resize(64 * 1024, 0);
     }
-    let n = socket.read(&mut buffers.raw)?;
+    let n = read(&mut buffers.raw)?;
     if n == 0 {
         opener.finish()?;
         return Ok(0);

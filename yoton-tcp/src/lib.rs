@@ -53,7 +53,7 @@ use yoton_core::{Address, Error, Result};
 use yoton_stream::{Ends, Listening, StreamFamily, StreamTransport, resolve};
 
 pub use yoton_stream::{
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, OptionsError, StreamOptions,
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES, MAX_BUSY_POLL, OptionsError, StreamOptions,
 };
 
 /// The settings of a [`TcpTransport`]: those of the shared stream transport.

@@ -74,6 +74,7 @@ use std::time::Duration;
 use yoton_core::{Connection, ContextId, Package, Transport};
 
 pub mod broken;
+mod busy_poll;
 pub mod cases;
 pub mod collect;
 mod harness;
@@ -86,6 +87,7 @@ mod suite;
 mod tcp;
 pub mod wait;
 
+pub use busy_poll::BusyPollTcpUnderTest;
 pub use harness::{CASE_DEADLINE, STEP_DEADLINE, run_case, run_case_on};
 pub use inproc::InprocUnderTest;
 #[cfg(unix)]
