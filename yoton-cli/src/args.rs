@@ -340,6 +340,10 @@ pub(crate) enum BenchTransport {
     /// yoton over secured TCP links (`--secret-file`), as `tcp`; with
     /// `all` or `tcp` it follows each `tcp` case when a secret is given.
     TcpSecured,
+    /// yoton over TCP as `tcp`, with the low-latency option on at both
+    /// ends: receiving threads poll their sockets for 200 us after each
+    /// receive (`TcpOptions::with_busy_poll`); round trips and calls only.
+    TcpBusyPoll,
     /// yoton in-process, two contexts in one process.
     Inproc,
     /// yoton over Unix domain sockets (`ipc://`), publisher and subscriber
@@ -373,7 +377,8 @@ pub(crate) enum BenchPattern {
 /// `yoton bench-peer`: what the second process of a bench does.
 #[derive(Debug, Args)]
 pub(crate) struct BenchPeerArgs {
-    /// `tcp`, `raw-tcp` or `raw-tcp-spin`.
+    /// `tcp`, `tcp-secured`, `tcp-busy-poll`, `ipc`, `raw-tcp` or
+    /// `raw-tcp-spin`.
     #[arg(long, value_enum)]
     pub(crate) transport: BenchTransport,
     /// What to measure.

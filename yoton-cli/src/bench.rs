@@ -171,6 +171,7 @@ pub(crate) fn transport_name(transport: BenchTransport) -> &'static str {
     match transport {
         BenchTransport::Tcp => "tcp",
         BenchTransport::TcpSecured => "tcp-secured",
+        BenchTransport::TcpBusyPoll => "tcp-busy-poll",
         BenchTransport::Inproc => "inproc",
         BenchTransport::Ipc => "ipc",
         BenchTransport::RawTcp => "raw-tcp",
@@ -180,11 +181,12 @@ pub(crate) fn transport_name(transport: BenchTransport) -> &'static str {
     }
 }
 
-/// Whether `transport` measures only round trips (the floors).
+/// Whether `transport` measures only round trips and calls (the floors, and
+/// the busy-polled links, whose point is latency).
 fn roundtrip_only(transport: BenchTransport) -> bool {
     matches!(
         transport,
-        BenchTransport::RawTcpSpin | BenchTransport::RawInproc
+        BenchTransport::RawTcpSpin | BenchTransport::RawInproc | BenchTransport::TcpBusyPoll
     )
 }
 
@@ -202,6 +204,7 @@ fn has_reqrep(transport: BenchTransport) -> bool {
         transport,
         BenchTransport::Tcp
             | BenchTransport::TcpSecured
+            | BenchTransport::TcpBusyPoll
             | BenchTransport::Ipc
             | BenchTransport::Inproc
     )
@@ -247,6 +250,7 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
             BenchTransport::RawTcp,
             BenchTransport::RawTcpSpin,
             BenchTransport::Tcp,
+            BenchTransport::TcpBusyPoll,
             BenchTransport::RawInproc,
             BenchTransport::Inproc,
         ],
@@ -348,7 +352,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
             BenchTransport::RawTcp => raw::measure(case),
             BenchTransport::RawTcpSpin => raw::measure_spin(case),
             BenchTransport::RawInproc => raw::measure_inproc(case),
-            BenchTransport::Tcp | BenchTransport::TcpSecured => channels::measure_tcp(case),
+            BenchTransport::Tcp | BenchTransport::TcpSecured | BenchTransport::TcpBusyPoll => {
+                channels::measure_tcp(case)
+            }
             BenchTransport::Ipc => channels::measure_ipc(case),
             BenchTransport::Inproc => channels::measure_inproc(case),
             BenchTransport::All => unreachable!("plan() expands `all`"),
@@ -507,7 +513,7 @@ mod tests {
     #[test]
     fn the_default_plan_covers_every_transport_and_case() {
         let cases = plan(&args(BenchTransport::All, None, false));
-        assert_eq!(cases.len(), 16);
+        assert_eq!(cases.len(), 18);
         let oneway: Vec<u64> = cases
             .iter()
             .filter(|c| c.pattern == BenchPattern::Oneway && c.transport == BenchTransport::Tcp)
@@ -518,13 +524,21 @@ mod tests {
             .iter()
             .filter(|c| c.pattern == BenchPattern::Roundtrip)
             .count();
-        assert_eq!(roundtrips, 5);
-        let floors: Vec<&str> = cases
+        assert_eq!(roundtrips, 6);
+        let no_oneway: Vec<&str> = cases
             .iter()
             .filter(|c| roundtrip_only(c.transport))
             .map(|c| transport_name(c.transport))
             .collect();
-        assert_eq!(floors, ["raw-tcp-spin", "raw-inproc"]);
+        assert_eq!(
+            no_oneway,
+            [
+                "raw-tcp-spin",
+                "tcp-busy-poll",
+                "tcp-busy-poll",
+                "raw-inproc"
+            ]
+        );
         // Each call right after the round trip it is compared with.
         let order: Vec<(&str, &str)> = cases
             .iter()
@@ -538,6 +552,8 @@ mod tests {
                 ("raw-tcp-spin", "roundtrip"),
                 ("tcp", "roundtrip"),
                 ("tcp", "reqrep"),
+                ("tcp-busy-poll", "roundtrip"),
+                ("tcp-busy-poll", "reqrep"),
                 ("raw-inproc", "roundtrip"),
                 ("inproc", "roundtrip"),
                 ("inproc", "reqrep"),
@@ -560,7 +576,7 @@ mod tests {
         let mut only = args(BenchTransport::All, None, true);
         only.pattern = Some(BenchPattern::Roundtrip);
         let cases = plan(&only);
-        assert_eq!(cases.len(), 5);
+        assert_eq!(cases.len(), 6);
         assert!(cases.iter().all(|c| c.pattern == BenchPattern::Roundtrip));
         only.pattern = Some(BenchPattern::Reqrep);
         let cases: Vec<(&str, &str)> = plan(&only)
@@ -572,6 +588,8 @@ mod tests {
             [
                 ("tcp", "roundtrip"),
                 ("tcp", "reqrep"),
+                ("tcp-busy-poll", "roundtrip"),
+                ("tcp-busy-poll", "reqrep"),
                 ("inproc", "roundtrip"),
                 ("inproc", "reqrep"),
             ]
@@ -595,7 +613,7 @@ mod tests {
         let mut secured = args(BenchTransport::All, None, true);
         secured.secret_file = Some(PathBuf::from("k"));
         let cases = plan(&secured);
-        assert_eq!(cases.len(), 16 + 5);
+        assert_eq!(cases.len(), 18 + 5);
         for (i, case) in cases.iter().enumerate() {
             if case.transport == BenchTransport::TcpSecured {
                 let plain = cases[..i]
@@ -621,6 +639,7 @@ mod tests {
                 "raw-tcp-spin",
                 "tcp",
                 "tcp-secured",
+                "tcp-busy-poll",
                 "raw-inproc",
                 "inproc"
             ]

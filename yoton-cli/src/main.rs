@@ -14,7 +14,8 @@
 //! yoton completions bash|zsh|fish
 //! yoton man
 //! yoton demo
-//! yoton bench [--transport tcp|tcp-secured|inproc|ipc|raw-tcp|raw-tcp-spin|raw-inproc|all]
+//! yoton bench [--transport tcp|tcp-secured|tcp-busy-poll|inproc|ipc|raw-tcp|raw-tcp-spin|
+//!                          raw-inproc|all]
 //!             [--secret-file FILE] [--size BYTES]
 //!             [--messages N] [--pattern oneway|roundtrip|reqrep] [--quick] [--json]
 //! ```

@@ -149,10 +149,13 @@ fn quick_json_reports_every_transport_and_pattern() {
     for floor in ["raw-tcp-spin", "raw-inproc"] {
         expected.push((floor.to_owned(), "roundtrip".to_owned(), 8));
     }
+    for pattern in ["roundtrip", "reqrep"] {
+        expected.push(("tcp-busy-poll".to_owned(), pattern.to_owned(), 8));
+    }
     expected.sort();
     assert_eq!(got, expected);
     let progress = String::from_utf8_lossy(&output.stderr);
-    assert!(progress.contains("yoton: bench [16/16]"), "{progress}");
+    assert!(progress.contains("yoton: bench [18/18]"), "{progress}");
 }
 
 #[test]

@@ -7,18 +7,22 @@
 //! A req/rep case (`reqrep`) is a `ReqChannel` calling a `RepChannel` in
 //! the same places, one call at a time ([`yoton_cli::setups::reqrep`]).
 
+use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use yoton::{ConnectOptions, Context, PubChannel, RepChannel, ReqChannel, SubChannel};
+use yoton::{
+    ConnectOptions, Context, PubChannel, RepChannel, ReqChannel, SubChannel, TcpOptions,
+    TcpTransport,
+};
 use yoton_cli::setups::channels::{echo_all, ping_all, receive_all, send_all, sub_options};
 use yoton_cli::setups::payloads::Payloads;
 use yoton_cli::setups::reqrep;
 
 use super::peer::{Peer, echo_timed, say, timed_roundtrips};
 use super::{CASE_DEADLINE, CHANNEL, Case, Measured};
-use crate::args::{BenchPattern, BenchPeerArgs};
+use crate::args::{BenchPattern, BenchPeerArgs, BenchTransport};
 
 /// The base name of the channels that carry echoes back.
 const ECHO_CHANNEL: &str = "yoton-bench-echo";
@@ -58,9 +62,22 @@ fn receiver_channels(
     Ok((sub, back))
 }
 
-/// The context of a stream case: secured when there is a secret file.
-fn stream_context(secret_file: Option<&std::path::Path>) -> Result<yoton::Context, String> {
-    crate::session::context(secret_file).map_err(|failure| failure.one_line())
+/// How long receiving threads poll in a `tcp-busy-poll` case.
+const BUSY_POLL: Duration = Duration::from_micros(200);
+
+/// The context of a stream case: secured when there is a secret file, and
+/// polling its TCP sockets for `tcp-busy-poll`.
+fn stream_context(
+    transport: BenchTransport,
+    secret_file: Option<&std::path::Path>,
+) -> Result<yoton::Context, String> {
+    let context = crate::session::context(secret_file).map_err(|failure| failure.one_line())?;
+    if transport == BenchTransport::TcpBusyPoll {
+        let tcp = TcpTransport::with_options(TcpOptions::new().with_busy_poll(BUSY_POLL))
+            .map_err(|e| e.to_string())?;
+        context.register_transport(Arc::new(tcp));
+    }
+    Ok(context)
 }
 
 /// Measures one case over TCP, with the subscriber in a second process.
@@ -88,7 +105,7 @@ fn measure_stream(
         return measure_stream_calls(case, bind, reach);
     }
     let deadline = Instant::now() + CASE_DEADLINE;
-    let context = stream_context(case.secret_file.as_deref())?;
+    let context = stream_context(case.transport, case.secret_file.as_deref())?;
     let (publisher, echoes) = sender_channels(&context, case)?;
     let bound = context
         .bind(bind)
@@ -132,7 +149,7 @@ fn measure_stream_calls(
     reach: impl Fn(&dyn yoton::Connection) -> String,
 ) -> Result<Measured, String> {
     let deadline = Instant::now() + CASE_DEADLINE;
-    let context = stream_context(case.secret_file.as_deref())?;
+    let context = stream_context(case.transport, case.secret_file.as_deref())?;
     let req = ReqChannel::new(&context, CHANNEL).map_err(|e| e.to_string())?;
     let bound = context
         .bind(bind)
@@ -151,7 +168,7 @@ fn measure_stream_calls(
 /// `yoton bench-peer --transport tcp --pattern reqrep` (or `ipc`): answer
 /// the calls, report.
 fn peer_stream_calls(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
-    let context = stream_context(args.secret_file.as_deref())?;
+    let context = stream_context(args.transport, args.secret_file.as_deref())?;
     let rep = RepChannel::new(&context, CHANNEL).map_err(|e| e.to_string())?;
     let options = ConnectOptions::new().timeout(std::time::Duration::from_secs(10));
     let connection = context
@@ -175,7 +192,7 @@ pub(super) fn peer_stream(args: &BenchPeerArgs, deadline: Instant) -> Result<(),
     if args.pattern == BenchPattern::Reqrep {
         return peer_stream_calls(args, deadline);
     }
-    let context = stream_context(args.secret_file.as_deref())?;
+    let context = stream_context(args.transport, args.secret_file.as_deref())?;
     let (sub, back) = receiver_channels(&context, args.pattern, args.size, args.messages)?;
     let options = ConnectOptions::new().timeout(std::time::Duration::from_secs(10));
     let connection = context

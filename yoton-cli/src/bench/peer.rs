@@ -183,9 +183,10 @@ pub(crate) fn run_peer(args: &BenchPeerArgs) -> Result<(), Failure> {
     let result = match args.transport {
         BenchTransport::RawTcp => raw::peer(args, deadline),
         BenchTransport::RawTcpSpin => raw::peer_spin(args, deadline),
-        BenchTransport::Tcp | BenchTransport::TcpSecured | BenchTransport::Ipc => {
-            channels::peer_stream(args, deadline)
-        }
+        BenchTransport::Tcp
+        | BenchTransport::TcpSecured
+        | BenchTransport::TcpBusyPoll
+        | BenchTransport::Ipc => channels::peer_stream(args, deadline),
         other => Err(format!("no peer for {}", transport_name(other))),
     };
     match result {
