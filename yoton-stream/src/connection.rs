@@ -133,6 +133,11 @@ struct SendState {
     /// How many threads wait in a flush: a write wakes them only then (a
     /// wake-up call costs a system call even when nobody waits).
     flushers: usize,
+    /// The sending thread sleeps on `work`: a producer wakes it only then,
+    /// so that a stream of packages to a busy connection costs no system
+    /// call per package (a publisher with many subscribers sends each
+    /// package to each of them).
+    sender_asleep: bool,
 }
 
 pub(crate) use yoton_core::sync::lock;
@@ -304,11 +309,13 @@ impl StreamConnection {
                     {
                         break;
                     }
+                    state.sender_asleep = true;
                     state = self
                         .work
                         .wait_timeout(state, clock.deadline().saturating_duration_since(now))
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
+                    state.sender_asleep = false;
                 }
                 state.writing = true;
                 state.heard_at_write = self.heard.load(Ordering::Acquire);
@@ -459,7 +466,7 @@ impl StreamConnection {
         if done {
             state.written_total += packages.len() as u64;
         }
-        let wake = !state.queue.is_empty() || !state.pending.is_empty();
+        let wake = state.sender_asleep && (!state.queue.is_empty() || !state.pending.is_empty());
         let flushers = state.flushers;
         drop(state);
         if wake {
@@ -704,12 +711,12 @@ impl Link for StreamConnection {
         let Some(mut state) = self.try_write_directly(state, std::slice::from_ref(package)) else {
             return Ok(());
         };
-        let was_empty = state.queue.is_empty();
         state.queue.push_back(package.clone());
         self.backlog.add(size);
         state.queued_total += 1;
+        let wake = state.sender_asleep;
         drop(state);
-        if was_empty {
+        if wake {
             self.work.notify_one();
         }
         Ok(())
@@ -723,7 +730,6 @@ impl Link for StreamConnection {
         let Some(mut state) = self.try_write_directly(state, packages) else {
             return Ok(());
         };
-        let was_empty = state.queue.is_empty();
         let mut size = 0;
         for package in packages {
             size += package.encoded_len();
@@ -731,8 +737,9 @@ impl Link for StreamConnection {
         }
         self.backlog.add(size);
         state.queued_total += packages.len() as u64;
+        let wake = state.sender_asleep;
         drop(state);
-        if was_empty {
+        if wake {
             self.work.notify_one();
         }
         Ok(())
