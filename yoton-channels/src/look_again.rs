@@ -15,8 +15,46 @@
 //! that the receiving threads need (calls got slower in `yoton bench
 //! --pattern reqrep`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// How many threads of this process look again now.
+static LOOKING: AtomicUsize = AtomicUsize::new(0);
+
+/// How many threads may look again at once: fewer than the cores, and at
+/// least one. Each keeps a core busy, and the threads that do the work
+/// (the transports', the senders') need the others: sixteen subscribers
+/// of one process that all looked again would leave them none.
+fn most_looking() -> usize {
+    static MOST: OnceLock<usize> = OnceLock::new();
+    *MOST.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |cores| cores.get() - 1)
+            .max(1)
+    })
+}
+
+/// A thread's turn to look again, while fewer than `most` threads count
+/// in `looking`; given back when dropped.
+struct Turn(&'static AtomicUsize);
+
+impl Turn {
+    fn take(looking: &'static AtomicUsize, most: usize) -> Option<Turn> {
+        if looking.fetch_add(1, Ordering::AcqRel) < most {
+            Some(Turn(looking))
+        } else {
+            looking.fetch_sub(1, Ordering::AcqRel);
+            None
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// The longest a caller looks again for its reply: a call is two round
 /// trips, so longer than a receive queue's. Over loopback TCP it takes
@@ -42,8 +80,13 @@ impl LookAgain {
 
     /// Looks until `ready` holds, the current look-again time has passed,
     /// or `deadline` has come: whether `ready` held. `ready` must be cheap
-    /// (an atomic load): it is called in a loop.
+    /// (an atomic load): it is called in a loop. When as many threads of
+    /// the process look already as may (see [`most_looking`]), it looks
+    /// once and returns.
     pub(crate) fn look(&self, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
+        let Some(_turn) = Turn::take(&LOOKING, most_looking()) else {
+            return ready();
+        };
         let start = Instant::now();
         let spin = Duration::from_nanos(self.nanos.load(Ordering::Relaxed));
         let until = deadline.map_or(start + spin, |d| d.min(start + spin));
@@ -99,6 +142,20 @@ mod tests {
         assert_eq!(look.current(), Duration::from_micros(40));
         look.woke(Instant::now());
         assert_eq!(look.current(), Duration::from_micros(80));
+    }
+
+    #[test]
+    fn only_so_many_threads_look_at_once() {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let first = Turn::take(&COUNT, 2).expect("a first turn");
+        let second = Turn::take(&COUNT, 2).expect("a second turn");
+        assert!(Turn::take(&COUNT, 2).is_none(), "no third turn");
+        assert_eq!(COUNT.load(Ordering::Acquire), 2, "a refused turn is not counted");
+        drop(first);
+        let third = Turn::take(&COUNT, 2).expect("a turn given back is taken again");
+        drop((second, third));
+        assert_eq!(COUNT.load(Ordering::Acquire), 0);
+        assert!(most_looking() >= 1);
     }
 
     #[test]
