@@ -25,6 +25,7 @@ pub mod connection;
 pub mod context;
 mod core;
 pub mod decoder;
+pub mod direct;
 mod endpoint;
 pub mod error;
 #[cfg(feature = "test-util")]

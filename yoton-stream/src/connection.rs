@@ -20,6 +20,7 @@ use yoton_core::{
 };
 
 use crate::busy_poll::{BusyPoll, Empty};
+use yoton_core::direct::Direct;
 use crate::io::{
     LINGER, failure_reason, is_timeout, linger, read_now, try_write_two, write_all_two,
 };
@@ -40,11 +41,6 @@ const DIRECT_WRITES: bool = cfg!(any(target_os = "linux", target_os = "android")
 /// The largest package a producer writes directly.
 const DIRECT_MAX: usize = 64 * 1024;
 
-/// How long the connection must have been idle for a producer to write
-/// directly: packages that follow each other closer than this are a stream,
-/// better sent in batches by the sending thread, unless the peer spoke in
-/// between (then they are an exchange: a reply, an acknowledgement).
-const DIRECT_AFTER_IDLE: Duration = Duration::from_micros(20);
 
 /// The most packages and bytes the sending thread takes per round, so that
 /// flushes and waiting producers hear of progress often.
@@ -81,7 +77,7 @@ pub struct StreamConnection {
     /// The encoded bytes queued and not yet written, against the bound.
     backlog: Backlog,
     /// How many reads brought bytes from the peer; a write notes the count
-    /// when it starts (`SendState::heard_at_write`).
+    /// when it starts (`SendState::direct`).
     heard: AtomicU64,
     /// Wakes the sending thread: packages were queued, or shutdown.
     work: Condvar,
@@ -125,10 +121,9 @@ struct SendState {
     /// How many packages count as written once `pending` is (including
     /// those a partial write finished).
     pending_packages: u64,
-    /// When the last write ended.
-    last_write: Option<Instant>,
-    /// `heard` when the last write started: more since means the peer
-    /// spoke since.
+    /// The last write, for whether a producer may write directly.
+    direct: Direct,
+    /// `heard` when the sending thread's write started.
     heard_at_write: u64,
     /// How many threads wait in a flush: a write wakes them only then (a
     /// wake-up call costs a system call even when nobody waits).
@@ -352,7 +347,8 @@ impl StreamConnection {
             let flushers = {
                 let mut state = lock(&self.send);
                 state.writing = false;
-                state.last_write = Some(now);
+                let heard = state.heard_at_write;
+                state.direct.record(now, heard);
                 if result.is_ok() && count > 0 {
                     state.written_total += count;
                     self.backlog.take(bytes);
@@ -399,19 +395,12 @@ impl StreamConnection {
             return Some(state);
         }
         let now = Instant::now();
-        // A package soon after the last write is part of a stream, unless
-        // the peer spoke in between (an exchange: a reply, an
-        // acknowledgement).
         let heard = self.heard.load(Ordering::Acquire);
-        if heard == state.heard_at_write
-            && state
-                .last_write
-                .is_some_and(|last| now.saturating_duration_since(last) < DIRECT_AFTER_IDLE)
-        {
+        if !state.direct.allows(now, heard) {
             return Some(state);
         }
         state.writing = true;
-        state.heard_at_write = heard;
+        state.direct.record(now, heard);
         state.queued_total += packages.len() as u64;
         drop(state);
         // One package goes out as its header and its data; several are
@@ -448,7 +437,7 @@ impl StreamConnection {
         let written = try_write_two(socket, first, second);
         let mut state = lock(&self.send);
         state.writing = false;
-        state.last_write = Some(now);
+        state.direct.record(now, heard);
         let done = match written {
             Ok(n) if n == total => true,
             // The sending thread writes the rest first (and a failed socket
