@@ -137,6 +137,12 @@ pub(crate) enum Command {
     /// headers; `cpu_s_per_1000` is the CPU time of both ends per 1,000
     /// round trips (or calls). A `reqrep` row has the fields of a
     /// `roundtrip` row, its round trip being a whole call.
+    ///
+    /// Not in the default run (it takes too long): `--pattern fanout`, one
+    /// publisher sending to `--subs` subscriber processes over TCP (1, 4
+    /// and 16 by default), each receiving every message; its rows give
+    /// `subs` and `deliveries_per_s`, the messages all subscribers
+    /// together receive per second.
     Bench(BenchArgs),
     /// The other end of a `yoton bench` run, started by `bench` itself.
     #[command(hide = true)]
@@ -304,17 +310,27 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_enum, default_value_t = BenchTransport::All)]
     pub(crate) transport: BenchTransport,
     /// Measure only messages of this many data bytes (one way and round
-    /// trip).
+    /// trip; a fan-out's are 8 bytes unless this says).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=MAX_BENCH_SIZE))]
     pub(crate) size: Option<u64>,
-    /// Send this many messages per case (default: adapted to the size).
+    /// Send this many messages per case, to each subscriber of a fan-out
+    /// (default: adapted to the size; 200,000 for a fan-out, 20,000 with
+    /// `--quick`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) messages: Option<u64>,
-    /// Measure only one pattern: `oneway`, `roundtrip` or `reqrep`
-    /// (default: all three). `reqrep` measures the `roundtrip` of the same
-    /// transports too, next to it, for comparison.
+    /// Measure only one pattern: `oneway`, `roundtrip`, `reqrep` or
+    /// `fanout` (default: the first three). `reqrep` measures the
+    /// `roundtrip` of the same transports too, next to it, for comparison.
+    /// `fanout` is one publisher and `--subs` subscriber processes over
+    /// `tcp` only (with `all`, `tcp`); it is never part of the default run,
+    /// which it would make too long.
     #[arg(long, value_enum)]
     pub(crate) pattern: Option<BenchPattern>,
+    /// With `--pattern fanout`: this many subscriber processes, 1 to 256
+    /// (default: 1, 4 and 16, one row each). An error without `--pattern
+    /// fanout`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_BENCH_SUBS))]
+    pub(crate) subs: Option<u16>,
     /// Fewer messages per case: the whole run takes well under a minute.
     #[arg(long)]
     pub(crate) quick: bool,
@@ -331,6 +347,9 @@ pub(crate) struct BenchArgs {
 /// The largest message `yoton bench` sends: 64 MiB, the default package
 /// limit.
 pub(crate) const MAX_BENCH_SIZE: u64 = 64 * 1024 * 1024;
+
+/// The most subscriber processes `yoton bench --pattern fanout` starts.
+pub(crate) const MAX_BENCH_SUBS: i64 = 256;
 
 /// What `yoton bench --transport` accepts.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -372,6 +391,9 @@ pub(crate) enum BenchPattern {
     /// `RepChannel` (in a second process over TCP and IPC), timed as a round
     /// trip.
     Reqrep,
+    /// One publisher, several subscriber processes (`--subs`), each
+    /// receiving every message; over `tcp` only.
+    Fanout,
 }
 
 /// `yoton bench-peer`: what the second process of a bench does.
@@ -495,7 +517,15 @@ mod tests {
         };
         assert_eq!(bench.transport, BenchTransport::All);
         assert_eq!((bench.size, bench.messages), (None, None));
+        assert_eq!((bench.pattern, bench.subs), (None, None));
         assert!(!bench.quick && !bench.json);
+        let cli = Cli::try_parse_from(["yoton", "bench", "--pattern", "fanout", "--subs", "256"])
+            .unwrap();
+        let Command::Bench(bench) = cli.command else {
+            panic!("not bench: {cli:?}");
+        };
+        assert_eq!(bench.pattern, Some(BenchPattern::Fanout));
+        assert_eq!(bench.subs, Some(256));
     }
 
     #[test]
@@ -551,6 +581,8 @@ mod tests {
             &["yoton", "bench", "--size", "0"],
             &["yoton", "bench", "--messages", "0"],
             &["yoton", "bench", "--transport", "udp"],
+            &["yoton", "bench", "--pattern", "fanout", "--subs", "0"],
+            &["yoton", "bench", "--pattern", "fanout", "--subs", "257"],
             &["yoton", "call", "a:1", "s"],
             &["yoton", "call", "a:1", "s", "m", "--timeout", "-1"],
             &["yoton", "call", "a:1", "s", "m", "--timeout", "86401"],

@@ -5,12 +5,14 @@
 //! threads spinning on a crossbeam channel (`raw-inproc`); and req/rep
 //! calls (`reqrep`) next to the round trip of the same transport. With
 //! `--secret-file`, each `tcp` case is followed by the same case over a
-//! secured link (`tcp-secured`).
+//! secured link (`tcp-secured`). On request only, one publisher feeding
+//! several subscriber processes over TCP (`--pattern fanout`).
 //!
 //! The flags and the JSON fields are a contract (scripts compare runs):
 //! `{"results": [{"transport", "pattern", "size", "messages", "msgs_per_s",
-//! "bytes_per_s", "rtt_us_p50", "rtt_us_p99", "cpu_s_per_1000"}, ...]}`,
-//! with `null` for the fields that do not apply to a pattern.
+//! "bytes_per_s", "rtt_us_p50", "rtt_us_p99", "cpu_s_per_1000", "subs",
+//! "deliveries_per_s"}, ...]}`, with `null` for the fields that do not
+//! apply to a pattern.
 //!
 //! `cpu_s_per_1000` is the CPU time (user and system, all threads) of both
 //! ends per 1,000 round trips: this process's over the round trips, plus,
@@ -30,9 +32,22 @@
 //! bytes, and the subscriber checks count, order and size. A round trip
 //! sends one message and waits for it to come back before the next.
 //!
+//! A fan-out row (`fanout`) is one publisher in this process and `subs`
+//! subscriber processes over TCP, each on a connection of its own: a bound
+//! connection hosts one peer, so the publisher's context binds once per
+//! subscriber. Each subscriber checks its messages as the one-way
+//! subscriber does. The clock starts once every subscriber said it is
+//! ready and every connection is up, and stops when the last subscriber
+//! has all of them; `messages` counts per subscriber, and
+//! `deliveries_per_s` is `subs` times `messages` over that time. Only
+//! `subs` and `deliveries_per_s` are measured for it (the other rates and
+//! `cpu_s_per_1000` are `null`), and only it has them. `--pattern fanout`
+//! measures 1, 4 and 16 subscribers unless `--subs N` says; the default
+//! run has no fan-out, which would make it too long.
+//!
 //! For the TCP cases the binary starts itself (`yoton bench-peer`, a hidden
-//! subcommand) as the other process; the child is always reaped, and every
-//! wait has a deadline.
+//! subcommand) as the other process (one per subscriber for a fan-out);
+//! the children are always reaped, and every wait has a deadline.
 
 mod channels;
 mod peer;
@@ -58,6 +73,12 @@ const DEFAULT_SIZES: [u64; 3] = [8, 1024, 1024 * 1024];
 /// The size of the round trip measured by default.
 const ROUNDTRIP_SIZE: u64 = 8;
 
+/// The subscriber counts a fan-out measures when `--subs` does not say.
+const DEFAULT_SUBS: [u16; 3] = [1, 4, 16];
+
+/// The size of a fan-out's messages unless `--size` says.
+const FANOUT_SIZE: u64 = 8;
+
 /// The bytes a package takes on the wire besides its data.
 const HEADER_SIZE: u64 = yoton_cli::setups::wire::HEADER_SIZE as u64;
 
@@ -70,11 +91,12 @@ pub(crate) struct BenchResult {
     /// `tcp`, `tcp-secured`, `inproc`, `ipc`, `raw-tcp`, `raw-tcp-spin`
     /// or `raw-inproc`.
     pub(crate) transport: &'static str,
-    /// `oneway`, `roundtrip` or `reqrep`.
+    /// `oneway`, `roundtrip`, `reqrep` or `fanout`.
     pub(crate) pattern: &'static str,
     /// Data bytes per message.
     pub(crate) size: u64,
-    /// Messages sent (one way), round trips or calls made.
+    /// Messages sent (one way, and to each subscriber of a fan-out), round
+    /// trips or calls made.
     pub(crate) messages: u64,
     /// Messages (or round trips) per second.
     pub(crate) msgs_per_s: Option<f64>,
@@ -86,6 +108,10 @@ pub(crate) struct BenchResult {
     pub(crate) rtt_us_p99: Option<f64>,
     /// CPU seconds of both ends per 1,000 round trips.
     pub(crate) cpu_s_per_1000: Option<f64>,
+    /// Subscriber processes of a fan-out.
+    pub(crate) subs: Option<u16>,
+    /// Messages all subscribers of a fan-out received per second, together.
+    pub(crate) deliveries_per_s: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +126,9 @@ pub(crate) enum Measured {
     /// The round trip times, one per message, and the CPU time both ends
     /// used for them (if known).
     Roundtrip(Vec<Duration>, Option<Duration>),
+    /// Every subscriber of a fan-out had all messages this long after the
+    /// first was sent.
+    Fanout(Duration),
 }
 
 /// One thing to measure.
@@ -109,14 +138,21 @@ pub(crate) struct Case {
     pub(crate) pattern: BenchPattern,
     pub(crate) size: u64,
     pub(crate) messages: u64,
+    /// The subscriber processes of a fan-out; `None` for other patterns.
+    pub(crate) subs: Option<u16>,
     /// The secret file of a `tcp-secured` case.
     pub(crate) secret_file: Option<PathBuf>,
 }
 
 impl Case {
     fn describe(&self) -> String {
+        let to = match self.subs {
+            Some(1) => " to 1 subscriber".to_owned(),
+            Some(subs) => format!(" to {subs} subscribers"),
+            None => String::new(),
+        };
         format!(
-            "{} {} {} x {}",
+            "{} {} {} x {}{to}",
             transport_name(self.transport),
             pattern_name(self.pattern),
             human_size(self.size),
@@ -135,6 +171,8 @@ impl Case {
             rtt_us_p50: None,
             rtt_us_p99: None,
             cpu_s_per_1000: None,
+            subs: None,
+            deliveries_per_s: None,
         };
         match measured {
             Measured::Oneway(elapsed) => {
@@ -152,6 +190,12 @@ impl Case {
                 result.rtt_us_p99 = Some(percentile_us(&rtts, 0.99));
                 let count = rtts.len().max(1) as f64;
                 result.cpu_s_per_1000 = cpu.map(|cpu| cpu.as_secs_f64() / count * 1000.0);
+            }
+            Measured::Fanout(elapsed) => {
+                let subs = self.subs.unwrap_or(1);
+                let secs = elapsed.as_secs_f64().max(1e-9);
+                result.subs = Some(subs);
+                result.deliveries_per_s = Some(f64::from(subs) * self.messages as f64 / secs);
             }
         }
         result
@@ -195,6 +239,7 @@ fn pattern_name(pattern: BenchPattern) -> &'static str {
         BenchPattern::Oneway => "oneway",
         BenchPattern::Roundtrip => "roundtrip",
         BenchPattern::Reqrep => "reqrep",
+        BenchPattern::Fanout => "fanout",
     }
 }
 
@@ -221,12 +266,14 @@ fn human_size(size: u64) -> String {
 }
 
 /// How many messages a case sends unless `--messages` says: enough wire
-/// bytes to take about a second at the baseline's speed, fewer with
-/// `--quick`.
+/// bytes to take about a second at the baseline's speed (a fan-out: to
+/// each subscriber, whatever the size), fewer with `--quick`.
 fn default_messages(pattern: BenchPattern, size: u64, quick: bool) -> u64 {
     match pattern {
         BenchPattern::Roundtrip | BenchPattern::Reqrep if quick => 2_000,
         BenchPattern::Roundtrip | BenchPattern::Reqrep => 20_000,
+        BenchPattern::Fanout if quick => 20_000,
+        BenchPattern::Fanout => 200_000,
         BenchPattern::Oneway => {
             let (budget, most) = if quick {
                 (512u64 << 20, 1_000_000)
@@ -243,8 +290,20 @@ fn default_messages(pattern: BenchPattern, size: u64, quick: bool) -> u64 {
 /// `raw-tcp-spin` before `tcp`, `raw-inproc` before `inproc`, and a
 /// transport's `reqrep` right after its `roundtrip`), so that each ratio
 /// compares neighbouring measurements. `--pattern reqrep` keeps the
-/// round trips of the transports that have req/rep, for that comparison.
-fn plan(args: &BenchArgs) -> Vec<Case> {
+/// round trips of the transports that have req/rep, for that comparison;
+/// `--pattern fanout` is planned apart ([`fanout_plan`]).
+///
+/// # Errors
+///
+/// A line saying why, when the flags leave nothing to measure or ask for
+/// what does not exist (`--subs` without `--pattern fanout`).
+fn plan(args: &BenchArgs) -> Result<Vec<Case>, String> {
+    if args.pattern == Some(BenchPattern::Fanout) {
+        return fanout_plan(args);
+    }
+    if args.subs.is_some() {
+        return Err("--subs needs --pattern fanout".to_owned());
+    }
     let transports: Vec<BenchTransport> = match args.transport {
         BenchTransport::All => vec![
             BenchTransport::RawTcp,
@@ -301,6 +360,7 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
                 messages: args
                     .messages
                     .unwrap_or_else(|| default_messages(pattern, size, args.quick)),
+                subs: None,
                 secret_file: (transport == BenchTransport::TcpSecured)
                     .then(|| args.secret_file.clone())
                     .flatten(),
@@ -317,11 +377,58 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
             }
         }
     }
-    cases
+    if cases.is_empty() {
+        let why = if only == Some(BenchPattern::Reqrep) {
+            "has no req/rep (tcp, ipc and inproc have)"
+        } else {
+            "measures round trips only"
+        };
+        return Err(format!(
+            "nothing to measure: {} {why}",
+            transport_name(args.transport)
+        ));
+    }
+    Ok(cases)
+}
+
+/// The cases of `--pattern fanout`: one per subscriber count (`--subs`, or
+/// [`DEFAULT_SUBS`] in that order), over `tcp` only (which `all` means
+/// here).
+///
+/// # Errors
+///
+/// A line saying why, for any other transport.
+fn fanout_plan(args: &BenchArgs) -> Result<Vec<Case>, String> {
+    if !matches!(args.transport, BenchTransport::Tcp | BenchTransport::All) {
+        return Err(format!(
+            "nothing to measure: {} has no fan-out (tcp has)",
+            transport_name(args.transport)
+        ));
+    }
+    let size = args.size.unwrap_or(FANOUT_SIZE);
+    let messages = args
+        .messages
+        .unwrap_or_else(|| default_messages(BenchPattern::Fanout, size, args.quick));
+    let subs = match args.subs {
+        Some(subs) => vec![subs],
+        None => DEFAULT_SUBS.to_vec(),
+    };
+    Ok(subs
+        .into_iter()
+        .map(|subs| Case {
+            transport: BenchTransport::Tcp,
+            pattern: BenchPattern::Fanout,
+            size,
+            messages,
+            subs: Some(subs),
+            secret_file: None,
+        })
+        .collect())
 }
 
 /// Runs `yoton bench`.
 pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
+    let cases = plan(args).map_err(Failure::error)?;
     match &args.secret_file {
         // A bad secret file ends the run before anything is measured.
         Some(path) => drop(crate::session::read_secret(path)?),
@@ -331,18 +438,6 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
             ));
         }
         None => {}
-    }
-    let cases = plan(args);
-    if cases.is_empty() {
-        let why = if args.pattern == Some(BenchPattern::Reqrep) {
-            "has no req/rep (tcp, ipc and inproc have)"
-        } else {
-            "measures round trips only"
-        };
-        return Err(Failure::error(format!(
-            "nothing to measure: {} {why}",
-            transport_name(args.transport)
-        )));
     }
     let mut progress = Progress::new(cases.len());
     let mut results = Vec::with_capacity(cases.len());
@@ -376,6 +471,75 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A right-aligned column of the table, after the transport and the
+/// pattern.
+struct Column {
+    title: &'static str,
+    width: usize,
+    /// Shown only when a row is a fan-out.
+    fanout: bool,
+    /// The cell of a row; `None` shows as `-`.
+    cell: fn(&BenchResult) -> Option<String>,
+}
+
+/// The columns of the table, in order.
+const COLUMNS: [Column; 9] = [
+    Column {
+        title: "SIZE",
+        width: 8,
+        fanout: false,
+        cell: |r| Some(human_size(r.size)),
+    },
+    Column {
+        title: "SUBS",
+        width: 5,
+        fanout: true,
+        cell: |r| r.subs.map(|v| v.to_string()),
+    },
+    Column {
+        title: "MESSAGES",
+        width: 10,
+        fanout: false,
+        cell: |r| Some(r.messages.to_string()),
+    },
+    Column {
+        title: "MSG/S",
+        width: 14,
+        fanout: false,
+        cell: |r| r.msgs_per_s.map(|v| format!("{v:.0}")),
+    },
+    Column {
+        title: "DELIV/S",
+        width: 14,
+        fanout: true,
+        cell: |r| r.deliveries_per_s.map(|v| format!("{v:.0}")),
+    },
+    Column {
+        title: "MB/S",
+        width: 12,
+        fanout: false,
+        cell: |r| r.bytes_per_s.map(|v| format!("{:.1}", v / 1e6)),
+    },
+    Column {
+        title: "RTT P50",
+        width: 10,
+        fanout: false,
+        cell: |r| r.rtt_us_p50.map(|v| format!("{v:.1} us")),
+    },
+    Column {
+        title: "RTT P99",
+        width: 10,
+        fanout: false,
+        cell: |r| r.rtt_us_p99.map(|v| format!("{v:.1} us")),
+    },
+    Column {
+        title: "CPU/1000 RT",
+        width: 12,
+        fanout: false,
+        cell: |r| r.cpu_s_per_1000.map(|v| format!("{v:.4} s")),
+    },
+];
+
 /// The human-readable table of the results.
 fn table(results: &[BenchResult]) -> String {
     let width = results
@@ -384,32 +548,24 @@ fn table(results: &[BenchResult]) -> String {
         .max()
         .unwrap_or(0)
         .max(8);
-    let mut out = format!(
-        "{:<width$} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10} {:>12}\n",
-        "TRANSP.",
-        "PATTERN",
-        "SIZE",
-        "MESSAGES",
-        "MSG/S",
-        "MB/S",
-        "RTT P50",
-        "RTT P99",
-        "CPU/1000 RT"
-    );
-    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+    let fanout = results.iter().any(|r| r.subs.is_some());
+    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| fanout || !c.fanout).collect();
+    let line = |transport: &str, pattern: &str, cells: Vec<String>| {
+        let mut line = format!("{transport:<width$} {pattern:<9}");
+        for (column, cell) in columns.iter().zip(cells) {
+            line.push_str(&format!(" {cell:>0$}", column.width));
+        }
+        line.push('\n');
+        line
+    };
+    let titles = columns.iter().map(|c| c.title.to_owned()).collect();
+    let mut out = line("TRANSP.", "PATTERN", titles);
     for r in results {
-        out.push_str(&format!(
-            "{:<width$} {:<9} {:>8} {:>10} {:>14} {:>12} {:>10} {:>10} {:>12}\n",
-            r.transport,
-            r.pattern,
-            human_size(r.size),
-            r.messages,
-            or_dash(r.msgs_per_s.map(|v| format!("{v:.0}"))),
-            or_dash(r.bytes_per_s.map(|v| format!("{:.1}", v / 1e6))),
-            or_dash(r.rtt_us_p50.map(|v| format!("{v:.1} us"))),
-            or_dash(r.rtt_us_p99.map(|v| format!("{v:.1} us"))),
-            or_dash(r.cpu_s_per_1000.map(|v| format!("{v:.4} s"))),
-        ));
+        let cells = columns
+            .iter()
+            .map(|c| (c.cell)(r).unwrap_or_else(|| "-".to_owned()))
+            .collect();
+        out.push_str(&line(r.transport, r.pattern, cells));
     }
     for line in call_ratios(results) {
         out.push_str(&line);
@@ -504,6 +660,7 @@ mod tests {
             size,
             messages: None,
             pattern: None,
+            subs: None,
             quick,
             json: true,
             secret_file: None,
@@ -512,7 +669,7 @@ mod tests {
 
     #[test]
     fn the_default_plan_covers_every_transport_and_case() {
-        let cases = plan(&args(BenchTransport::All, None, false));
+        let cases = plan(&args(BenchTransport::All, None, false)).unwrap();
         assert_eq!(cases.len(), 18);
         let oneway: Vec<u64> = cases
             .iter()
@@ -566,8 +723,8 @@ mod tests {
 
     #[test]
     fn quick_sends_fewer_and_size_narrows_the_plan() {
-        let full = plan(&args(BenchTransport::Tcp, Some(100), false));
-        let quick = plan(&args(BenchTransport::Tcp, Some(100), true));
+        let full = plan(&args(BenchTransport::Tcp, Some(100), false)).unwrap();
+        let quick = plan(&args(BenchTransport::Tcp, Some(100), true)).unwrap();
         assert_eq!(full.len(), 3);
         assert!(full.iter().all(|c| c.size == 100));
         for (quick, full) in quick.iter().zip(&full) {
@@ -575,11 +732,12 @@ mod tests {
         }
         let mut only = args(BenchTransport::All, None, true);
         only.pattern = Some(BenchPattern::Roundtrip);
-        let cases = plan(&only);
+        let cases = plan(&only).unwrap();
         assert_eq!(cases.len(), 6);
         assert!(cases.iter().all(|c| c.pattern == BenchPattern::Roundtrip));
         only.pattern = Some(BenchPattern::Reqrep);
         let cases: Vec<(&str, &str)> = plan(&only)
+            .unwrap()
             .iter()
             .map(|c| (transport_name(c.transport), pattern_name(c.pattern)))
             .collect();
@@ -596,8 +754,11 @@ mod tests {
         );
         let mut raw = args(BenchTransport::RawTcp, None, true);
         raw.pattern = Some(BenchPattern::Reqrep);
-        assert!(plan(&raw).is_empty());
-        let spin = plan(&args(BenchTransport::RawTcpSpin, Some(100), true));
+        assert_eq!(
+            plan(&raw).unwrap_err(),
+            "nothing to measure: raw-tcp has no req/rep (tcp, ipc and inproc have)"
+        );
+        let spin = plan(&args(BenchTransport::RawTcpSpin, Some(100), true)).unwrap();
         assert_eq!(spin.len(), 1);
         assert_eq!(
             (spin[0].pattern, spin[0].size),
@@ -605,14 +766,17 @@ mod tests {
         );
         let mut oneway = args(BenchTransport::RawInproc, None, true);
         oneway.pattern = Some(BenchPattern::Oneway);
-        assert!(plan(&oneway).is_empty());
+        assert_eq!(
+            plan(&oneway).unwrap_err(),
+            "nothing to measure: raw-inproc measures round trips only"
+        );
     }
 
     #[test]
     fn a_secret_file_puts_secured_tcp_right_after_each_tcp_case() {
         let mut secured = args(BenchTransport::All, None, true);
         secured.secret_file = Some(PathBuf::from("k"));
-        let cases = plan(&secured);
+        let cases = plan(&secured).unwrap();
         assert_eq!(cases.len(), 18 + 5);
         for (i, case) in cases.iter().enumerate() {
             if case.transport == BenchTransport::TcpSecured {
@@ -645,15 +809,17 @@ mod tests {
             ]
         );
         secured.transport = BenchTransport::Tcp;
-        assert_eq!(plan(&secured).len(), 10);
+        assert_eq!(plan(&secured).unwrap().len(), 10);
         secured.transport = BenchTransport::TcpSecured;
         assert!(
             plan(&secured)
+                .unwrap()
                 .iter()
                 .all(|c| c.transport == BenchTransport::TcpSecured)
         );
         assert!(
             plan(&args(BenchTransport::All, None, true))
+                .unwrap()
                 .iter()
                 .all(|c| c.transport != BenchTransport::TcpSecured)
         );
@@ -671,6 +837,8 @@ mod tests {
             rtt_us_p50: Some(1.0),
             rtt_us_p99: Some(2.0),
             cpu_s_per_1000: Some(0.5),
+            subs: None,
+            deliveries_per_s: None,
         };
         let short = table(&[row("inproc")]);
         assert!(
@@ -694,6 +862,49 @@ mod tests {
         assert!(lines[1].starts_with("inproc       roundtrip"), "{long}");
         assert!(lines[2].starts_with("raw-tcp-spin roundtrip"), "{long}");
         assert!(lines[2].ends_with("0.5000 s"), "{long}");
+        assert!(
+            !long.contains("SUBS") && !long.contains("DELIV/S"),
+            "{long}"
+        );
+    }
+
+    #[test]
+    fn the_table_shows_fan_out_columns_when_a_row_has_them() {
+        let fanout = BenchResult {
+            transport: "tcp",
+            pattern: "fanout",
+            size: 8,
+            messages: 2000,
+            msgs_per_s: None,
+            bytes_per_s: None,
+            rtt_us_p50: None,
+            rtt_us_p99: None,
+            cpu_s_per_1000: None,
+            subs: Some(16),
+            deliveries_per_s: Some(1234567.8),
+        };
+        let text = table(&[fanout]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let titles: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(
+            titles,
+            [
+                "TRANSP.", "PATTERN", "SIZE", "SUBS", "MESSAGES", "MSG/S", "DELIV/S", "MB/S",
+                "RTT", "P50", "RTT", "P99", "CPU/1000", "RT"
+            ]
+        );
+        let cells: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(
+            cells,
+            [
+                "tcp", "fanout", "8", "B", "16", "2000", "-", "1234568", "-", "-", "-", "-"
+            ]
+        );
+        // Each cell ends under the end of its title.
+        let end_of = |line: &str, text: &str| line.find(text).map(|at| at + text.len());
+        assert_eq!(end_of(lines[0], "SUBS"), end_of(lines[1], " 16"));
+        assert_eq!(end_of(lines[0], "DELIV/S"), end_of(lines[1], "1234568"));
     }
 
     #[test]
@@ -703,6 +914,7 @@ mod tests {
             pattern: BenchPattern::Oneway,
             size: 8,
             messages: 1000,
+            subs: None,
             secret_file: None,
         };
         let r = case.result(Measured::Oneway(Duration::from_millis(1)));
@@ -717,5 +929,109 @@ mod tests {
         assert_eq!(r.rtt_us_p99, Some(99.0));
         assert_eq!(r.bytes_per_s, None);
         assert!((r.cpu_s_per_1000.unwrap() - 0.05).abs() < 1e-12);
+        assert_eq!((r.subs, r.deliveries_per_s), (None, None));
+    }
+
+    #[test]
+    fn a_fan_out_result_counts_the_deliveries_of_every_subscriber() {
+        let case = Case {
+            transport: BenchTransport::Tcp,
+            pattern: BenchPattern::Fanout,
+            size: 8,
+            messages: 1000,
+            subs: Some(4),
+            secret_file: None,
+        };
+        let r = case.result(Measured::Fanout(Duration::from_millis(1)));
+        assert_eq!((r.transport, r.pattern), ("tcp", "fanout"));
+        assert_eq!((r.size, r.messages, r.subs), (8, 1000, Some(4)));
+        assert_eq!(r.deliveries_per_s, Some(4_000_000.0));
+        assert_eq!((r.msgs_per_s, r.bytes_per_s), (None, None));
+        assert_eq!((r.rtt_us_p50, r.rtt_us_p99), (None, None));
+        assert_eq!(r.cpu_s_per_1000, None);
+    }
+
+    fn fanout(transport: BenchTransport, subs: Option<u16>) -> BenchArgs {
+        let mut fanout = args(transport, None, false);
+        fanout.pattern = Some(BenchPattern::Fanout);
+        fanout.subs = subs;
+        fanout
+    }
+
+    #[test]
+    fn fanout_measures_one_four_and_sixteen_subscribers_unless_told() {
+        let cases = plan(&fanout(BenchTransport::Tcp, None)).unwrap();
+        let subs: Vec<Option<u16>> = cases.iter().map(|c| c.subs).collect();
+        assert_eq!(subs, [Some(1), Some(4), Some(16)]);
+        for case in &cases {
+            assert_eq!(case.transport, BenchTransport::Tcp);
+            assert_eq!(case.pattern, BenchPattern::Fanout);
+            assert_eq!((case.size, case.messages), (8, 200_000));
+            assert_eq!(case.secret_file, None);
+        }
+        let mut quick = fanout(BenchTransport::All, None);
+        quick.quick = true;
+        let cases = plan(&quick).unwrap();
+        assert_eq!(cases.len(), 3);
+        assert!(cases.iter().all(|c| c.transport == BenchTransport::Tcp));
+        assert!(cases.iter().all(|c| c.messages == 20_000));
+        // `--subs`, `--size` and `--messages` narrow it to one case; `all`
+        // is plain tcp here, secret or not.
+        let mut one = fanout(BenchTransport::All, Some(3));
+        one.size = Some(100);
+        one.messages = Some(2000);
+        one.secret_file = Some(PathBuf::from("k"));
+        let cases = plan(&one).unwrap();
+        assert_eq!(cases.len(), 1);
+        let case = &cases[0];
+        assert_eq!(
+            (case.transport, case.pattern, case.subs),
+            (BenchTransport::Tcp, BenchPattern::Fanout, Some(3))
+        );
+        assert_eq!((case.size, case.messages), (100, 2000));
+        assert_eq!(case.secret_file, None);
+        assert_eq!(case.describe(), "tcp fanout 100 B x 2000 to 3 subscribers");
+        let cases = plan(&fanout(BenchTransport::Tcp, Some(1))).unwrap();
+        assert_eq!(
+            cases[0].describe(),
+            "tcp fanout 8 B x 200000 to 1 subscriber"
+        );
+    }
+
+    #[test]
+    fn fanout_only_exists_on_request_and_over_tcp() {
+        for transport in [BenchTransport::All, BenchTransport::Tcp] {
+            let cases = plan(&args(transport, None, false)).unwrap();
+            assert!(!cases.is_empty());
+            assert!(
+                cases
+                    .iter()
+                    .all(|c| c.pattern != BenchPattern::Fanout && c.subs.is_none())
+            );
+        }
+        for pattern in [None, Some(BenchPattern::Oneway), Some(BenchPattern::Reqrep)] {
+            let mut subs = args(BenchTransport::Tcp, None, false);
+            subs.pattern = pattern;
+            subs.subs = Some(3);
+            assert_eq!(
+                plan(&subs).unwrap_err(),
+                "--subs needs --pattern fanout",
+                "{pattern:?}"
+            );
+        }
+        for (transport, name) in [
+            (BenchTransport::Inproc, "inproc"),
+            (BenchTransport::RawTcp, "raw-tcp"),
+            (BenchTransport::Ipc, "ipc"),
+            (BenchTransport::TcpSecured, "tcp-secured"),
+            (BenchTransport::RawInproc, "raw-inproc"),
+        ] {
+            for subs in [None, Some(2)] {
+                assert_eq!(
+                    plan(&fanout(transport, subs)).unwrap_err(),
+                    format!("nothing to measure: {name} has no fan-out (tcp has)")
+                );
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `yoton bench` as scripts use it: the JSON it prints has the contract's
-//! fields for every transport and pattern, req/rep calls included (the
-//! speeds are not checked), and the table and the progress lines come out
-//! where they belong.
+//! fields for every transport and pattern, req/rep calls and fan-outs
+//! included (the speeds are not checked), and the table and the progress
+//! lines come out where they belong.
 //!
 //! Each run is a subprocess with a deadline; one still running when its
 //! deadline passes is killed and reaped.
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The contract's fields, in order.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 11] = [
     "transport",
     "pattern",
     "size",
@@ -24,6 +24,8 @@ const FIELDS: [&str; 9] = [
     "rtt_us_p50",
     "rtt_us_p99",
     "cpu_s_per_1000",
+    "subs",
+    "deliveries_per_s",
 ];
 
 /// Runs `yoton` with `args`, killing it if it takes longer than `deadline`.
@@ -92,8 +94,24 @@ fn results_of(output: &Output) -> Vec<Value> {
         assert_eq!(names, expected, "{result}");
         assert!(result["size"].as_u64().unwrap() > 0, "{result}");
         assert!(result["messages"].as_u64().unwrap() > 0, "{result}");
+        let pattern = result["pattern"].as_str().unwrap();
+        if pattern == "fanout" {
+            // Only the fan-out fields; the rates of one connection are not.
+            assert_eq!(result["transport"], "tcp", "{result}");
+            assert!(result["subs"].as_u64().unwrap() > 0, "{result}");
+            assert!(
+                result["deliveries_per_s"].as_f64().unwrap() > 0.0,
+                "{result}"
+            );
+            for field in FIELDS[4..9].iter() {
+                assert!(result[field].is_null(), "{field}: {result}");
+            }
+            continue;
+        }
+        assert!(result["subs"].is_null(), "{result}");
+        assert!(result["deliveries_per_s"].is_null(), "{result}");
         assert!(result["msgs_per_s"].as_f64().unwrap() > 0.0, "{result}");
-        match result["pattern"].as_str().unwrap() {
+        match pattern {
             "oneway" => {
                 assert!(result["bytes_per_s"].as_f64().unwrap() > 0.0, "{result}");
                 assert!(result["rtt_us_p50"].is_null(), "{result}");
@@ -281,6 +299,74 @@ fn reqrep_measures_calls_next_to_the_round_trip_of_the_same_transport() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("has no req/rep"), "{stderr}");
+}
+
+#[test]
+fn fanout_reports_every_subscriber_in_one_row() {
+    let output = run(
+        &[
+            "bench",
+            "--pattern",
+            "fanout",
+            "--subs",
+            "3",
+            "--messages",
+            "2000",
+            "--json",
+        ],
+        Duration::from_secs(60),
+    );
+    let results = results_of(&output);
+    assert_eq!(
+        cases(&results),
+        [("tcp".to_owned(), "fanout".to_owned(), 8)]
+    );
+    let row = &results[0];
+    assert_eq!(row["subs"], 3, "{row}");
+    assert_eq!(row["messages"], 2000, "{row}");
+    assert!(row["deliveries_per_s"].as_f64().unwrap() > 0.0, "{row}");
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        progress.contains("yoton: bench [1/1] tcp fanout 8 B x 2000 to 3 subscribers"),
+        "{progress}"
+    );
+}
+
+#[test]
+fn fanout_flags_that_do_not_fit_exit_2() {
+    for (args, says) in [
+        (
+            &["bench", "--pattern", "fanout", "--subs", "0"][..],
+            "--subs",
+        ),
+        (&["bench", "--pattern", "fanout", "--subs", "257"], "--subs"),
+        (&["bench", "--subs", "3"], "--subs needs --pattern fanout"),
+        (
+            &["bench", "--pattern", "oneway", "--subs", "3"],
+            "--subs needs --pattern fanout",
+        ),
+        (
+            &["bench", "--transport", "inproc", "--pattern", "fanout"],
+            "inproc has no fan-out",
+        ),
+        (
+            &["bench", "--transport", "raw-tcp", "--pattern", "fanout"],
+            "raw-tcp has no fan-out",
+        ),
+    ] {
+        let output = run(args, Duration::from_secs(20));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    // A mistake the bench finds itself is one line.
+    let output = run(&["bench", "--subs", "3"], Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "yoton: error: --subs needs --pattern fanout"
+    );
 }
 
 #[test]

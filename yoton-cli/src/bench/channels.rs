@@ -6,6 +6,10 @@
 //!
 //! A req/rep case (`reqrep`) is a `ReqChannel` calling a `RepChannel` in
 //! the same places, one call at a time ([`yoton_cli::setups::reqrep`]).
+//!
+//! A fan-out (`fanout`) is one publisher and a subscriber process per
+//! `subs`, each on a connection of its own: a bound connection hosts one
+//! peer, so the publisher's context binds once for each.
 
 use std::sync::Arc;
 use std::thread;
@@ -20,7 +24,7 @@ use yoton_cli::setups::channels::{echo_all, ping_all, receive_all, send_all, sub
 use yoton_cli::setups::payloads::Payloads;
 use yoton_cli::setups::reqrep;
 
-use super::peer::{Peer, echo_timed, say, timed_roundtrips};
+use super::peer::{Peer, echo_timed, expect_all, say, timed_roundtrips};
 use super::{CASE_DEADLINE, CHANNEL, Case, Measured};
 use crate::args::{BenchPattern, BenchPeerArgs, BenchTransport};
 
@@ -35,7 +39,7 @@ fn sender_channels(
 ) -> Result<(PubChannel<Bytes>, Option<SubChannel<Bytes>>), String> {
     let publisher = PubChannel::<Bytes>::new(context, CHANNEL).map_err(|e| e.to_string())?;
     let echoes = match case.pattern {
-        BenchPattern::Oneway | BenchPattern::Reqrep => None,
+        BenchPattern::Oneway | BenchPattern::Reqrep | BenchPattern::Fanout => None,
         BenchPattern::Roundtrip => {
             Some(SubChannel::<Bytes>::new(context, ECHO_CHANNEL).map_err(|e| e.to_string())?)
         }
@@ -54,7 +58,7 @@ fn receiver_channels(
     let sub = SubChannel::<Bytes>::with_options(context, CHANNEL, sub_options(size, messages))
         .map_err(|e| e.to_string())?;
     let back = match pattern {
-        BenchPattern::Oneway | BenchPattern::Reqrep => None,
+        BenchPattern::Oneway | BenchPattern::Reqrep | BenchPattern::Fanout => None,
         BenchPattern::Roundtrip => {
             Some(PubChannel::<Bytes>::new(context, ECHO_CHANNEL).map_err(|e| e.to_string())?)
         }
@@ -101,8 +105,10 @@ fn measure_stream(
     bind: &str,
     reach: impl Fn(&dyn yoton::Connection) -> String,
 ) -> Result<Measured, String> {
-    if case.pattern == BenchPattern::Reqrep {
-        return measure_stream_calls(case, bind, reach);
+    match case.pattern {
+        BenchPattern::Reqrep => return measure_stream_calls(case, bind, reach),
+        BenchPattern::Fanout => return measure_stream_fanout(case, bind, reach),
+        BenchPattern::Oneway | BenchPattern::Roundtrip => {}
     }
     let deadline = Instant::now() + CASE_DEADLINE;
     let context = stream_context(case.transport, case.secret_file.as_deref())?;
@@ -165,6 +171,101 @@ fn measure_stream_calls(
     Ok(measured)
 }
 
+/// Measures a fan-out over a stream transport: bind at `bind` once per
+/// subscriber, and each subscriber process connects to the address `reach`
+/// gives for its own connection. Timed from the first message sent, once
+/// all are ready and connected, to the moment the last subscriber has
+/// every message.
+fn measure_stream_fanout(
+    case: &Case,
+    bind: &str,
+    reach: impl Fn(&dyn yoton::Connection) -> String,
+) -> Result<Measured, String> {
+    let deadline = Instant::now() + CASE_DEADLINE;
+    let subs = usize::from(case.subs.unwrap_or(1));
+    let context = stream_context(case.transport, case.secret_file.as_deref())?;
+    let (publisher, _) = sender_channels(&context, case)?;
+    let bound = (0..subs)
+        .map(|_| context.bind(bind))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("cannot bind: {e}"))?;
+    // Dropping the peers (on any error below) kills and reaps them all.
+    let peers = bound
+        .iter()
+        .map(|connection| Peer::start(case, &reach(&**connection)))
+        .collect::<Result<Vec<_>, _>>()?;
+    expect_all(&peers, "ready", deadline)?;
+    for (index, connection) in bound.iter().enumerate() {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        connection
+            .wait_connected(wait)
+            .map_err(|e| format!("peer {} of {subs} did not connect: {e}", index + 1))?;
+    }
+    let start = Instant::now();
+    let close_at = CloseAt::start(&context, deadline)?;
+    let sent = send_all(&publisher, case.size, case.messages);
+    if close_at.stop() {
+        return Err("the subscribers did not take every message in time".to_owned());
+    }
+    sent?;
+    let end = expect_all(&peers, "done", deadline)?;
+    context.close();
+    for peer in peers {
+        peer.finish()?;
+    }
+    Ok(Measured::Fanout(end.saturating_duration_since(start)))
+}
+
+/// Closes a context at a deadline unless stopped first. A publisher waits
+/// for room while a subscriber's queue is full, without a deadline of its
+/// own (so that the loop it runs is the one-way one); a subscriber process
+/// that stopped reading but lives on would hold it there for good, and
+/// closing the context ends the wait.
+struct CloseAt {
+    cancel: Option<crossbeam_channel::Sender<()>>,
+    thread: Option<thread::JoinHandle<bool>>,
+}
+
+impl CloseAt {
+    fn start(context: &Context, deadline: Instant) -> Result<CloseAt, String> {
+        let (cancel, cancelled) = crossbeam_channel::bounded::<()>(0);
+        let context = context.clone();
+        let thread = thread::Builder::new()
+            .name("yoton-bench-deadline".to_owned())
+            .spawn(move || {
+                let timed_out = cancelled.recv_deadline(deadline)
+                    == Err(crossbeam_channel::RecvTimeoutError::Timeout);
+                if timed_out {
+                    context.close();
+                }
+                timed_out
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+        Ok(CloseAt {
+            cancel: Some(cancel),
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops watching; returns whether the deadline came first and the
+    /// context was closed.
+    fn stop(mut self) -> bool {
+        self.cancel.take();
+        self.thread
+            .take()
+            .is_some_and(|thread| thread.join().unwrap_or(true))
+    }
+}
+
+impl Drop for CloseAt {
+    fn drop(&mut self) {
+        self.cancel.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// `yoton bench-peer --transport tcp --pattern reqrep` (or `ipc`): answer
 /// the calls, report.
 fn peer_stream_calls(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
@@ -187,7 +288,8 @@ fn peer_stream_calls(args: &BenchPeerArgs, deadline: Instant) -> Result<(), Stri
 }
 
 /// `yoton bench-peer --transport tcp` (or `ipc`): subscribe (and echo),
-/// report; or answer calls for `reqrep`.
+/// report; or answer calls for `reqrep`. A subscriber of a fan-out does
+/// what a one-way one does.
 pub(super) fn peer_stream(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
     if args.pattern == BenchPattern::Reqrep {
         return peer_stream_calls(args, deadline);

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select};
 use yoton_cli::setups::cpu::{cpu_time_since, process_cpu_time};
 
 use super::{CASE_DEADLINE, Case, channels, pattern_name, raw, transport_name};
@@ -127,6 +127,42 @@ impl Peer {
     }
 }
 
+/// Waits for the line `word` from every one of `peers` until `deadline`,
+/// in whatever order they say it; returns when the last of them was read.
+/// The first peer that says anything else (such as its `error TEXT`) or
+/// ends fails the wait at once, named by its place among `peers` (from 1).
+pub(crate) fn expect_all(peers: &[Peer], word: &str, deadline: Instant) -> Result<Instant, String> {
+    let total = peers.len();
+    let mut select = Select::new();
+    for peer in peers {
+        select.recv(&peer.lines);
+    }
+    let mut last: Option<Instant> = None;
+    let mut left = total;
+    while left > 0 {
+        let Ok(operation) = select.select_deadline(deadline) else {
+            return Err(format!("no {word:?} from {left} of {total} peers in time"));
+        };
+        let index = operation.index();
+        let name = format!("peer {} of {total}", index + 1);
+        match operation.recv(&peers[index].lines) {
+            Ok((at, line)) if line == word => {
+                last = Some(last.map_or(at, |last| last.max(at)));
+                select.remove(index);
+                left -= 1;
+            }
+            Ok((_, line)) => {
+                return Err(match line.strip_prefix("error ") {
+                    Some(error) => format!("{name}: {error}"),
+                    None => format!("{name} said {line:?}, not {word:?}"),
+                });
+            }
+            Err(_) => return Err(format!("{name} ended without saying {word:?}")),
+        }
+    }
+    Ok(last.unwrap_or_else(Instant::now))
+}
+
 impl Drop for Peer {
     fn drop(&mut self) {
         if !matches!(self.child.try_wait(), Ok(Some(_))) {
@@ -177,7 +213,8 @@ pub(super) fn timed_roundtrips(
     Ok(super::Measured::Roundtrip(rtts, cpu))
 }
 
-/// Runs `yoton bench-peer`: the subscriber or the echo of a TCP bench.
+/// Runs `yoton bench-peer`: the subscriber (one of several for a fan-out)
+/// or the echo of a TCP bench.
 pub(crate) fn run_peer(args: &BenchPeerArgs) -> Result<(), Failure> {
     let deadline = Instant::now() + CASE_DEADLINE;
     let result = match args.transport {

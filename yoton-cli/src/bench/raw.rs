@@ -19,8 +19,10 @@ use crate::args::{BenchPattern, BenchPeerArgs};
 
 /// Measures one raw-TCP case against a peer process.
 pub(super) fn measure(case: &Case) -> Result<Measured, String> {
-    if case.pattern == BenchPattern::Reqrep {
-        return Err("raw-tcp has no req/rep".to_owned());
+    match case.pattern {
+        BenchPattern::Reqrep => return Err("raw-tcp has no req/rep".to_owned()),
+        BenchPattern::Fanout => return Err("raw-tcp has no fan-out".to_owned()),
+        BenchPattern::Oneway | BenchPattern::Roundtrip => {}
     }
     let deadline = Instant::now() + super::CASE_DEADLINE;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind: {e}"))?;
@@ -42,7 +44,7 @@ pub(super) fn measure(case: &Case) -> Result<Measured, String> {
             let end = peer.expect("done", deadline)?;
             Measured::Oneway(end.saturating_duration_since(start))
         }
-        BenchPattern::Roundtrip | BenchPattern::Reqrep => {
+        BenchPattern::Roundtrip | BenchPattern::Reqrep | BenchPattern::Fanout => {
             stream
                 .set_read_timeout(Some(super::CASE_DEADLINE))
                 .map_err(|e| format!("cannot set a timeout: {e}"))?;
@@ -100,6 +102,7 @@ pub(super) fn peer(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String
     match args.pattern {
         BenchPattern::Oneway => raw_tcp::receive_all(&mut reader, 0, args.size, args.messages)?,
         BenchPattern::Reqrep => return Err("raw-tcp has no req/rep".to_owned()),
+        BenchPattern::Fanout => return Err("raw-tcp has no fan-out".to_owned()),
         BenchPattern::Roundtrip => echo_timed(args.messages, |count| {
             raw_tcp::echo(&mut reader, &mut writer, Some(count))
                 .map(drop)
