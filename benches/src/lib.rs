@@ -7,19 +7,30 @@
 //! until all have arrived" and "`count` round trips one after the other",
 //! so that criterion compares the transports on the same cases. A
 //! [`CallPair`] makes req/rep calls the same way, one after the other.
+//! For fan-out, a [`FanOut`] publishes to several subscribers over TCP,
+//! each on its own connection and thread, and a [`RawFanOut`] writes the
+//! same records to as many plain sockets: "send `count` messages until
+//! every subscriber has all of them".
 //!
 //! What each end does is written once, in `yoton_cli::setups`, for these
 //! benchmarks and for `yoton bench` alike; this crate only puts both ends
-//! in one process. (The one-way yoton loop is this crate's own: it sends
-//! message by message, where `yoton bench` sends in batches.)
+//! in one process. (The one-way yoton loop of [`ChannelPair`] is this
+//! crate's own: it sends message by message, where `yoton bench` sends in
+//! batches; [`FanOut`] uses `yoton bench`'s loops, batches included. The
+//! writer of [`RawFanOut`] is this crate's own too: `yoton bench` has no
+//! fan-out.)
 //!
 //! ```
 //! use bytes::Bytes;
-//! use yoton_benches::{CallPair, ChannelPair, InprocPair, Pattern, RawPair, SpinPair};
+//! use yoton_benches::{
+//!     CallPair, ChannelPair, FanOut, InprocPair, Pattern, RawFanOut, RawPair, SpinPair,
+//! };
 //!
 //! let data = Bytes::from(vec![7u8; 8]);
 //! let pair = ChannelPair::inproc(Pattern::Oneway);
 //! assert!(pair.oneway(&data, 100) > std::time::Duration::ZERO);
+//! assert!(FanOut::tcp(2).oneway(&data, 100) > std::time::Duration::ZERO);
+//! assert!(RawFanOut::new(2).oneway(&data, 100) > std::time::Duration::ZERO);
 //! let raw = RawPair::new(Pattern::Roundtrip);
 //! assert!(raw.roundtrips(&data, 10) > std::time::Duration::ZERO);
 //! assert!(SpinPair::new().roundtrips(&data, 10) > std::time::Duration::ZERO);
@@ -28,18 +39,19 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::io::BufReader;
+use std::io::{self, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use crossbeam_channel::{Receiver, Sender};
 use yoton::{Context, PubChannel, RepChannel, Replier, ReqChannel, SubChannel, SubOptions};
 use yoton_cli::setups::payloads::Payloads;
 use yoton_cli::setups::raw_inproc::InprocPingPong;
 use yoton_cli::setups::raw_tcp_spin::{self, SpinStream};
-use yoton_cli::setups::{channels, raw_tcp, reqrep};
+use yoton_cli::setups::{channels, raw_tcp, reqrep, wire};
 
 /// The channel messages go out on.
 const CHANNEL: &str = "bench";
@@ -464,6 +476,295 @@ impl InprocPair {
 impl Default for InprocPair {
     fn default() -> Self {
         InprocPair::new()
+    }
+}
+
+/// One publisher, several subscribers, over TCP on loopback: a publisher
+/// context with a `PubChannel<Bytes>`, bound once per subscriber (a yoton
+/// bind accepts one peer), and as many subscriber contexts in this
+/// process, each connected to its own bind and read on its own thread.
+/// What each end does is `yoton bench`'s one-way loop ([`channels`]):
+/// the publisher sends numbered messages in batches
+/// (`PubChannel::send_bytes_batch`, 256 small messages a call, fewer
+/// large ones), each subscriber takes them with
+/// `SubChannel::recv_batch` and checks that none is missing or out of
+/// order.
+///
+/// ```
+/// use bytes::Bytes;
+/// use yoton_benches::FanOut;
+///
+/// let fan = FanOut::tcp(3);
+/// assert_eq!(fan.subscribers(), 3);
+/// let data = Bytes::from(vec![7u8; 8]);
+/// assert!(fan.oneway(&data, 1000) > std::time::Duration::ZERO);
+/// assert!(fan.oneway(&data, 10) > std::time::Duration::ZERO);
+/// ```
+#[derive(Debug)]
+pub struct FanOut {
+    sender: Context,
+    receivers: Vec<Context>,
+    publisher: PubChannel<Bytes>,
+    /// The subscribers' threads, locked for a run: runs never overlap.
+    readers: Mutex<Readers>,
+}
+
+impl FanOut {
+    /// `subscribers` subscriber contexts, each connected to the publisher
+    /// over its own TCP connection on loopback, every connection
+    /// established before this returns.
+    ///
+    /// # Panics
+    ///
+    /// With no subscriber, or when a connection is not made in time.
+    pub fn tcp(subscribers: usize) -> FanOut {
+        assert!(subscribers > 0, "a fan-out needs a subscriber");
+        let sender = yoton::context();
+        let publisher = PubChannel::<Bytes>::new(&sender, CHANNEL).expect("free slot");
+        let mut receivers = Vec::with_capacity(subscribers);
+        let mut ends: Vec<Receive> = Vec::with_capacity(subscribers);
+        for _ in 0..subscribers {
+            let receiver = yoton::context();
+            let options = SubOptions::new().capacity(QUEUE);
+            let subscriber =
+                SubChannel::<Bytes>::with_options(&receiver, CHANNEL, options).expect("free slot");
+            let bound = sender.bind("tcp://127.0.0.1:0").expect("bind");
+            receiver
+                .connect(&format!("tcp://127.0.0.1:{}", bound.local_port()))
+                .expect("connect");
+            bound.wait_connected(DEADLINE).expect("a peer");
+            ends.push(Box::new(move |size, count| {
+                let deadline = Instant::now() + DEADLINE;
+                channels::receive_all(&subscriber, size, count, deadline)
+            }));
+            receivers.push(receiver);
+        }
+        FanOut {
+            sender,
+            receivers,
+            publisher,
+            readers: Mutex::new(Readers::spawn("bench-fanout", ends)),
+        }
+    }
+
+    /// How many subscribers each message goes to.
+    pub fn subscribers(&self) -> usize {
+        self.receivers.len()
+    }
+
+    /// Publishes `count` messages of `data.len()` bytes (numbered, so their
+    /// first bytes are not `data`'s) and returns the time until every
+    /// subscriber has taken and checked every one: `count` times
+    /// [`subscribers`](FanOut::subscribers) deliveries.
+    pub fn oneway(&self, data: &Bytes, count: u64) -> Duration {
+        let size = data.len() as u64;
+        let readers = self.readers.lock().expect("readers");
+        readers.start(size, count);
+        let start = Instant::now();
+        channels::send_all(&self.publisher, size, count).expect("send");
+        readers.elapsed_since(start)
+    }
+}
+
+impl Drop for FanOut {
+    fn drop(&mut self) {
+        // A subscriber's thread waiting for messages sees its channel
+        // closed; the threads are joined when `readers` drops.
+        self.sender.close();
+        for receiver in &self.receivers {
+            receiver.close();
+        }
+    }
+}
+
+/// The baseline of [`FanOut`]: one writer and several plain TCP
+/// connections on loopback (`TCP_NODELAY`), each read on its own thread.
+/// The writer gathers the records yoton would send (a 56-byte header and
+/// the data, as [`RawPair`] sends them) into large batches and writes each
+/// batch to every socket in turn; each reading end reads through a buffer
+/// and checks every record ([`raw_tcp::receive_all`]).
+///
+/// ```
+/// use bytes::Bytes;
+/// use yoton_benches::RawFanOut;
+///
+/// let raw = RawFanOut::new(3);
+/// assert_eq!(raw.subscribers(), 3);
+/// let data = Bytes::from(vec![7u8; 8]);
+/// assert!(raw.oneway(&data, 1000) > std::time::Duration::ZERO);
+/// assert!(raw.oneway(&data, 10) > std::time::Duration::ZERO);
+/// ```
+#[derive(Debug)]
+pub struct RawFanOut {
+    writers: Vec<TcpStream>,
+    /// The sequence number of the next record, locked for a run: runs
+    /// never overlap.
+    next_seq: Mutex<u64>,
+    readers: Readers,
+}
+
+impl RawFanOut {
+    /// `subscribers` connected socket pairs, a reading thread on the far
+    /// end of each.
+    ///
+    /// # Panics
+    ///
+    /// With no subscriber.
+    pub fn new(subscribers: usize) -> RawFanOut {
+        assert!(subscribers > 0, "a fan-out needs a subscriber");
+        let mut writers = Vec::with_capacity(subscribers);
+        let mut ends: Vec<Receive> = Vec::with_capacity(subscribers);
+        for _ in 0..subscribers {
+            let (writer, accepted) = socket_pair();
+            // A reader that gave up must not leave the writer blocked.
+            writer.set_write_timeout(Some(DEADLINE)).expect("timeout");
+            let mut reader = raw_tcp::reader(accepted);
+            let mut next_seq = 0u64;
+            ends.push(Box::new(move |size, count| {
+                let first = next_seq;
+                next_seq += count;
+                raw_tcp::receive_all(&mut reader, first, size, count)
+            }));
+            writers.push(writer);
+        }
+        RawFanOut {
+            writers,
+            next_seq: Mutex::new(0),
+            readers: Readers::spawn("bench-raw-fanout", ends),
+        }
+    }
+
+    /// How many sockets each record goes to.
+    pub fn subscribers(&self) -> usize {
+        self.writers.len()
+    }
+
+    /// Sends `count` records of `data.len()` bytes (numbered, so their
+    /// first bytes are not `data`'s) to every socket and returns the time
+    /// until every reading end has read and checked every one.
+    pub fn oneway(&self, data: &Bytes, count: u64) -> Duration {
+        let size = data.len() as u64;
+        let mut next_seq = self.next_seq.lock().expect("sequence");
+        let first = *next_seq;
+        *next_seq += count;
+        self.readers.start(size, count);
+        let start = Instant::now();
+        send_to_all(&self.writers, first, size, count).expect("send");
+        self.readers.elapsed_since(start)
+    }
+}
+
+impl Drop for RawFanOut {
+    fn drop(&mut self) {
+        // A reading end waiting for records sees its stream end; the
+        // threads are joined when `readers` drops.
+        for writer in &self.writers {
+            let _ = writer.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// Writes `count` records of `size` data bytes numbered from `first_seq`
+/// to every writer: gathered into batches of about
+/// [`raw_tcp::WRITE_BATCH`] bytes, each batch written to one writer after
+/// the other, so that the records are laid out once for all of them.
+fn send_to_all(writers: &[TcpStream], first_seq: u64, size: u64, count: u64) -> io::Result<()> {
+    let mut data = vec![0u8; size as usize];
+    let mut batch = Vec::with_capacity(raw_tcp::WRITE_BATCH + wire::HEADER_SIZE + data.len());
+    let write = |batch: &mut Vec<u8>| -> io::Result<()> {
+        for mut writer in writers {
+            writer.write_all(batch)?;
+        }
+        batch.clear();
+        Ok(())
+    };
+    for seq in first_seq..first_seq + count {
+        wire::stamp(&mut data, seq);
+        batch.extend_from_slice(&wire::header(seq, size));
+        batch.extend_from_slice(&data);
+        if batch.len() >= raw_tcp::WRITE_BATCH {
+            write(&mut batch)?;
+        }
+    }
+    write(&mut batch)
+}
+
+/// What one reading end of a fan-out does in a run: receives and checks
+/// the next `count` messages of `size` bytes, or says why it could not.
+type Receive = Box<dyn FnMut(u64, u64) -> Result<(), String> + Send>;
+
+/// The reading ends of a fan-out, each on its own named thread, which
+/// waits for a run, receives it and reports when it had the last message.
+/// The threads end when this drops (once the owner has closed what they
+/// read from) and are joined.
+#[derive(Debug)]
+struct Readers {
+    /// One per thread: the message size and count of each run.
+    runs: Vec<Sender<(u64, u64)>>,
+    /// When a thread had every message of its run, or why it failed.
+    done: Receiver<Result<Instant, String>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Readers {
+    fn spawn(name: &str, ends: Vec<Receive>) -> Readers {
+        let (report, done) = crossbeam_channel::unbounded();
+        let mut runs = Vec::with_capacity(ends.len());
+        let mut threads = Vec::with_capacity(ends.len());
+        for (i, mut receive) in ends.into_iter().enumerate() {
+            let (run, next_run) = crossbeam_channel::bounded::<(u64, u64)>(1);
+            let report = report.clone();
+            let thread = thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || {
+                    // Idle between runs; it ends when `runs` drops.
+                    for (size, count) in next_run {
+                        let result = receive(size, count).map(|()| Instant::now());
+                        if report.send(result).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("a thread");
+            runs.push(run);
+            threads.push(thread);
+        }
+        Readers {
+            runs,
+            done,
+            threads,
+        }
+    }
+
+    /// Tells every thread to receive `count` messages of `size` bytes.
+    fn start(&self, size: u64, count: u64) {
+        for run in &self.runs {
+            run.send((size, count)).expect("a reading thread");
+        }
+    }
+
+    /// Waits for every thread to report the run [`start`](Readers::start)ed
+    /// and returns the time from `start` until the last had every message.
+    fn elapsed_since(&self, start: Instant) -> Duration {
+        let mut last = start;
+        for _ in &self.runs {
+            let done = self
+                .done
+                .recv_timeout(DEADLINE)
+                .expect("a reading thread in time")
+                .expect("receive");
+            last = last.max(done);
+        }
+        last - start
+    }
+}
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        self.runs.clear();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
     }
 }
 
