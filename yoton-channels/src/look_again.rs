@@ -150,7 +150,11 @@ mod tests {
         let first = Turn::take(&COUNT, 2).expect("a first turn");
         let second = Turn::take(&COUNT, 2).expect("a second turn");
         assert!(Turn::take(&COUNT, 2).is_none(), "no third turn");
-        assert_eq!(COUNT.load(Ordering::Acquire), 2, "a refused turn is not counted");
+        assert_eq!(
+            COUNT.load(Ordering::Acquire),
+            2,
+            "a refused turn is not counted"
+        );
         drop(first);
         let third = Turn::take(&COUNT, 2).expect("a turn given back is taken again");
         drop((second, third));

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use socket2::Socket;
 use yoton_core::decoder::Decoder;
+use yoton_core::direct::Direct;
 use yoton_core::handshake::HandshakeLine;
 use yoton_core::link::Backlog;
 use yoton_core::liveness::HeartbeatClock;
@@ -20,7 +21,6 @@ use yoton_core::{
 };
 
 use crate::busy_poll::{BusyPoll, Empty};
-use yoton_core::direct::Direct;
 use crate::io::{
     LINGER, failure_reason, is_timeout, linger, read_now, try_write_two, write_all_two,
 };
@@ -40,7 +40,6 @@ const DIRECT_WRITES: bool = cfg!(any(target_os = "linux", target_os = "android")
 
 /// The largest package a producer writes directly.
 const DIRECT_MAX: usize = 64 * 1024;
-
 
 /// The most packages and bytes the sending thread takes per round, so that
 /// flushes and waiting producers hear of progress often.
