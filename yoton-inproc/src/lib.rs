@@ -296,13 +296,6 @@ impl Lane {
         }
     }
 
-    /// On the receiving thread: waits for the hand-over and hands what is
-    /// there to `core`; false when the receiving end stopped.
-    fn take_turn(&self, core: &ConnectionCore, batch: &mut Vec<Package>) -> bool {
-        let _handing = lock(&self.handing);
-        !self.stopped.load(Ordering::Acquire) && self.deliver_all(core, batch)
-    }
-
     /// On a sender's thread, with no lock of its context held: hands the
     /// lane over to the receiving end now, or wakes its thread for it.
     fn hand_over_now(&self) {
@@ -730,7 +723,10 @@ impl InprocConnection {
             match select.ready_timeout(wait) {
                 Ok(i) if i == woken => {
                     let _ = inbox.0.wake_rx.try_recv();
-                    if !inbox.0.take_turn(&core, &mut batch) {
+                    let _handing = lock(&inbox.0.handing);
+                    if inbox.0.stopped.load(Ordering::Acquire)
+                        || !inbox.0.deliver_all(&core, &mut batch)
+                    {
                         return;
                     }
                 }
@@ -751,13 +747,7 @@ impl InprocConnection {
                     return;
                 }
                 Ok(i) if i == shut => return,
-                // A tick: parcels are always handed over or woken for, but
-                // a look costs nothing when the lane is empty.
-                Ok(_) | Err(_) => {
-                    if !lock(&inbox.0.parcels).is_empty() && !inbox.0.take_turn(&core, &mut batch) {
-                        return;
-                    }
-                }
+                Ok(_) | Err(_) => {}
             }
         }
     }
