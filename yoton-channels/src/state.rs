@@ -635,8 +635,8 @@ impl<M: MessageType> StateChannel<M> {
     /// Emitted when states arrive from other contexts, with how many
     /// arrived in that batch ([`get`](StateChannel::get) returns the
     /// latest), even when the value is the same as before. Handlers run on
-    /// the transport's receiving thread (in-process, possibly the sender's),
-    /// after the state is updated; they should be quick.
+    /// the transport's receiving thread, after the state is updated; they
+    /// should be quick.
     ///
     /// A signal does not replay: a receiver subscribed after a state came
     /// gets nothing for it. Read [`get`](StateChannel::get) after

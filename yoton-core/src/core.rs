@@ -124,21 +124,6 @@ impl ConnectionCore {
         self.link()?.send_packages(packages)
     }
 
-    pub(crate) fn queue_package(&self, package: &Package) -> Result<()> {
-        self.link()?.queue_package(package)
-    }
-
-    pub(crate) fn queue_packages(&self, packages: &[Package]) -> Result<()> {
-        self.link()?.queue_packages(packages)
-    }
-
-    /// See [`Link::hand_over`]: with no lock of the context held.
-    pub(crate) fn hand_over(&self) {
-        if let Ok(link) = self.link() {
-            link.hand_over();
-        }
-    }
-
     pub(crate) fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
         self.link()?.wait_for_room(deadline)
     }

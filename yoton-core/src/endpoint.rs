@@ -65,10 +65,9 @@ pub enum Direction {
 /// ```
 pub trait Endpoint: Send + Sync + fmt::Debug + 'static {
     /// Receives packages for an incoming slot, in the order they arrived.
-    /// Called on a transport's receiving thread, or, in-process, on the
-    /// sending thread once it released its context's locks: take what is
-    /// needed from the vector (it is cleared afterwards) and return
-    /// quickly; never block on the network here.
+    /// Called on a transport's receiving thread: take what is needed from
+    /// the vector (it is cleared afterwards) and return quickly; never block
+    /// on the network here.
     fn deliver(&self, deliveries: &mut Vec<Delivery>);
 
     /// A context joined the network (`NEW_CONNECTION`): a state channel

@@ -61,35 +61,6 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
         packages.iter().try_for_each(|p| self.send_package(p))
     }
 
-    /// Queues a package as [`send_package`](Link::send_package) does, for
-    /// a sender that calls [`hand_over`](Link::hand_over) next, once it
-    /// holds no lock of the context: a transport may then hand the package
-    /// to the peer on that thread instead of waking one of its own. The
-    /// context's own sends go this way. The default is `send_package`.
-    ///
-    /// # Errors
-    ///
-    /// As [`send_package`](Link::send_package).
-    fn queue_package(&self, package: &Package) -> Result<()> {
-        self.send_package(package)
-    }
-
-    /// As [`queue_package`](Link::queue_package), for several packages in
-    /// order. The default is [`send_packages`](Link::send_packages).
-    ///
-    /// # Errors
-    ///
-    /// As [`send_package`](Link::send_package).
-    fn queue_packages(&self, packages: &[Package]) -> Result<()> {
-        self.send_packages(packages)
-    }
-
-    /// Hands on what [`queue_package`](Link::queue_package) queued, now
-    /// or by a thread of the link's; the sender calls it with no lock of
-    /// the context held. The default does nothing (queued packages go as
-    /// sent ones do).
-    fn hand_over(&self) {}
-
     /// Blocks while the send queue is over its bound, and returns once
     /// there is room again, with `Error::Closed` when the link shuts
     /// down, or with [`Error::Timeout`] at

@@ -25,10 +25,8 @@ type Handler<T> = Arc<dyn Fn(&T) + Send + Sync>;
 /// Handlers run on the thread that calls [`emit`](Signal::emit), one after
 /// the other, in the order they were connected. For a connection's signals
 /// that is the transport's receiving thread or the thread that closes the
-/// connection; for a channel's arrivals, the receiving thread or, over
-/// `inproc://`, the thread that sent. A handler should therefore be quick,
-/// must not wait for the connection that emits, and must not take a lock
-/// that a sender may hold while it sends. A handler that panics is caught: the panic is
+/// connection; a handler should therefore be quick and must not wait for
+/// the connection that emits. A handler that panics is caught: the panic is
 /// logged with `tracing` and the other handlers and the emitter go on.
 ///
 /// Receivers made by [`subscribe`](Signal::subscribe) are unbounded, so an

@@ -12,13 +12,6 @@
 //! Its behaviour is checked by the conformance suite of `yoton-testkit`,
 //! which runs every case over this transport and over TCP alike.
 //!
-//! A message sent to a peer that is idle, or that answered since the last
-//! one, is delivered on the sending thread once the sender's context let
-//! go of its locks: a request and its reply cost no thread wake-up. A
-//! stream of messages goes to the peer's receiving thread, which takes it
-//! in batches while the sender goes on; so does a bounded send
-//! (`send_timeout`), which never does the receiving end's work.
-//!
 //! It skips framing: packages travel as they are, and ports mean nothing
 //! ([`Transport::has_ports`] is false; `local_port` and `peer_port` are 0). An empty
 //! name (`inproc://`) binds a fresh unique name, as port 0 does for TCP.
@@ -43,7 +36,6 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, OnceLock, Weak};
@@ -51,7 +43,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use yoton_core::direct::Direct;
 use yoton_core::link::Backlog;
 use yoton_core::liveness::HeartbeatClock;
 use yoton_core::sync::{lock, wait_until};
@@ -171,162 +162,63 @@ impl Parcel {
     }
 }
 
-/// One direction of a link: the parcels on their way to the receiving
-/// end, and the hand-over of them.
-///
-/// Parcels leave the lane only under `handing`, in order, to the
-/// receiving end's connection: on its receiving thread, or on a sender's
-/// thread that queued with [`Link::queue_package`] and then calls
-/// [`Link::hand_over`] with no lock of its context held. That saves two
-/// thread wake-ups a message (the receiving thread's, then the reader's,
-/// which looks again while it waits). A sender finding the hand-over busy,
-/// or already handing over on this thread (a delivery that sends), wakes
-/// the receiving thread instead.
-#[derive(Debug)]
-struct Lane {
-    parcels: Mutex<VecDeque<Parcel>>,
-    handing: Mutex<()>,
-    /// A token that wakes the receiving thread.
-    wake_tx: Sender<()>,
-    wake_rx: Receiver<()>,
-    /// The bytes in `parcels` count in the sender's bound.
-    backlog: Arc<Backlog>,
-    /// The receiving end's connection, once linked; a [`RawPeer`] has none
-    /// (it takes its parcels itself).
-    receiver: OnceLock<Weak<ConnectionCore>>,
-    /// The receiving end takes nothing more (it ended, or its connection
-    /// stopped receiving after a close package).
-    stopped: AtomicBool,
-    /// How many batches were handed over: for the sender of the other
-    /// direction, whether its peer spoke since it last handed over.
-    handed: AtomicU64,
-}
-
-thread_local! {
-    /// Whether this thread hands parcels over now: a delivery that sends
-    /// leaves its packages to the receiving threads, so that hand-overs
-    /// never nest.
-    static HANDING_OVER: Cell<bool> = const { Cell::new(false) };
-}
-
 /// The sending side of one direction of a link.
 #[derive(Debug, Clone)]
-struct LaneTx(Arc<Lane>);
+struct LaneTx {
+    tx: Sender<Parcel>,
+    backlog: Arc<Backlog>,
+}
 
-/// The receiving side of one direction of a link; the lane stops when it
-/// is dropped.
+/// The receiving side of one direction of a link.
 #[derive(Debug)]
-struct LaneRx(Arc<Lane>);
-
-impl Drop for LaneRx {
-    fn drop(&mut self) {
-        self.0.stopped.store(true, Ordering::Release);
-    }
+struct LaneRx {
+    rx: Receiver<Parcel>,
+    backlog: Arc<Backlog>,
 }
 
 /// A lane whose bytes in flight count in the sender's `backlog` (the
-/// lane itself is unbounded: the context queues under its ordering lock
+/// channel itself is unbounded: the context queues under its ordering lock
 /// and waits for room after releasing it).
 fn lane(backlog: &Arc<Backlog>) -> (LaneTx, LaneRx) {
-    let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
-    let lane = Arc::new(Lane {
-        parcels: Mutex::new(VecDeque::new()),
-        handing: Mutex::new(()),
-        wake_tx,
-        wake_rx,
-        backlog: Arc::clone(backlog),
-        receiver: OnceLock::new(),
-        stopped: AtomicBool::new(false),
-        handed: AtomicU64::new(0),
-    });
-    (LaneTx(Arc::clone(&lane)), LaneRx(lane))
-}
-
-impl Lane {
-    /// Adds a parcel; false once the receiving end is gone. A parcel sent
-    /// with `wake` wakes the receiving thread; one without waits for a
-    /// [`hand_over`](Lane::hand_over).
-    fn push(&self, parcel: Parcel, wake: bool) -> bool {
-        if self.stopped.load(Ordering::Acquire) {
-            return false;
-        }
-        self.backlog.add(parcel.bytes());
-        lock(&self.parcels).push_back(parcel);
-        if wake {
-            self.wake();
-        }
-        true
-    }
-
-    fn wake(&self) {
-        let _ = self.wake_tx.try_send(());
-    }
-
-    /// Takes parcels into `batch` until it holds at least `max` packages
-    /// (a parcel is never split). Only under `handing`.
-    fn take_into(&self, batch: &mut Vec<Package>, max: usize) {
-        let before = batch.len();
-        {
-            let mut parcels = lock(&self.parcels);
-            while batch.len() < max {
-                match parcels.pop_front() {
-                    Some(parcel) => parcel.append_to(batch),
-                    None => break,
-                }
-            }
-        }
-        self.backlog.take(weight(&batch[before..]));
-    }
-
-    /// Hands everything in the lane to `core`, under `handing` (held by
-    /// the caller); false when the connection stopped receiving.
-    fn deliver_all(&self, core: &ConnectionCore, batch: &mut Vec<Package>) -> bool {
-        loop {
-            self.take_into(batch, BATCH);
-            if batch.is_empty() {
-                return true;
-            }
-            core.on_bytes_received(Instant::now());
-            self.handed.fetch_add(1, Ordering::Release);
-            if !core.receive(batch) {
-                batch.clear();
-                self.stopped.store(true, Ordering::Release);
-                return false;
-            }
-        }
-    }
-
-    /// On a sender's thread, with no lock of its context held: hands the
-    /// lane over to the receiving end now, or wakes its thread for it.
-    fn hand_over_now(&self) {
-        if lock(&self.parcels).is_empty() {
-            return;
-        }
-        let core = self.receiver.get().and_then(Weak::upgrade);
-        let (Some(core), false) = (core, HANDING_OVER.get()) else {
-            self.wake();
-            return;
-        };
-        let Ok(_handing) = self.handing.try_lock() else {
-            self.wake();
-            return;
-        };
-        if self.stopped.load(Ordering::Acquire) {
-            return;
-        }
-        HANDING_OVER.set(true);
-        let mut batch = Vec::new();
-        if !self.deliver_all(&core, &mut batch) {
-            // The receiving thread ends on its next look.
-            self.wake();
-        }
-        HANDING_OVER.set(false);
-    }
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let backlog = Arc::clone(backlog);
+    (
+        LaneTx {
+            tx,
+            backlog: Arc::clone(&backlog),
+        },
+        LaneRx { rx, backlog },
+    )
 }
 
 impl LaneTx {
     fn send(&self, package: Package) -> bool {
-        self.0.push(Parcel::One(package), true)
+        self.send_parcel(Parcel::One(package))
+    }
+
+    fn send_parcel(&self, parcel: Parcel) -> bool {
+        let bytes = parcel.bytes();
+        self.backlog.add(bytes);
+        if self.tx.send(parcel).is_err() {
+            self.backlog.take(bytes);
+            return false;
+        }
+        true
+    }
+}
+
+impl LaneRx {
+    /// Takes what is there into `batch`, until it holds at least `max`
+    /// packages (a parcel is never split).
+    fn drain_into(&self, batch: &mut Vec<Package>, max: usize) {
+        let before = batch.len();
+        while batch.len() < max {
+            match self.rx.try_recv() {
+                Ok(parcel) => parcel.append_to(batch),
+                Err(_) => break,
+            }
+        }
+        self.backlog.take(weight(&batch[before..]));
     }
 }
 
@@ -523,17 +415,14 @@ impl RawPeer {
         if let Some(package) = received.pop_front() {
             return Some(package);
         }
-        let lane = &self.inbox.0;
-        let deadline = yoton_core::sync::later(Instant::now(), timeout);
-        let mut batch = Vec::new();
-        loop {
-            lane.take_into(&mut batch, 1);
-            if !batch.is_empty() {
-                received.extend(batch);
-                return received.pop_front();
+        let parcel = self.inbox.rx.recv_timeout(timeout).ok()?;
+        self.inbox.backlog.take(parcel.bytes());
+        match parcel {
+            Parcel::One(package) => Some(package),
+            Parcel::Many(packages) => {
+                received.extend(packages);
+                received.pop_front()
             }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            lane.wake_rx.recv_timeout(left).ok()?;
         }
     }
 }
@@ -559,10 +448,6 @@ struct InprocConnection {
     name: String,
     /// Set once connected: the lane into the peer's inbox.
     link: OnceLock<LaneTx>,
-    /// Set once connected: the lane from the peer, to see whether it spoke.
-    inbox: OnceLock<Arc<Lane>>,
-    /// The last hand-over into the peer's inbox (see [`Link::hand_over`]).
-    direct: Mutex<Direct>,
     /// Fast path for senders: the link is set and the waiting queue is empty.
     linked: AtomicBool,
     /// Packages queued while waiting for a peer; `None` once linked.
@@ -587,8 +472,6 @@ impl InprocConnection {
             context_id: core.context_id(),
             name,
             link: OnceLock::new(),
-            inbox: OnceLock::new(),
-            direct: Mutex::new(Direct::default()),
             linked: AtomicBool::new(false),
             waiting: Mutex::new(Some(VecDeque::new())),
             waiting_changed: Condvar::new(),
@@ -649,8 +532,6 @@ impl InprocConnection {
             return false;
         }
         let _ = self.link.set(link.clone());
-        let _ = inbox.0.receiver.set(Weak::clone(&self.core));
-        let _ = self.inbox.set(Arc::clone(&inbox.0));
         let this = Arc::clone(self);
         let spawned = thread::Builder::new()
             .name("yoton-inproc-recv".to_owned())
@@ -716,28 +597,26 @@ impl InprocConnection {
                 .saturating_duration_since(now)
                 .min(TICK)
                 .max(Duration::from_millis(1));
-            let mut select = crossbeam_channel::Select::new();
-            let woken = select.recv(&inbox.0.wake_rx);
-            let peer_gone = select.recv(&peer_alive);
-            let shut = select.recv(&self.alive_rx);
-            match select.ready_timeout(wait) {
-                Ok(i) if i == woken => {
-                    let _ = inbox.0.wake_rx.try_recv();
-                    let _handing = lock(&inbox.0.handing);
-                    if inbox.0.stopped.load(Ordering::Acquire)
-                        || !inbox.0.deliver_all(&core, &mut batch)
-                    {
+            crossbeam_channel::select! {
+                recv(inbox.rx) -> parcel => match parcel {
+                    Ok(parcel) => {
+                        core.on_bytes_received(Instant::now());
+                        inbox.backlog.take(parcel.bytes());
+                        parcel.append_to(&mut batch);
+                        inbox.drain_into(&mut batch, BATCH);
+                        if !core.receive(&mut batch) {
+                            return;
+                        }
+                    }
+                    Err(_) => {
+                        core.link_failed(reason::OTHER_END_DROPPED);
                         return;
                     }
-                }
-                Ok(i) if i == peer_gone => {
+                },
+                recv(peer_alive) -> _ => {
                     // The peer shut down: what it sent before still counts,
                     // and may end with its close package.
-                    let _handing = lock(&inbox.0.handing);
-                    if inbox.0.stopped.load(Ordering::Acquire) {
-                        return;
-                    }
-                    inbox.0.take_into(&mut batch, usize::MAX);
+                    inbox.drain_into(&mut batch, usize::MAX);
                     if !batch.is_empty() {
                         core.on_bytes_received(Instant::now());
                     }
@@ -745,19 +624,31 @@ impl InprocConnection {
                         core.link_failed(reason::OTHER_END_DROPPED);
                     }
                     return;
-                }
-                Ok(i) if i == shut => return,
-                Ok(_) | Err(_) => {}
+                },
+                recv(self.alive_rx) -> _ => return,
+                default(wait) => {},
             }
         }
     }
 }
 
-impl InprocConnection {
-    /// Queues `packages` for the peer, in one parcel (before a peer, in
-    /// the waiting queue); with `wake`, the peer's receiving thread is
-    /// woken for them, else they wait for a [`Link::hand_over`].
-    fn put(&self, packages: &[Package], wake: bool) -> Result<()> {
+impl Link for InprocConnection {
+    fn send_package(&self, package: &Package) -> Result<()> {
+        if self.shut.load(Ordering::Acquire) {
+            return Err(self.closed_error());
+        }
+        if !self.linked.load(Ordering::Acquire) {
+            let mut waiting = lock(&self.waiting);
+            if let Some(queue) = waiting.as_mut() {
+                self.backlog.add(package.encoded_len());
+                queue.push_back(package.clone());
+                return Ok(());
+            }
+        }
+        self.push(package.clone())
+    }
+
+    fn send_packages(&self, packages: &[Package]) -> Result<()> {
         if self.shut.load(Ordering::Acquire) {
             return Err(self.closed_error());
         }
@@ -773,57 +664,10 @@ impl InprocConnection {
             return Err(Error::NotConnected);
         };
         self.sent.store(true, Ordering::Relaxed);
-        let parcel = match packages {
-            [one] => Parcel::One(one.clone()),
-            many => Parcel::Many(many.to_vec()),
-        };
-        if link.0.push(parcel, wake) {
+        if link.send_parcel(Parcel::Many(packages.to_vec())) {
             Ok(())
         } else {
             Err(self.peer_gone_error())
-        }
-    }
-}
-
-impl Link for InprocConnection {
-    fn send_package(&self, package: &Package) -> Result<()> {
-        self.put(std::slice::from_ref(package), true)
-    }
-
-    fn send_packages(&self, packages: &[Package]) -> Result<()> {
-        self.put(packages, true)
-    }
-
-    fn queue_package(&self, package: &Package) -> Result<()> {
-        self.put(std::slice::from_ref(package), false)
-    }
-
-    fn queue_packages(&self, packages: &[Package]) -> Result<()> {
-        self.put(packages, false)
-    }
-
-    /// On this thread when the peer's end is idle or answered since the
-    /// last hand-over (see [`yoton_core::direct`]); a stream goes to the
-    /// peer's receiving thread, which takes it in batches meanwhile.
-    fn hand_over(&self) {
-        let Some(link) = self.link.get() else {
-            return;
-        };
-        let heard = self
-            .inbox
-            .get()
-            .map_or(0, |inbox| inbox.handed.load(Ordering::Acquire));
-        let now = Instant::now();
-        let direct = {
-            let mut direct = lock(&self.direct);
-            let allows = direct.allows(now, heard);
-            direct.record(now, heard);
-            allows
-        };
-        if direct {
-            link.0.hand_over_now();
-        } else {
-            link.0.wake();
         }
     }
 

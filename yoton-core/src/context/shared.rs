@@ -59,9 +59,7 @@ impl ContextShared {
     /// and the error is [`Error::Timeout`](crate::Error::Timeout).
     pub(super) fn send_by(&self, package: Package, deadline: Instant) -> crate::Result<()> {
         self.room_by(deadline)?;
-        // Handed to the links' own threads: a bounded send never does the
-        // receiving end's work, which may take longer than its deadline.
-        self.queue_locked(package, false);
+        self.queue(package);
         Ok(())
     }
 
@@ -73,7 +71,7 @@ impl ContextShared {
         deadline: Instant,
     ) -> crate::Result<()> {
         self.room_by(deadline)?;
-        self.queue_all_locked(packages, false);
+        self.queue_all(packages);
         Ok(())
     }
 
@@ -96,20 +94,8 @@ impl ContextShared {
     }
 
     /// Numbers a package and hands it to every alive connection (or the
-    /// startup queue); the connections it went to. Queued under the send
-    /// lock, in the order of the numbers; handed over after it, so that a
-    /// link may deliver on this thread (in-process) with no lock held.
-    fn queue(&self, package: Package) -> Arc<Vec<Arc<ConnectionCore>>> {
-        let connections = self.queue_locked(package, true);
-        for connection in connections.iter() {
-            connection.hand_over();
-        }
-        connections
-    }
-
-    /// Numbers and queues a package under the send lock; with `deferred`,
-    /// for a [`hand_over`](ConnectionCore::hand_over) after it.
-    fn queue_locked(&self, mut package: Package, deferred: bool) -> Arc<Vec<Arc<ConnectionCore>>> {
+    /// startup queue); the connections it went to.
+    fn queue(&self, mut package: Package) -> Arc<Vec<Arc<ConnectionCore>>> {
         {
             let mut sending = lock(&self.sending);
             sending.seq += 1;
@@ -118,15 +104,9 @@ impl ContextShared {
             let connections = self.current_connections(&mut sending);
             let mut handed = false;
             for connection in connections.iter() {
-                if !connection.is_alive() {
-                    continue;
+                if connection.is_alive() && connection.send_package(&package).is_ok() {
+                    handed = true;
                 }
-                let queued = if deferred {
-                    connection.queue_package(&package)
-                } else {
-                    connection.send_package(&package)
-                };
-                handed |= queued.is_ok();
             }
             if !handed {
                 self.keep_for_startup(&mut sending, package);
@@ -142,20 +122,7 @@ impl ContextShared {
     }
 
     /// As [`queue`](ContextShared::queue), for several packages at once.
-    fn queue_all(&self, packages: Vec<Package>) -> Arc<Vec<Arc<ConnectionCore>>> {
-        let connections = self.queue_all_locked(packages, true);
-        for connection in connections.iter() {
-            connection.hand_over();
-        }
-        connections
-    }
-
-    /// As [`queue_locked`](ContextShared::queue_locked), for several.
-    fn queue_all_locked(
-        &self,
-        mut packages: Vec<Package>,
-        deferred: bool,
-    ) -> Arc<Vec<Arc<ConnectionCore>>> {
+    fn queue_all(&self, mut packages: Vec<Package>) -> Arc<Vec<Arc<ConnectionCore>>> {
         {
             let mut sending = lock(&self.sending);
             for package in &mut packages {
@@ -166,15 +133,9 @@ impl ContextShared {
             let connections = self.current_connections(&mut sending);
             let mut handed = false;
             for connection in connections.iter() {
-                if !connection.is_alive() {
-                    continue;
+                if connection.is_alive() && connection.send_packages(&packages).is_ok() {
+                    handed = true;
                 }
-                let queued = if deferred {
-                    connection.queue_packages(&packages)
-                } else {
-                    connection.send_packages(&packages)
-                };
-                handed |= queued.is_ok();
             }
             if !handed {
                 for package in packages {
