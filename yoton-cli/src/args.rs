@@ -142,7 +142,13 @@ pub(crate) enum Command {
     /// publisher sending to `--subs` subscriber processes over TCP (1, 4
     /// and 16 by default), each receiving every message; its rows give
     /// `subs` and `deliveries_per_s`, the messages all subscribers
-    /// together receive per second.
+    /// together receive per second. Nor `--pattern connections`: one
+    /// context in this process connected over TCP to `--peers` peer
+    /// contexts (1000 by default) in up to 8 processes; its row gives
+    /// `peers`, `setup_s` (until every connection is up),
+    /// `rss_kib_per_connection` and `threads` (of this process, once set
+    /// up; Linux only, `null` elsewhere) and `broadcast_ms` (one message
+    /// to every peer).
     Bench(BenchArgs),
     /// The other end of a `yoton bench` run, started by `bench` itself.
     #[command(hide = true)]
@@ -310,20 +316,23 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_enum, default_value_t = BenchTransport::All)]
     pub(crate) transport: BenchTransport,
     /// Measure only messages of this many data bytes (one way and round
-    /// trip; a fan-out's are 8 bytes unless this says).
+    /// trip; a fan-out's, and the one a connections case broadcasts, are 8
+    /// bytes unless this says).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=MAX_BENCH_SIZE))]
     pub(crate) size: Option<u64>,
     /// Send this many messages per case, to each subscriber of a fan-out
     /// (default: adapted to the size; 200,000 for a fan-out, 20,000 with
-    /// `--quick`).
+    /// `--quick`). Not with `--pattern connections`, which sends one.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) messages: Option<u64>,
-    /// Measure only one pattern: `oneway`, `roundtrip`, `reqrep` or
-    /// `fanout` (default: the first three). `reqrep` measures the
+    /// Measure only one pattern: `oneway`, `roundtrip`, `reqrep`, `fanout`
+    /// or `connections` (default: the first three). `reqrep` measures the
     /// `roundtrip` of the same transports too, next to it, for comparison.
-    /// `fanout` is one publisher and `--subs` subscriber processes over
-    /// `tcp` only (with `all`, `tcp`); it is never part of the default run,
-    /// which it would make too long.
+    /// `fanout` is one publisher and `--subs` subscriber processes;
+    /// `connections` is one context with `--peers` connections, and one
+    /// message (of `--size` bytes, 8 by default) broadcast to them all.
+    /// Both run over `tcp` only (with `all`, `tcp`) and are never part of
+    /// the default run, which they would make too long.
     #[arg(long, value_enum)]
     pub(crate) pattern: Option<BenchPattern>,
     /// With `--pattern fanout`: this many subscriber processes, 1 to 256
@@ -331,6 +340,13 @@ pub(crate) struct BenchArgs {
     /// fanout`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_BENCH_SUBS))]
     pub(crate) subs: Option<u16>,
+    /// With `--pattern connections`: this many peer contexts, each on a
+    /// TCP connection of its own to this process, 1 to 10000 (default:
+    /// 1000), shared among up to 8 peer processes. Each connection costs
+    /// threads and file descriptors at both ends. An error without
+    /// `--pattern connections`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_BENCH_PEERS))]
+    pub(crate) peers: Option<u16>,
     /// Fewer messages per case: the whole run takes well under a minute.
     #[arg(long)]
     pub(crate) quick: bool,
@@ -350,6 +366,9 @@ pub(crate) const MAX_BENCH_SIZE: u64 = 64 * 1024 * 1024;
 
 /// The most subscriber processes `yoton bench --pattern fanout` starts.
 pub(crate) const MAX_BENCH_SUBS: i64 = 256;
+
+/// The most peer contexts `yoton bench --pattern connections` connects.
+pub(crate) const MAX_BENCH_PEERS: i64 = 10_000;
 
 /// What `yoton bench --transport` accepts.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -394,6 +413,10 @@ pub(crate) enum BenchPattern {
     /// One publisher, several subscriber processes (`--subs`), each
     /// receiving every message; over `tcp` only.
     Fanout,
+    /// One context with many connections (`--peers`), each to a peer
+    /// context of its own in a few processes: what setting them up costs,
+    /// and one message to them all; over `tcp` only.
+    Connections,
 }
 
 /// `yoton bench-peer`: what the second process of a bench does.
@@ -406,7 +429,9 @@ pub(crate) struct BenchPeerArgs {
     /// What to measure.
     #[arg(long, value_enum)]
     pub(crate) pattern: BenchPattern,
-    /// Where the bench waits (`127.0.0.1:PORT`).
+    /// Where the bench waits (`127.0.0.1:PORT`); `-` for the addresses
+    /// read from stdin, one a line, up to its end (`--pattern
+    /// connections`).
     #[arg(long)]
     pub(crate) address: String,
     /// Data bytes per message.
@@ -418,6 +443,10 @@ pub(crate) struct BenchPeerArgs {
     /// The secret of a `tcp-secured` case.
     #[arg(long, value_name = "FILE")]
     pub(crate) secret_file: Option<PathBuf>,
+    /// With `--pattern connections`: how many addresses stdin holds, one
+    /// peer context for each.
+    #[arg(long, value_name = "N")]
+    pub(crate) peers: Option<u16>,
 }
 
 /// The message types the shell can carry.
@@ -526,6 +555,21 @@ mod tests {
         };
         assert_eq!(bench.pattern, Some(BenchPattern::Fanout));
         assert_eq!(bench.subs, Some(256));
+        assert_eq!(bench.peers, None);
+        let cli = Cli::try_parse_from([
+            "yoton",
+            "bench",
+            "--pattern",
+            "connections",
+            "--peers",
+            "10000",
+        ])
+        .unwrap();
+        let Command::Bench(bench) = cli.command else {
+            panic!("not bench: {cli:?}");
+        };
+        assert_eq!(bench.pattern, Some(BenchPattern::Connections));
+        assert_eq!((bench.peers, bench.subs), (Some(10_000), None));
     }
 
     #[test]
@@ -583,6 +627,15 @@ mod tests {
             &["yoton", "bench", "--transport", "udp"],
             &["yoton", "bench", "--pattern", "fanout", "--subs", "0"],
             &["yoton", "bench", "--pattern", "fanout", "--subs", "257"],
+            &["yoton", "bench", "--pattern", "connections", "--peers", "0"],
+            &[
+                "yoton",
+                "bench",
+                "--pattern",
+                "connections",
+                "--peers",
+                "10001",
+            ],
             &["yoton", "call", "a:1", "s"],
             &["yoton", "call", "a:1", "s", "m", "--timeout", "-1"],
             &["yoton", "call", "a:1", "s", "m", "--timeout", "86401"],

@@ -17,7 +17,8 @@
 //! yoton bench [--transport tcp|tcp-secured|tcp-busy-poll|inproc|ipc|raw-tcp|raw-tcp-spin|
 //!                          raw-inproc|all]
 //!             [--secret-file FILE] [--size BYTES] [--messages N]
-//!             [--pattern oneway|roundtrip|reqrep|fanout] [--subs N] [--quick] [--json]
+//!             [--pattern oneway|roundtrip|reqrep|fanout|connections] [--subs N] [--peers N]
+//!             [--quick] [--json]
 //! ```
 //!
 //! Every command takes `-v` (more diagnostics on stderr, repeatable) and

@@ -1,7 +1,7 @@
 //! `yoton bench` as scripts use it: the JSON it prints has the contract's
-//! fields for every transport and pattern, req/rep calls and fan-outs
-//! included (the speeds are not checked), and the table and the progress
-//! lines come out where they belong.
+//! fields for every transport and pattern, req/rep calls, fan-outs and
+//! connections included (the speeds are not checked), and the table and
+//! the progress lines come out where they belong.
 //!
 //! Each run is a subprocess with a deadline; one still running when its
 //! deadline passes is killed and reaped.
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The contract's fields, in order.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 16] = [
     "transport",
     "pattern",
     "size",
@@ -26,6 +26,20 @@ const FIELDS: [&str; 11] = [
     "cpu_s_per_1000",
     "subs",
     "deliveries_per_s",
+    "peers",
+    "setup_s",
+    "rss_kib_per_connection",
+    "threads",
+    "broadcast_ms",
+];
+
+/// The fields only a connections row has.
+const CONNECTIONS_FIELDS: [&str; 5] = [
+    "peers",
+    "setup_s",
+    "rss_kib_per_connection",
+    "threads",
+    "broadcast_ms",
 ];
 
 /// Runs `yoton` with `args`, killing it if it takes longer than `deadline`.
@@ -95,6 +109,27 @@ fn results_of(output: &Output) -> Vec<Value> {
         assert!(result["size"].as_u64().unwrap() > 0, "{result}");
         assert!(result["messages"].as_u64().unwrap() > 0, "{result}");
         let pattern = result["pattern"].as_str().unwrap();
+        if pattern == "connections" {
+            // Only the connection fields; no rates.
+            assert_eq!(result["transport"], "tcp", "{result}");
+            assert!(result["peers"].as_u64().unwrap() > 0, "{result}");
+            assert!(result["setup_s"].as_f64().unwrap() > 0.0, "{result}");
+            assert!(result["broadcast_ms"].as_f64().unwrap() > 0.0, "{result}");
+            if cfg!(target_os = "linux") {
+                assert!(result["threads"].as_u64().unwrap() > 0, "{result}");
+                assert!(result["rss_kib_per_connection"].is_f64(), "{result}");
+            } else {
+                assert!(result["threads"].is_null(), "{result}");
+                assert!(result["rss_kib_per_connection"].is_null(), "{result}");
+            }
+            for field in FIELDS[4..11].iter() {
+                assert!(result[field].is_null(), "{field}: {result}");
+            }
+            continue;
+        }
+        for field in CONNECTIONS_FIELDS {
+            assert!(result[field].is_null(), "{field}: {result}");
+        }
         if pattern == "fanout" {
             // Only the fan-out fields; the rates of one connection are not.
             assert_eq!(result["transport"], "tcp", "{result}");
@@ -366,6 +401,104 @@ fn fanout_flags_that_do_not_fit_exit_2() {
     assert_eq!(
         stderr.trim_end(),
         "yoton: error: --subs needs --pattern fanout"
+    );
+}
+
+#[test]
+fn connections_report_their_costs_in_one_row() {
+    let output = run(
+        &[
+            "bench",
+            "--pattern",
+            "connections",
+            "--peers",
+            "20",
+            "--json",
+        ],
+        Duration::from_secs(120),
+    );
+    let results = results_of(&output);
+    assert_eq!(
+        cases(&results),
+        [("tcp".to_owned(), "connections".to_owned(), 8)]
+    );
+    let row = &results[0];
+    assert_eq!(row["peers"], 20, "{row}");
+    assert_eq!(row["messages"], 1, "{row}");
+    if cfg!(target_os = "linux") {
+        // Each connection has threads of its own in the hub's process.
+        assert!(row["threads"].as_u64().unwrap() > 20, "{row}");
+    }
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        progress.contains("yoton: bench [1/1] tcp connections to 20 peers"),
+        "{progress}"
+    );
+    // The table shows the same row, with the costs' columns.
+    let output = run(
+        &["bench", "--pattern", "connections", "--peers", "3"],
+        Duration::from_secs(120),
+    );
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    for title in ["PEERS", "SETUP", "RSS/CONN", "THREADS", "BROADCAST"] {
+        assert!(lines[0].contains(title), "{title}: {table}");
+    }
+    assert!(lines[1].starts_with("tcp      connections "), "{table}");
+    assert!(lines[1].contains(" ms"), "{table}");
+}
+
+#[test]
+fn connections_flags_that_do_not_fit_exit_2() {
+    for (args, says) in [
+        (
+            &["bench", "--pattern", "connections", "--peers", "0"][..],
+            "--peers",
+        ),
+        (
+            &["bench", "--pattern", "connections", "--peers", "10001"],
+            "--peers",
+        ),
+        (
+            &["bench", "--peers", "3"],
+            "--peers needs --pattern connections",
+        ),
+        (
+            &["bench", "--pattern", "fanout", "--peers", "3"],
+            "--peers needs --pattern connections",
+        ),
+        (
+            &["bench", "--transport", "inproc", "--pattern", "connections"],
+            "runs over tcp only, not inproc",
+        ),
+        (
+            &[
+                "bench",
+                "--transport",
+                "raw-tcp",
+                "--pattern",
+                "connections",
+            ],
+            "runs over tcp only, not raw-tcp",
+        ),
+        (
+            &["bench", "--pattern", "connections", "--messages", "5"],
+            "--messages does not apply to --pattern connections",
+        ),
+    ] {
+        let output = run(args, Duration::from_secs(20));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let output = run(&["bench", "--peers", "3"], Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "yoton: error: --peers needs --pattern connections"
     );
 }
 

@@ -39,7 +39,10 @@ fn sender_channels(
 ) -> Result<(PubChannel<Bytes>, Option<SubChannel<Bytes>>), String> {
     let publisher = PubChannel::<Bytes>::new(context, CHANNEL).map_err(|e| e.to_string())?;
     let echoes = match case.pattern {
-        BenchPattern::Oneway | BenchPattern::Reqrep | BenchPattern::Fanout => None,
+        BenchPattern::Oneway
+        | BenchPattern::Reqrep
+        | BenchPattern::Fanout
+        | BenchPattern::Connections => None,
         BenchPattern::Roundtrip => {
             Some(SubChannel::<Bytes>::new(context, ECHO_CHANNEL).map_err(|e| e.to_string())?)
         }
@@ -58,7 +61,10 @@ fn receiver_channels(
     let sub = SubChannel::<Bytes>::with_options(context, CHANNEL, sub_options(size, messages))
         .map_err(|e| e.to_string())?;
     let back = match pattern {
-        BenchPattern::Oneway | BenchPattern::Reqrep | BenchPattern::Fanout => None,
+        BenchPattern::Oneway
+        | BenchPattern::Reqrep
+        | BenchPattern::Fanout
+        | BenchPattern::Connections => None,
         BenchPattern::Roundtrip => {
             Some(PubChannel::<Bytes>::new(context, ECHO_CHANNEL).map_err(|e| e.to_string())?)
         }
@@ -108,6 +114,7 @@ fn measure_stream(
     match case.pattern {
         BenchPattern::Reqrep => return measure_stream_calls(case, bind, reach),
         BenchPattern::Fanout => return measure_stream_fanout(case, bind, reach),
+        BenchPattern::Connections => return super::connections::measure(case, bind, reach),
         BenchPattern::Oneway | BenchPattern::Roundtrip => {}
     }
     let deadline = Instant::now() + CASE_DEADLINE;
@@ -289,10 +296,13 @@ fn peer_stream_calls(args: &BenchPeerArgs, deadline: Instant) -> Result<(), Stri
 
 /// `yoton bench-peer --transport tcp` (or `ipc`): subscribe (and echo),
 /// report; or answer calls for `reqrep`. A subscriber of a fan-out does
-/// what a one-way one does.
+/// what a one-way one does; the peer process of a connections case holds
+/// many subscribers ([`super::connections::peer`]).
 pub(super) fn peer_stream(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String> {
-    if args.pattern == BenchPattern::Reqrep {
-        return peer_stream_calls(args, deadline);
+    match args.pattern {
+        BenchPattern::Reqrep => return peer_stream_calls(args, deadline),
+        BenchPattern::Connections => return super::connections::peer(args, deadline),
+        BenchPattern::Oneway | BenchPattern::Roundtrip | BenchPattern::Fanout => {}
     }
     let context = stream_context(args.transport, args.secret_file.as_deref())?;
     let (sub, back) = receiver_channels(&context, args.pattern, args.size, args.messages)?;

@@ -6,6 +6,13 @@
 //! or `error TEXT`. Before `done` of a round trip it says `cpu SECONDS`:
 //! the CPU time it used from its first echo to its last (`cpu -` where
 //! the platform has no process CPU clock).
+//!
+//! The peer of a `connections` case reads the addresses of its peer
+//! contexts from its stdin, one a line, up to its end (`--address -`):
+//! there may be 1,250 of them (10,000 peers in 8 processes), too many for
+//! a command line everywhere (Windows takes 32,767 characters), and a
+//! pipe, unlike a temporary file, leaves nothing behind when either side
+//! is killed.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -25,11 +32,33 @@ pub(crate) struct Peer {
     lines: Receiver<(Instant, String)>,
 }
 
+/// The `--address` of a peer that reads its addresses from stdin.
+pub(crate) const ADDRESSES_ON_STDIN: &str = "-";
+
 impl Peer {
     /// Starts `yoton bench-peer` for `case`, to meet the bench at `address`.
     pub(crate) fn start(case: &Case, address: &str) -> Result<Peer, String> {
+        Peer::spawn(case, address, None)
+    }
+
+    /// Starts `yoton bench-peer` for a `connections` case, to make one peer
+    /// context for each of `addresses` (written to its stdin).
+    pub(crate) fn start_connections(case: &Case, addresses: &[String]) -> Result<Peer, String> {
+        let mut input = String::new();
+        for address in addresses {
+            input.push_str(address);
+            input.push('\n');
+        }
+        Peer::spawn(case, ADDRESSES_ON_STDIN, Some((addresses.len(), input)))
+    }
+
+    /// Starts `yoton bench-peer`; `input` is the count of addresses and the
+    /// text to write to its stdin, which is closed after it (and not open
+    /// at all without it).
+    fn spawn(case: &Case, address: &str, input: Option<(usize, String)>) -> Result<Peer, String> {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .arg("bench-peer")
             .args(["--transport", transport_name(case.transport)])
             .args(["--pattern", pattern_name(case.pattern)])
@@ -43,7 +72,13 @@ impl Peer {
             )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        if let Some((count, _)) = &input {
+            command
+                .args(["--peers", &count.to_string()])
+                .stdin(Stdio::piped());
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start the peer process: {e}"))?;
         let Some(stdout) = child.stdout.take() else {
@@ -51,6 +86,28 @@ impl Peer {
             let _ = child.wait();
             return Err("the peer process has no stdout".to_owned());
         };
+        if let Some((_, text)) = input {
+            // Written by a thread of its own, so that a peer that does not
+            // read cannot hold the bench past its deadline: killing the peer
+            // ends the write.
+            let writer = child.stdin.take().map(|mut stdin| {
+                thread::Builder::new()
+                    .name("yoton-bench-peer-in".to_owned())
+                    .spawn(move || {
+                        let _ = stdin.write_all(text.as_bytes());
+                    })
+            });
+            let why = match writer {
+                Some(Ok(_)) => None,
+                Some(Err(e)) => Some(format!("cannot start a thread: {e}")),
+                None => Some("the peer process has no stdin".to_owned()),
+            };
+            if let Some(why) = why {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(why);
+            }
+        }
         let (tx, lines) = crossbeam_channel::unbounded();
         let reader = thread::Builder::new()
             .name("yoton-bench-peer-out".to_owned())

@@ -22,6 +22,7 @@ pub(super) fn measure(case: &Case) -> Result<Measured, String> {
     match case.pattern {
         BenchPattern::Reqrep => return Err("raw-tcp has no req/rep".to_owned()),
         BenchPattern::Fanout => return Err("raw-tcp has no fan-out".to_owned()),
+        BenchPattern::Connections => return Err("raw-tcp has no connections case".to_owned()),
         BenchPattern::Oneway | BenchPattern::Roundtrip => {}
     }
     let deadline = Instant::now() + super::CASE_DEADLINE;
@@ -44,7 +45,10 @@ pub(super) fn measure(case: &Case) -> Result<Measured, String> {
             let end = peer.expect("done", deadline)?;
             Measured::Oneway(end.saturating_duration_since(start))
         }
-        BenchPattern::Roundtrip | BenchPattern::Reqrep | BenchPattern::Fanout => {
+        BenchPattern::Roundtrip
+        | BenchPattern::Reqrep
+        | BenchPattern::Fanout
+        | BenchPattern::Connections => {
             stream
                 .set_read_timeout(Some(super::CASE_DEADLINE))
                 .map_err(|e| format!("cannot set a timeout: {e}"))?;
@@ -103,6 +107,7 @@ pub(super) fn peer(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String
         BenchPattern::Oneway => raw_tcp::receive_all(&mut reader, 0, args.size, args.messages)?,
         BenchPattern::Reqrep => return Err("raw-tcp has no req/rep".to_owned()),
         BenchPattern::Fanout => return Err("raw-tcp has no fan-out".to_owned()),
+        BenchPattern::Connections => return Err("raw-tcp has no connections case".to_owned()),
         BenchPattern::Roundtrip => echo_timed(args.messages, |count| {
             raw_tcp::echo(&mut reader, &mut writer, Some(count))
                 .map(drop)
