@@ -75,6 +75,7 @@ type Callback = Box<dyn FnOnce(&Result<Object, CallError>) + Send>;
 /// What a call's future and its channel share.
 pub(crate) struct CallState {
     inner: Mutex<CallInner>,
+    /// Where callers sleep until the call ends (after looking again).
     done: Condvar,
     /// Whether `inner.outcome` is set, read without the lock.
     ended: AtomicBool,
@@ -84,12 +85,16 @@ pub(crate) struct CallState {
 
 #[derive(Default)]
 struct CallInner {
+    /// How the call ended, once it has (the first end counts).
     outcome: Option<Result<Object, CallError>>,
+    /// A replier took the call, and it has not ended.
     running: bool,
-    /// Callers asleep on `done`: an end or a sent request wakes them
-    /// only then.
+    /// Callers asleep on `done`: the end of the call notifies `done` only
+    /// when there are some. Nothing else notifies it.
     sleepers: usize,
+    /// The `on_done` callbacks given before the end, which runs them.
     callbacks: Vec<Callback>,
+    /// The waker of the last poll of the future, woken by the end.
     waker: Option<Waker>,
 }
 

@@ -15,6 +15,7 @@
 //! that the receiving threads need (calls got slower in `yoton bench
 //! --pattern reqrep`).
 
+use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -28,11 +29,12 @@ static LOOKING: AtomicUsize = AtomicUsize::new(0);
 /// of one process that all looked again would leave them none.
 fn most_looking() -> usize {
     static MOST: OnceLock<usize> = OnceLock::new();
-    *MOST.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |cores| cores.get() - 1)
-            .max(1)
-    })
+    *MOST.get_or_init(|| most_for(std::thread::available_parallelism().ok()))
+}
+
+/// [`most_looking`] on `cores` cores (unknown: one may look).
+fn most_for(cores: Option<NonZeroUsize>) -> usize {
+    cores.map_or(1, |cores| cores.get() - 1).max(1)
 }
 
 /// A thread's turn to look again, while fewer than `most` threads count
@@ -159,7 +161,15 @@ mod tests {
         let third = Turn::take(&COUNT, 2).expect("a turn given back is taken again");
         drop((second, third));
         assert_eq!(COUNT.load(Ordering::Acquire), 0);
-        assert!(most_looking() >= 1);
+    }
+
+    #[test]
+    fn one_core_is_left_to_the_working_threads_but_one_thread_may_look() {
+        let cores = |n| NonZeroUsize::new(n);
+        assert_eq!(most_for(cores(16)), 15);
+        assert_eq!(most_for(cores(2)), 1);
+        assert_eq!(most_for(cores(1)), 1);
+        assert_eq!(most_for(None), 1);
     }
 
     #[test]

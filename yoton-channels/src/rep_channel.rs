@@ -26,7 +26,8 @@ use crate::slot::{REP, SlotName};
 
 /// How long a serving loop looks for the request of its acknowledgement:
 /// a round trip, with room. It is not adaptive: it ends as soon as the
-/// request comes, or a `req-` says that another replier took it.
+/// request comes, or the acknowledgement is released without it (a `req-`
+/// says that another replier took the call).
 static REPLIER_LOOKS: LookAgain = LookAgain::new(Duration::from_micros(200));
 
 /// A request taken off the wire: who asked, its id and its bytes.
@@ -58,6 +59,8 @@ pub(crate) struct RepCore {
     /// Requests ever taken off the wire, read without the lock by a
     /// serving loop that looks again.
     arrivals: AtomicU64,
+    /// [`RepState::released`] as of the last pre-request, read so too.
+    released: AtomicU64,
     served: AtomicU64,
     failed: AtomicU64,
     dropped_requests: AtomicU64,
@@ -82,6 +85,22 @@ impl RepCore {
     fn inbox(&self) -> MutexGuard<'_, Inbox> {
         lock(&self.inbox)
     }
+
+    /// What a serving loop that looks again watches, without the lock.
+    fn looked(&self) -> Looked {
+        Looked {
+            arrivals: self.arrivals.load(Ordering::Acquire),
+            released: self.released.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// What ends a serving loop's look for the request of its acknowledgement:
+/// a request taken, or an acknowledgement released without its request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Looked {
+    arrivals: u64,
+    released: u64,
 }
 
 impl Endpoint for RepCore {
@@ -102,6 +121,8 @@ impl Endpoint for RepCore {
                             &package.data,
                             now,
                         );
+                        self.released
+                            .store(inbox.state.released(), Ordering::Release);
                         (next, inbox.sleepers)
                     };
                     let acknowledged = next.is_some();
@@ -292,6 +313,7 @@ impl RepChannel {
             }),
             arrived: Condvar::new(),
             arrivals: AtomicU64::new(0),
+            released: AtomicU64::new(0),
             served: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             dropped_requests: AtomicU64::new(0),
@@ -311,7 +333,9 @@ impl RepChannel {
     ///
     /// While an acknowledgement is out, its request comes within a round
     /// trip: the loop looks again for it (see [`LookAgain`]) before it
-    /// sleeps, so that the request costs no wake-up.
+    /// sleeps, so that the request costs no wake-up. A `req-` that
+    /// releases the acknowledgement (the call went to another replier)
+    /// ends the look at once.
     fn take(&self, deadline: Instant) -> std::result::Result<Taken, RecvTimeoutError> {
         let core = self.core();
         let mut inbox = core.inbox();
@@ -333,13 +357,11 @@ impl RepChannel {
             if now >= deadline {
                 return Err(RecvTimeoutError::Timeout);
             }
-            let arrivals = core.arrivals.load(Ordering::Acquire);
-            if inbox.state.is_acknowledged() && looked_at != Some(arrivals) {
-                looked_at = Some(arrivals);
+            let seen = core.looked();
+            if inbox.state.is_acknowledged() && looked_at != Some(seen) {
+                looked_at = Some(seen);
                 drop(inbox);
-                REPLIER_LOOKS.look(Some(deadline), || {
-                    core.arrivals.load(Ordering::Acquire) != arrivals
-                });
+                REPLIER_LOOKS.look(Some(deadline), || core.looked() != seen);
                 inbox = core.inbox();
                 continue;
             }
@@ -522,7 +544,34 @@ impl Drop for Replier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::req_table::{ASK, DONE, OFFSET};
     use yoton_object::Dict;
+
+    #[test]
+    fn a_req_done_for_the_acknowledged_call_ends_the_look_for_its_request() {
+        let rep = RepChannel::new(&Context::new(), "rep-looks").expect("a channel");
+        let core = rep.core();
+        let word = |word: &'static [u8], requester| {
+            let mut package = Package::new(core.slot, Bytes::from_static(word));
+            package.source_id = requester;
+            package.dest_seq = OFFSET + 1;
+            vec![Delivery {
+                package,
+                recv_seq: 1,
+            }]
+        };
+        core.deliver(&mut word(ASK, 7));
+        core.deliver(&mut word(ASK, 8));
+        assert!(core.inbox().state.is_acknowledged());
+        let seen = core.looked();
+        // Another requester's `req-` leaves the acknowledgement out.
+        core.deliver(&mut word(DONE, 8));
+        assert_eq!(core.looked(), seen);
+        // The acknowledged requester's ends it, and the look with it.
+        core.deliver(&mut word(DONE, 7));
+        assert!(!core.inbox().state.is_acknowledged());
+        assert_ne!(core.looked(), seen);
+    }
 
     #[test]
     fn requests_must_be_a_name_args_and_kwargs() {

@@ -60,6 +60,9 @@ pub(crate) struct RepState {
     /// Requests taken and not yet handled.
     handling: usize,
     dropped: u64,
+    /// Acknowledgements that ended without their request: released by a
+    /// `req-`, or lapsed.
+    released: u64,
 }
 
 impl RepState {
@@ -71,6 +74,7 @@ impl RepState {
             acknowledged: None,
             handling: 0,
             dropped: 0,
+            released: 0,
         }
     }
 
@@ -96,6 +100,7 @@ impl RepState {
         if word == DONE {
             if matches!(self.acknowledged, Some((p, _)) if p == this) {
                 self.acknowledged = None;
+                self.released += 1;
             }
         } else if word == ASK {
             if self.waiting.len() < self.capacity {
@@ -139,6 +144,14 @@ impl RepState {
         }
     }
 
+    /// How many acknowledgements ended without their request: a `req-`
+    /// released them (another replier took the call) or they lapsed. A
+    /// serving loop that looks for the request of its acknowledgement
+    /// stops when this changes.
+    pub(crate) fn released(&self) -> u64 {
+        self.released
+    }
+
     /// How many `req?` were dropped because the queue was full.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped
@@ -153,6 +166,7 @@ impl RepState {
         if let Some((_, at)) = self.acknowledged {
             if now.saturating_duration_since(at) >= ACK_LAPSES {
                 self.acknowledged = None;
+                self.released += 1;
             }
         }
         if self.acknowledged.is_some() || self.handling > 0 {
@@ -226,6 +240,34 @@ mod tests {
         rep.on_pre_request(2, OFFSET + 1, ASK, t0);
         assert_eq!(rep.on_pre_request(1, OFFSET + 2, DONE, t0), None);
         assert_eq!(rep.on_pre_request(3, OFFSET + 1, DONE, t0), None);
+    }
+
+    #[test]
+    fn an_acknowledgement_ended_without_its_request_counts_as_released() {
+        let t0 = Instant::now();
+        let mut rep = RepState::new(8);
+        rep.on_pre_request(1, OFFSET + 1, ASK, t0);
+        rep.on_pre_request(2, OFFSET + 1, ASK, t0);
+        // Words that do not end the acknowledgement release nothing.
+        rep.on_pre_request(2, OFFSET + 1, DONE, t0);
+        rep.on_pre_request(1, OFFSET + 2, DONE, t0);
+        assert_eq!(rep.released(), 0);
+        // The requester took another replier: released, and free again.
+        rep.on_pre_request(3, OFFSET + 1, ASK, t0);
+        assert_eq!(rep.on_pre_request(1, OFFSET + 1, DONE, t0), Some(pre(3, 1)));
+        assert_eq!(rep.released(), 1);
+        // Its request came: that one was not released.
+        rep.on_request();
+        assert_eq!(rep.on_handled(t0), None);
+        assert_eq!(rep.released(), 1);
+        // One that lapses is.
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(rep.on_pre_request(4, OFFSET + 1, ASK, t1), Some(pre(4, 1)));
+        assert_eq!(rep.tick(t1 + ACK_LAPSES - Duration::from_millis(1)), None);
+        assert_eq!(rep.released(), 1, "not lapsed yet");
+        assert_eq!(rep.tick(t1 + ACK_LAPSES), None);
+        assert!(!rep.is_acknowledged());
+        assert_eq!(rep.released(), 2);
     }
 
     #[test]

@@ -355,7 +355,9 @@ pub(crate) struct BenchArgs {
     pub(crate) json: bool,
     /// Measure secured TCP too, with the secret in FILE (written by `yoton
     /// keygen`): each `tcp` case is followed by the same case over a
-    /// secured link, in rows with the transport `tcp-secured`.
+    /// secured link, in rows with the transport `tcp-secured`. An error
+    /// with `--pattern fanout` or `--pattern connections`, which run over
+    /// plain TCP only.
     #[arg(long, value_name = "FILE")]
     pub(crate) secret_file: Option<PathBuf>,
 }

@@ -7,7 +7,8 @@
 //! `--secret-file`, each `tcp` case is followed by the same case over a
 //! secured link (`tcp-secured`). On request only, one publisher feeding
 //! several subscriber processes over TCP (`--pattern fanout`), and one
-//! context with many TCP connections (`--pattern connections`).
+//! context with many TCP connections (`--pattern connections`); both run
+//! over plain TCP, and refuse `--secret-file`.
 //!
 //! The flags and the JSON fields are a contract (scripts compare runs):
 //! `{"results": [{"transport", "pattern", "size", "messages", "msgs_per_s",
@@ -121,8 +122,8 @@ pub(crate) const CHANNEL: &str = "yoton-bench";
 /// One line of the results.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct BenchResult {
-    /// `tcp`, `tcp-secured`, `inproc`, `ipc`, `raw-tcp`, `raw-tcp-spin`
-    /// or `raw-inproc`.
+    /// `tcp`, `tcp-secured`, `tcp-busy-poll`, `inproc`, `ipc`, `raw-tcp`,
+    /// `raw-tcp-spin` or `raw-inproc`.
     pub(crate) transport: &'static str,
     /// `oneway`, `roundtrip`, `reqrep`, `fanout` or `connections`.
     pub(crate) pattern: &'static str,
@@ -371,13 +372,21 @@ fn default_messages(pattern: BenchPattern, size: u64, quick: bool) -> u64 {
 ///
 /// A line saying why, when the flags leave nothing to measure or ask for
 /// what does not exist (`--subs` without `--pattern fanout`, `--peers`
-/// without `--pattern connections`).
+/// without `--pattern connections`, `--secret-file` with either of them).
 fn plan(args: &BenchArgs) -> Result<Vec<Case>, String> {
     if args.subs.is_some() && args.pattern != Some(BenchPattern::Fanout) {
         return Err("--subs needs --pattern fanout".to_owned());
     }
     if args.peers.is_some() && args.pattern != Some(BenchPattern::Connections) {
         return Err("--peers needs --pattern connections".to_owned());
+    }
+    if let Some(pattern @ (BenchPattern::Fanout | BenchPattern::Connections)) = args.pattern {
+        if args.secret_file.is_some() {
+            return Err(format!(
+                "--secret-file does not apply to --pattern {}, which runs over plain tcp",
+                pattern_name(pattern)
+            ));
+        }
     }
     match args.pattern {
         Some(BenchPattern::Fanout) => return fanout_plan(args),
@@ -473,8 +482,8 @@ fn plan(args: &BenchArgs) -> Result<Vec<Case>, String> {
 }
 
 /// The cases of `--pattern fanout`: one per subscriber count (`--subs`, or
-/// [`DEFAULT_SUBS`] in that order), over `tcp` only (which `all` means
-/// here).
+/// [`DEFAULT_SUBS`] in that order), over plain `tcp` only (which `all`
+/// means here).
 ///
 /// # Errors
 ///
@@ -509,7 +518,7 @@ fn fanout_plan(args: &BenchArgs) -> Result<Vec<Case>, String> {
 }
 
 /// The case of `--pattern connections`: `--peers` peer contexts (or
-/// [`DEFAULT_PEERS`]), over `tcp` only (which `all` means here), one
+/// [`DEFAULT_PEERS`]), over plain `tcp` only (which `all` means here), one
 /// message of `--size` bytes (or [`CONNECTIONS_SIZE`]) broadcast.
 ///
 /// # Errors
@@ -566,7 +575,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Failure> {
             }
             BenchTransport::Ipc => channels::measure_ipc(case),
             BenchTransport::Inproc => channels::measure_inproc(case),
-            BenchTransport::All => unreachable!("plan() expands `all`"),
+            BenchTransport::All => Err("`all` is not one transport".to_owned()),
         }
         .map_err(|e| {
             progress.clear();

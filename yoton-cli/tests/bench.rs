@@ -388,6 +388,10 @@ fn fanout_flags_that_do_not_fit_exit_2() {
             &["bench", "--transport", "raw-tcp", "--pattern", "fanout"],
             "raw-tcp has no fan-out",
         ),
+        (
+            &["bench", "--pattern", "fanout", "--secret-file", "none.key"],
+            "--secret-file does not apply to --pattern fanout",
+        ),
     ] {
         let output = run(args, Duration::from_secs(20));
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -401,6 +405,16 @@ fn fanout_flags_that_do_not_fit_exit_2() {
     assert_eq!(
         stderr.trim_end(),
         "yoton: error: --subs needs --pattern fanout"
+    );
+    // The secret is refused before its file is read.
+    let output = run(
+        &["bench", "--pattern", "fanout", "--secret-file", "none.key"],
+        Duration::from_secs(20),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "yoton: error: --secret-file does not apply to --pattern fanout, which runs over plain tcp"
     );
 }
 
@@ -487,6 +501,16 @@ fn connections_flags_that_do_not_fit_exit_2() {
             &["bench", "--pattern", "connections", "--messages", "5"],
             "--messages does not apply to --pattern connections",
         ),
+        (
+            &[
+                "bench",
+                "--pattern",
+                "connections",
+                "--secret-file",
+                "none.key",
+            ],
+            "--secret-file does not apply to --pattern connections",
+        ),
     ] {
         let output = run(args, Duration::from_secs(20));
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -499,6 +523,21 @@ fn connections_flags_that_do_not_fit_exit_2() {
     assert_eq!(
         stderr.trim_end(),
         "yoton: error: --peers needs --pattern connections"
+    );
+    let output = run(
+        &[
+            "bench",
+            "--pattern",
+            "connections",
+            "--secret-file",
+            "none.key",
+        ],
+        Duration::from_secs(20),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "yoton: error: --secret-file does not apply to --pattern connections, which runs over plain tcp"
     );
 }
 

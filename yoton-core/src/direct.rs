@@ -69,7 +69,22 @@ mod tests {
         assert!(!direct.allows(t0 + us(19), 7));
         assert!(direct.allows(t0 + us(19), 8), "the peer spoke since");
         assert!(direct.allows(t0 + us(20), 7));
-        // A clock that goes back counts as no time passed.
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_counts_as_no_time_passed() {
+        let t0 = Instant::now();
+        let us = Duration::from_micros;
+        let mut direct = Direct::default();
+        direct.record(t0 + us(1000), 7);
+        // Before the last hand-over, however long before, is not idle (an
+        // absolute difference would say that 1 ms passed).
         assert!(!direct.allows(t0, 7));
+        assert!(!direct.allows(t0 + us(1000) - AFTER_IDLE, 7));
+        // An exchange goes direct whatever the clock says; the link is
+        // idle again AFTER_IDLE after the last hand-over.
+        assert!(direct.allows(t0, 8));
+        assert!(!direct.allows(t0 + us(1019), 7));
+        assert!(direct.allows(t0 + us(1020), 7));
     }
 }

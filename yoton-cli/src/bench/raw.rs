@@ -17,14 +17,32 @@ use super::peer::{Peer, echo_timed, say, timed_roundtrips};
 use super::{Case, Measured};
 use crate::args::{BenchPattern, BenchPeerArgs};
 
+/// What plain TCP sockets measure: the patterns of `raw-tcp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// Messages one way, which the peer checks.
+    Oneway,
+    /// Pings that the peer echoes.
+    Roundtrip,
+}
+
+impl Shape {
+    /// The shape of `pattern`; a line saying why for a pattern that
+    /// `raw-tcp` does not have.
+    fn of(pattern: BenchPattern) -> Result<Shape, String> {
+        match pattern {
+            BenchPattern::Oneway => Ok(Shape::Oneway),
+            BenchPattern::Roundtrip => Ok(Shape::Roundtrip),
+            BenchPattern::Reqrep => Err("raw-tcp has no req/rep".to_owned()),
+            BenchPattern::Fanout => Err("raw-tcp has no fan-out".to_owned()),
+            BenchPattern::Connections => Err("raw-tcp has no connections case".to_owned()),
+        }
+    }
+}
+
 /// Measures one raw-TCP case against a peer process.
 pub(super) fn measure(case: &Case) -> Result<Measured, String> {
-    match case.pattern {
-        BenchPattern::Reqrep => return Err("raw-tcp has no req/rep".to_owned()),
-        BenchPattern::Fanout => return Err("raw-tcp has no fan-out".to_owned()),
-        BenchPattern::Connections => return Err("raw-tcp has no connections case".to_owned()),
-        BenchPattern::Oneway | BenchPattern::Roundtrip => {}
-    }
+    let shape = Shape::of(case.pattern)?;
     let deadline = Instant::now() + super::CASE_DEADLINE;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind: {e}"))?;
     let address = listener
@@ -37,18 +55,15 @@ pub(super) fn measure(case: &Case) -> Result<Measured, String> {
         .set_nodelay(true)
         .map_err(|e| format!("cannot set TCP_NODELAY: {e}"))?;
     peer.expect("ready", deadline)?;
-    let measured = match case.pattern {
-        BenchPattern::Oneway => {
+    let measured = match shape {
+        Shape::Oneway => {
             let start = Instant::now();
             raw_tcp::send_all(&mut stream, 0, case.size, case.messages)
                 .map_err(|e| format!("cannot send: {e}"))?;
             let end = peer.expect("done", deadline)?;
             Measured::Oneway(end.saturating_duration_since(start))
         }
-        BenchPattern::Roundtrip
-        | BenchPattern::Reqrep
-        | BenchPattern::Fanout
-        | BenchPattern::Connections => {
+        Shape::Roundtrip => {
             stream
                 .set_read_timeout(Some(super::CASE_DEADLINE))
                 .map_err(|e| format!("cannot set a timeout: {e}"))?;
@@ -103,12 +118,9 @@ pub(super) fn peer(args: &BenchPeerArgs, deadline: Instant) -> Result<(), String
     let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
     let mut reader = raw_tcp::reader(stream);
     say("ready");
-    match args.pattern {
-        BenchPattern::Oneway => raw_tcp::receive_all(&mut reader, 0, args.size, args.messages)?,
-        BenchPattern::Reqrep => return Err("raw-tcp has no req/rep".to_owned()),
-        BenchPattern::Fanout => return Err("raw-tcp has no fan-out".to_owned()),
-        BenchPattern::Connections => return Err("raw-tcp has no connections case".to_owned()),
-        BenchPattern::Roundtrip => echo_timed(args.messages, |count| {
+    match Shape::of(args.pattern)? {
+        Shape::Oneway => raw_tcp::receive_all(&mut reader, 0, args.size, args.messages)?,
+        Shape::Roundtrip => echo_timed(args.messages, |count| {
             raw_tcp::echo(&mut reader, &mut writer, Some(count))
                 .map(drop)
                 .map_err(|e| format!("cannot echo: {e}"))
@@ -174,4 +186,22 @@ pub(super) fn measure_inproc(case: &Case) -> Result<Measured, String> {
         return Err(format!("{echoed} echoes of {} messages", case.messages));
     }
     Ok(measured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_tcp_measures_one_way_and_round_trips_and_says_why_not_the_rest() {
+        assert_eq!(Shape::of(BenchPattern::Oneway), Ok(Shape::Oneway));
+        assert_eq!(Shape::of(BenchPattern::Roundtrip), Ok(Shape::Roundtrip));
+        for (pattern, why) in [
+            (BenchPattern::Reqrep, "raw-tcp has no req/rep"),
+            (BenchPattern::Fanout, "raw-tcp has no fan-out"),
+            (BenchPattern::Connections, "raw-tcp has no connections case"),
+        ] {
+            assert_eq!(Shape::of(pattern), Err(why.to_owned()));
+        }
+    }
 }

@@ -337,11 +337,10 @@ fn fanout_measures_one_four_and_sixteen_subscribers_unless_told() {
     assert!(cases.iter().all(|c| c.transport == BenchTransport::Tcp));
     assert!(cases.iter().all(|c| c.messages == 20_000));
     // `--subs`, `--size` and `--messages` narrow it to one case; `all`
-    // is plain tcp here, secret or not.
+    // is plain tcp here.
     let mut one = fanout(BenchTransport::All, Some(3));
     one.size = Some(100);
     one.messages = Some(2000);
-    one.secret_file = Some(PathBuf::from("k"));
     let cases = plan(&one).unwrap();
     assert_eq!(cases.len(), 1);
     let case = &cases[0];
@@ -396,6 +395,27 @@ fn fanout_only_exists_on_request_and_over_tcp() {
     }
 }
 
+#[test]
+fn fanout_and_connections_refuse_a_secret_file() {
+    for transport in [BenchTransport::Tcp, BenchTransport::All] {
+        for (mut args, name) in [
+            (fanout(transport, None), "fanout"),
+            (fanout(transport, Some(2)), "fanout"),
+            (connections(transport, None), "connections"),
+            (connections(transport, Some(2)), "connections"),
+        ] {
+            assert!(plan(&args).is_ok(), "{name}: plain tcp is planned");
+            args.secret_file = Some(PathBuf::from("k"));
+            assert_eq!(
+                plan(&args).unwrap_err(),
+                format!(
+                    "--secret-file does not apply to --pattern {name}, which runs over plain tcp"
+                )
+            );
+        }
+    }
+}
+
 fn connections(transport: BenchTransport, peers: Option<u16>) -> BenchArgs {
     let mut connections = args(transport, None, false);
     connections.pattern = Some(BenchPattern::Connections);
@@ -421,11 +441,10 @@ fn connections_connect_a_thousand_peers_unless_told() {
         assert_eq!((case.size, case.messages), (8, 1));
         assert_eq!(case.describe(), "tcp connections to 1000 peers");
     }
-    // `--peers` and `--size` say; `--quick` and a secret change nothing.
+    // `--peers` and `--size` say; `--quick` changes nothing.
     let mut one = connections(BenchTransport::All, Some(1));
     one.size = Some(100);
     one.quick = true;
-    one.secret_file = Some(PathBuf::from("k"));
     let cases = plan(&one).unwrap();
     assert_eq!(cases.len(), 1);
     let case = &cases[0];
