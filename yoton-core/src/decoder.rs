@@ -263,6 +263,18 @@ impl Decoder {
         self.filled
     }
 
+    /// How many bytes the package being received still lacks: 0 between
+    /// packages, before its header is complete, and once the decoder has
+    /// failed. A transport that reads many small packages through a buffer
+    /// of its own can read a large one straight in with
+    /// [`read_with`](Decoder::read_with) instead.
+    pub fn missing(&self) -> usize {
+        match self.peek_header() {
+            Some(Ok((_, total))) if self.error.is_none() => total.saturating_sub(self.filled),
+            _ => 0,
+        }
+    }
+
     /// The buffered header and the package's total size, once 56 bytes are
     /// in; an error if the header is unacceptable.
     fn peek_header(&self) -> Option<Result<(Header, usize), DecodeError>> {
@@ -365,6 +377,25 @@ mod tests {
             assert_eq!(d.next_package().unwrap_err(), err);
             assert_eq!(d.buffered_len(), 0);
         }
+    }
+
+    #[test]
+    fn missing_counts_what_the_package_being_received_lacks() {
+        let package = Package::new(Slot::new(9), Bytes::from(vec![7u8; 1000]));
+        let mut wire = package.header().to_vec();
+        wire.extend_from_slice(&package.data);
+        let mut d = Decoder::new();
+        assert_eq!(d.missing(), 0);
+        d.feed(&wire[..HEADER_SIZE - 1]);
+        assert_eq!(d.missing(), 0, "the header is not complete yet");
+        d.feed(&wire[HEADER_SIZE - 1..HEADER_SIZE + 100]);
+        assert_eq!(d.missing(), 900);
+        d.feed(&wire[HEADER_SIZE + 100..]);
+        assert_eq!(d.missing(), 0);
+        assert_eq!(d.next_package().unwrap().unwrap().data.len(), 1000);
+        assert_eq!(d.missing(), 0);
+        d.feed(&[0xff; HEADER_SIZE]);
+        assert_eq!(d.missing(), 0, "a bad header lacks nothing");
     }
 
     #[test]
