@@ -440,8 +440,10 @@ fn connections_report_their_costs_in_one_row() {
     assert_eq!(row["peers"], 20, "{row}");
     assert_eq!(row["messages"], 1, "{row}");
     if cfg!(target_os = "linux") {
-        // Each connection has threads of its own in the hub's process.
-        assert!(row["threads"].as_u64().unwrap() > 20, "{row}");
+        // One thread does the I/O of all the hub's connections: the hub's
+        // process has fewer threads than connections.
+        let threads = row["threads"].as_u64().unwrap();
+        assert!((1..20).contains(&threads), "{row}");
     }
     let progress = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -24,9 +24,10 @@ type Handler<T> = Arc<dyn Fn(&T) + Send + Sync>;
 ///
 /// Handlers run on the thread that calls [`emit`](Signal::emit), one after
 /// the other, in the order they were connected. For a connection's signals
-/// that is the transport's receiving thread or the thread that closes the
-/// connection; a handler should therefore be quick and must not wait for
-/// the connection that emits. A handler that panics is caught: the panic is
+/// that is the transport's receiving thread (for the stream transports, the
+/// one I/O thread of the process) or the thread that closes the
+/// connection; a handler should therefore be quick and must not wait for a
+/// message or a reply. A handler that panics is caught: the panic is
 /// logged with `tracing` and the other handlers and the emitter go on.
 ///
 /// Receivers made by [`subscribe`](Signal::subscribe) are unbounded, so an

@@ -1,21 +1,21 @@
-//! When a receiving thread polls its socket instead of blocking in a read
-//! ([`StreamOptions::with_busy_poll`](crate::StreamOptions::with_busy_poll)),
-//! as plain code fed instants: after something is received the socket is
-//! polled for up to the window; a poll that finds nothing past the window
-//! goes back to blocking reads.
+//! When the I/O thread polls for a connection instead of sleeping in its
+//! wait ([`StreamOptions::with_busy_poll`](crate::StreamOptions::with_busy_poll)),
+//! as plain code fed instants: after something is received the sockets
+//! are polled for up to the window; a poll that finds nothing past the
+//! window goes back to sleeping waits.
 
 use std::time::{Duration, Instant};
 
-/// What the receiving thread does after a poll found nothing.
+/// What the I/O thread does after a poll found nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Empty {
     /// Yield the core and poll again.
     PollAgain,
-    /// The window has passed: block in the next read.
+    /// The window has passed: sleep in the next wait.
     Block,
 }
 
-/// The polling window of one receiving thread.
+/// The polling window of one connection.
 #[derive(Debug)]
 pub(crate) struct BusyPoll {
     window: Duration,

@@ -2,7 +2,7 @@
 //! handshake line under a deadline, and naming the reason of a failure.
 
 use std::io::{self, IoSlice, Read};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use socket2::Socket;
@@ -52,52 +52,58 @@ pub(crate) fn write_all_two(socket: &Socket, mut a: &[u8], mut b: &[u8]) -> io::
     Ok(())
 }
 
-/// Writes what the socket takes at once of `a` then `b`, without blocking;
-/// returns how many bytes that was (0 when it would block). Only where a
-/// non-blocking send flag exists; elsewhere it writes nothing.
+/// Writes what the socket takes at once of `a` then `b`, in one system
+/// call, without blocking; returns how many bytes that was (0 when it
+/// would block).
 pub(crate) fn try_write_two(socket: &Socket, a: &[u8], b: &[u8]) -> io::Result<usize> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let flags = SEND_FLAGS | libc::MSG_DONTWAIT;
-        let result = if b.is_empty() {
-            socket.send_with_flags(a, flags)
-        } else {
-            socket.send_vectored_with_flags(&[IoSlice::new(a), IoSlice::new(b)], flags)
-        };
-        match result {
-            Ok(n) => Ok(n),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(0)
-            }
-            Err(e) => Err(e),
-        }
-    }
+    let flags = SEND_FLAGS | libc::MSG_DONTWAIT;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        let _ = (socket, a, b);
-        Ok(0)
+    let flags = SEND_FLAGS;
+    let result = if b.is_empty() {
+        socket.send_with_flags(a, flags)
+    } else if a.is_empty() {
+        socket.send_with_flags(b, flags)
+    } else {
+        socket.send_vectored_with_flags(&[IoSlice::new(a), IoSlice::new(b)], flags)
+    };
+    match result {
+        Ok(n) => Ok(n),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        Err(e) => Err(e),
     }
 }
 
-/// Reads what the socket holds now, without blocking: `WouldBlock` when
-/// it holds nothing. Where no such read exists it blocks, as a plain read.
-pub(crate) fn read_now(socket: &Socket, buf: &mut [u8]) -> io::Result<usize> {
-    #[cfg(unix)]
-    {
-        rustix::net::recv(socket, buf, rustix::net::RecvFlags::DONTWAIT)
-            .map(|(n, _)| n)
-            .map_err(io::Error::from)
+/// Writes as much of `a` then `b` as the socket takes now, without
+/// blocking; returns how many bytes that was.
+pub(crate) fn write_now(socket: &Socket, a: &[u8], b: &[u8]) -> io::Result<usize> {
+    let total = a.len() + b.len();
+    let mut done = 0;
+    while done < total {
+        let from_a = done.min(a.len());
+        let n = try_write_two(socket, &a[from_a..], &b[done - from_a..])?;
+        if n == 0 {
+            break;
+        }
+        done += n;
     }
-    #[cfg(not(unix))]
-    {
-        let mut reading: &Socket = socket;
-        reading.read(buf)
-    }
+    Ok(done)
+}
+
+/// Waits until the socket takes more bytes, or `timeout` passes (or the
+/// wait fails: the next write tells).
+pub(crate) fn wait_writable(socket: &Socket, timeout: Duration) {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let mut fds = [PollFd::new(socket, PollFlags::OUT)];
+    let timeout = rustix::time::Timespec::try_from(timeout).ok();
+    let _ = poll(&mut fds, timeout.as_ref());
 }
 
 /// Reads one handshake line before `deadline`. Returns the line (without
@@ -192,26 +198,3 @@ pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
 /// Python peer would then report a socket error instead of reading our
 /// close package.
 pub(crate) const LINGER: Duration = Duration::from_secs(1);
-
-/// Takes in and drops what a peer still sends after our close package,
-/// until it closes its end or [`LINGER`] passes; then closes both ways.
-pub(crate) fn linger(socket: &Socket) {
-    let deadline = Instant::now() + LINGER;
-    let mut scratch = [0u8; 4096];
-    while socket
-        .set_read_timeout(Some(Duration::from_millis(100)))
-        .is_ok()
-    {
-        let mut reading: &Socket = socket;
-        match reading.read(&mut scratch) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-        if Instant::now() >= deadline {
-            break;
-        }
-    }
-    let _ = socket.shutdown(Shutdown::Both);
-}

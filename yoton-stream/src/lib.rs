@@ -5,21 +5,38 @@
 //! Everything that makes a stream a yoton connection lives here: the
 //! handshake on both sides (a thread per pending client, so that a client
 //! that stalls never delays a real peer), the bounded send queue with
-//! backpressure and batched writes, the receiving loop that decodes with
-//! the core decoder and reports `timedout`, heartbeats, and the linger
-//! after the close package. What differs between kinds of sockets is a
-//! [`StreamFamily`]: how an address becomes a listening socket or targets
-//! to dial, how a connected socket is tuned (`TCP_NODELAY`), how its ends
-//! are described to users, and the family's own tricks (`TCP_QUICKACK`
-//! while a package is incomplete, removing a Unix socket file).
+//! backpressure and batched writes, decoding with the core decoder,
+//! `timedout`, heartbeats, and the linger after the close package. What
+//! differs between kinds of sockets is a [`StreamFamily`]: how an address
+//! becomes a listening socket or targets to dial, how a connected socket
+//! is tuned (`TCP_NODELAY`), how its ends are described to users, and the
+//! family's own tricks (`TCP_QUICKACK` while a package is incomplete,
+//! removing a Unix socket file).
 //!
 //! A new stream transport is a [`StreamFamily`] and a line that registers
 //! `StreamTransport::<YourFamily>::new()` on a context; `yoton-tcp` and
 //! `yoton-ipc` are examples, each a file of their own.
 //!
-//! Threads per connection: `yoton-<protocol>-accept` while a bound
-//! connection waits (with short-lived `-handshake` threads), then
-//! `-send` and `-recv`.
+//! # Threads
+//!
+//! One thread per process, `yoton-stream-io`, does the I/O of every
+//! connected socket of every stream transport (`mio`: epoll, kqueue), so
+//! the threads of a process do not grow with its connections. It reads
+//! and delivers, writes what producers queued, sends heartbeats, reports
+//! `timedout`, and lingers after a close package. A producer writes the
+//! packages of an idle connection itself (a reply, a request), which saves
+//! waking that thread. A bound connection has a `yoton-<protocol>-accept`
+//! thread while it waits for its peer, and each client being greeted a
+//! short-lived `-handshake` thread.
+//!
+//! Handlers of `received`, `closed` and `timedout` run on the I/O thread:
+//! they must be quick and must not wait for a message or a reply, which
+//! that thread would have to read. A send from a handler never blocks:
+//! when a queue is full, the connection being read from pauses until it
+//! has room (backpressure still reaches the peer). A close or a flush from
+//! a handler writes on the spot.
+//!
+//! Unix only: the I/O thread waits on raw file descriptors.
 #![forbid(unsafe_code)]
 
 mod busy_poll;
@@ -28,8 +45,11 @@ mod connection;
 mod host;
 mod io;
 mod options;
+mod reactor;
+mod receive;
 pub mod secure;
 mod secured;
+mod send;
 
 use std::fmt;
 use std::sync::Arc;

@@ -117,14 +117,15 @@ impl StreamOptions {
         self
     }
 
-    /// Low latency at the cost of a core: after it received something, a
-    /// connection's receiving thread polls its socket, yielding its core
-    /// between tries, for up to `window` before it blocks in a read again.
-    /// A reply that comes within the window is read without the wake-up of
-    /// a sleeping thread, which on loopback is most of a round trip (`yoton
-    /// bench` shows the difference in its `tcp-busy-poll` rows, and the CPU
-    /// it costs in `cpu_s_per_1000`). Zero, the default, never polls. At
-    /// most [`MAX_BUSY_POLL`].
+    /// Low latency at the cost of a core: after a connection received
+    /// something, the process's I/O thread polls its sockets without
+    /// sleeping, yielding its core between tries, for up to `window`
+    /// before it sleeps in its wait again. A reply that comes within the
+    /// window is read without the wake-up of a sleeping thread, which on
+    /// loopback is most of a round trip (`yoton bench` shows the difference
+    /// in its `tcp-busy-poll` rows, and the CPU it costs in
+    /// `cpu_s_per_1000`). Zero, the default, never polls. At most
+    /// [`MAX_BUSY_POLL`].
     ///
     /// ```
     /// # mod yoton { pub use yoton_stream::StreamOptions as TcpOptions; }
@@ -141,7 +142,8 @@ impl StreamOptions {
         self
     }
 
-    /// How long a receiving thread polls before it blocks; zero for never.
+    /// How long the I/O thread polls after a receive before it sleeps;
+    /// zero for never.
     pub fn busy_poll(&self) -> Duration {
         self.busy_poll
     }

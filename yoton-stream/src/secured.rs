@@ -2,14 +2,12 @@
 //! What is decided (keys, refusals, frames) is in [`crate::secure`].
 
 use std::io::{self, Read};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use socket2::Socket;
 use yoton_core::decoder::Decoder;
 use yoton_core::handshake::{HandshakeError, LineReader};
 use yoton_core::reason;
-use yoton_core::sync::lock;
 
 use crate::io::{is_timeout, read_line, write_all_two};
 use crate::secure::{
@@ -114,58 +112,27 @@ pub(crate) fn write_sealed(socket: &Socket, sealer: &mut Sealer, plain: &[u8]) -
     write_all_two(socket, &out, &[])
 }
 
-/// On a secured link, the most plain bytes sealed for one write: the
-/// sealed copy then fits in the buffer a link keeps between writes.
-const SEAL_PIECE: usize = 192 * 1024;
-
-/// Seals `parts` and writes them completely, a piece at a time through
-/// `sealed`, so that the sealed copy stays within the buffer kept between
-/// writes (no fresh pages per package).
-pub(crate) fn write_pieces(
-    socket: &Socket,
-    sealer: &Mutex<Sealer>,
-    parts: [&[u8]; 2],
-    sealed: &mut Vec<u8>,
-) -> io::Result<()> {
-    for part in parts {
-        for piece in part.chunks(SEAL_PIECE) {
-            sealed.clear();
-            lock(sealer).seal(piece, sealed)?;
-            write_all_two(socket, sealed, &[])?;
-        }
-    }
-    Ok(())
-}
-
-/// The buffers of a secured link's receiving thread.
-#[derive(Default)]
-pub(crate) struct SealedReads {
-    raw: Vec<u8>,
-    pub(crate) plain: Vec<u8>,
-}
-
-/// Reads from a secured link: what the socket gives is opened, and the
-/// plain bytes go to the decoder. Returns the bytes read from the socket
-/// (0 at the end of the stream); a frame that does not open, or a stream
-/// that ends inside one, is an [`io::ErrorKind::InvalidData`] error.
+/// Reads from a secured link: what the socket gives (into `raw`) is
+/// opened (into `plain`), and the plain bytes go to the decoder. Returns
+/// the bytes read from the socket (0 at the end of the stream); a frame
+/// that does not open, or a stream that ends inside one, is an
+/// [`io::ErrorKind::InvalidData`] error.
 pub(crate) fn read_sealed(
     read: impl FnOnce(&mut [u8]) -> io::Result<usize>,
     opener: &mut Opener,
-    buffers: &mut SealedReads,
+    raw: &mut [u8],
+    plain: &mut Vec<u8>,
     decoder: &mut Decoder,
 ) -> io::Result<usize> {
-    if buffers.raw.is_empty() {
-        buffers.raw.resize(64 * 1024, 0);
-    }
-    let n = read(&mut buffers.raw)?;
+    let n = read(raw)?;
     if n == 0 {
         opener.finish()?;
         return Ok(0);
     }
-    opener.push(&buffers.raw[..n]);
-    buffers.plain.clear();
-    opener.open_into(&mut buffers.plain)?;
-    decoder.feed(&buffers.plain);
+    opener.push(&raw[..n]);
+    plain.clear();
+    opener.open_into(plain)?;
+    decoder.feed(plain);
     Ok(n)
 }
 

@@ -6,18 +6,19 @@
 //! `tcp://host:port` addresses (`tcp://` may be left off). The connection
 //! itself is the shared stream transport of `yoton-stream`; this crate is
 //! what is TCP's own: resolving hosts, the `max_tries` port search,
-//! `TCP_NODELAY`, and `TCP_QUICKACK` while a package is incomplete. Each
-//! connection has three threads at most: `yoton-tcp-accept` while a bound
-//! connection waits for its peer (with a short-lived `yoton-tcp-handshake`
-//! thread per client, so that a client that stalls never delays a real
-//! peer), then `yoton-tcp-send` and `yoton-tcp-recv`.
+//! `TCP_NODELAY`, and `TCP_QUICKACK` while a package is incomplete. One
+//! thread of the process (`yoton-stream-io`) does the I/O of all its
+//! connections; a bound connection also has `yoton-tcp-accept` while it
+//! waits for its peer (with a short-lived `yoton-tcp-handshake` thread per
+//! client, so that a client that stalls never delays a real peer).
 //!
-//! - The sending thread drains a bounded queue (backpressure: producers wait
-//!   when it is full, nothing is dropped), batches what is queued into as
-//!   few writes as it can, writes large packages without copying them, and
-//!   sends a heartbeat after 0.25 s of silence. `TCP_NODELAY` is on.
-//! - The receiving thread decodes straight from the socket with the core
-//!   decoder, reports `timedout`, and hands packages to the context.
+//! - Sending goes through a bounded queue (backpressure: producers wait
+//!   when it is full, nothing is dropped). An idle connection's producer
+//!   writes itself; otherwise what is queued goes out in as few writes as
+//!   the socket takes, large packages without a copy, and a heartbeat
+//!   after 0.25 s of silence. `TCP_NODELAY` is on.
+//! - Receiving decodes with the core decoder, reports `timedout`, and
+//!   hands packages to the context.
 //! - A header announcing more than [`StreamOptions::max_data_len`] bytes
 //!   closes the connection with a clear reason, without allocating that much.
 //!
