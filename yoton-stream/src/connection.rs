@@ -267,6 +267,14 @@ impl StreamConnection {
         if !DIRECT_WRITES || !idle || size > DIRECT_MAX || packages.is_empty() {
             return Some(state);
         }
+        // On the reactor's thread (a forward, or a send from a delivery)
+        // only the first few packages of a round go out directly; the
+        // rest are written at the end of the round: a hub that passes one
+        // package on to many connections then makes one write per
+        // connection per round, not one per package.
+        if !reactor::may_write_directly() {
+            return Some(state);
+        }
         let now = Instant::now();
         let heard = self.heard.load(Ordering::Acquire);
         if !state.direct.allows(now, heard) {
@@ -381,9 +389,10 @@ impl StreamConnection {
 }
 
 impl StreamConnection {
-    /// Packages were queued: the reactor is asked to write them, unless it
-    /// was already.
-    fn queued(&self, mut state: MutexGuard<'_, SendState>) {
+    /// `bytes` of packages were queued: the reactor is asked to write
+    /// them, unless it was already.
+    fn queued(&self, mut state: MutexGuard<'_, SendState>, bytes: usize) {
+        reactor::note_queued(bytes);
         let ask = !state.flush_asked;
         state.flush_asked = true;
         drop(state);
@@ -440,7 +449,7 @@ impl Link for StreamConnection {
         state.queue.push_back(package.clone());
         self.backlog.add(size);
         state.queued_total += 1;
-        self.queued(state);
+        self.queued(state, size);
         Ok(())
     }
 
@@ -459,7 +468,7 @@ impl Link for StreamConnection {
         }
         self.backlog.add(size);
         state.queued_total += packages.len() as u64;
-        self.queued(state);
+        self.queued(state, size);
         Ok(())
     }
 

@@ -56,10 +56,26 @@ struct Notes {
     /// The connections a delivery found full.
     full: Vec<Arc<StreamConnection>>,
     /// The connections a delivery queued packages on: they are written
-    /// before the next connection is read, so that what one read brings
-    /// is on its way before the next read.
+    /// at the end of the reactor's round, or before the next connection
+    /// is read once [`WRITE_EARLY`] bytes were queued, so that what a
+    /// forwarding hub holds stays bounded while small packages to many
+    /// connections still leave in few writes.
     flush: Vec<Token>,
+    /// The bytes queued by deliveries since the noted connections were
+    /// last written.
+    queued: usize,
+    /// Direct writes left to deliveries in this round.
+    direct_left: usize,
 }
+
+/// How many packages deliveries may write directly in one round of the
+/// reactor (an acknowledgement, a request after it); the rest are queued
+/// and written at the end of the round, one write per connection.
+pub(crate) const DIRECT_PER_ROUND: usize = 4;
+
+/// What deliveries may queue before the noted connections are written in
+/// the middle of a round.
+pub(crate) const WRITE_EARLY: usize = 1024 * 1024;
 
 thread_local! {
     /// On the reactor's thread: its notes (elsewhere `None`).
@@ -101,8 +117,35 @@ pub(crate) fn note_flush(token: Token) -> bool {
     with_notes(|notes| notes.flush.push(token)).is_some()
 }
 
-fn take_flush(into: &mut Vec<Token>) {
-    with_notes(|notes| into.append(&mut notes.flush));
+/// Whether a producer may write directly now: always, except on the
+/// reactor's thread past [`DIRECT_PER_ROUND`] in a round.
+pub(crate) fn may_write_directly() -> bool {
+    with_notes(|notes| {
+        let left = notes.direct_left > 0;
+        notes.direct_left = notes.direct_left.saturating_sub(1);
+        left
+    })
+    .unwrap_or(true)
+}
+
+fn new_round() {
+    with_notes(|notes| notes.direct_left = DIRECT_PER_ROUND);
+}
+
+/// On the reactor's thread: a delivery queued `bytes`.
+pub(crate) fn note_queued(bytes: usize) {
+    with_notes(|notes| notes.queued += bytes);
+}
+
+/// Takes the noted connections: all of them when `all`, else only once
+/// deliveries queued [`WRITE_EARLY`] bytes.
+fn take_flush(into: &mut Vec<Token>, all: bool) {
+    with_notes(|notes| {
+        if all || notes.queued >= WRITE_EARLY {
+            notes.queued = 0;
+            into.append(&mut notes.flush);
+        }
+    });
 }
 
 /// When the reactor looks at the timers next: at the earliest one, but
@@ -393,6 +436,7 @@ fn run(mut poll: Poll, reactor: &Reactor) {
             continue;
         }
         let now = Instant::now();
+        new_round();
         let mut woke = false;
         for event in &events {
             let token = event.token();
@@ -482,16 +526,11 @@ fn run(mut poll: Poll, reactor: &Reactor) {
                 entry.polling = true;
                 polling.push(token);
             }
-            take_flush(&mut flush);
-            for token in flush.drain(..) {
-                if let Some(entry) = entries.get_mut(&token) {
-                    let flushed = entry.link.flush_now(&entry.socket, &mut writes);
-                    if flushed == Flushed::Failed || entry.link.is_shut() {
-                        again.push(token);
-                    }
-                }
-            }
+            take_flush(&mut flush, false);
+            write_noted(&mut entries, &mut flush, &mut writes, &mut again);
         }
+        take_flush(&mut flush, true);
+        write_noted(&mut entries, &mut flush, &mut writes, &mut again);
         std::mem::swap(&mut turn, &mut again);
         paused.sort_unstable();
         paused.dedup();
@@ -514,12 +553,30 @@ fn run(mut poll: Poll, reactor: &Reactor) {
                 }
             });
             scan = scan_at(now, earliest);
-            take_flush(&mut flush);
+            take_flush(&mut flush, true);
             for token in flush.drain(..) {
                 if let Some(entry) = entries.get_mut(&token) {
                     entry.flush = true;
                     turn.push(token);
                 }
+            }
+        }
+    }
+}
+
+/// Writes the connections deliveries queued packages on; those that
+/// failed or shut get a turn next round.
+fn write_noted(
+    entries: &mut HashMap<Token, Entry>,
+    noted: &mut Vec<Token>,
+    writes: &mut WriteBuffers,
+    again: &mut Vec<Token>,
+) {
+    for token in noted.drain(..) {
+        if let Some(entry) = entries.get_mut(&token) {
+            let flushed = entry.link.flush_now(&entry.socket, writes);
+            if flushed == Flushed::Failed || entry.link.is_shut() {
+                again.push(token);
             }
         }
     }
@@ -565,13 +622,29 @@ mod tests {
         assert!(!on_reactor_thread());
         assert!(take_full().is_empty());
         assert!(!note_flush(Token(7)));
+        assert!((0..2 * DIRECT_PER_ROUND).all(|_| may_write_directly()));
         thread::spawn(|| {
             NOTES.with(|notes| *notes.borrow_mut() = Some(Notes::default()));
             assert!(on_reactor_thread());
             assert!(note_flush(Token(7)));
             let mut noted = Vec::new();
-            take_flush(&mut noted);
+            take_flush(&mut noted, false);
+            assert!(
+                noted.is_empty(),
+                "small packages wait for the end of the round"
+            );
+            note_queued(WRITE_EARLY);
+            take_flush(&mut noted, false);
             assert_eq!(noted, [Token(7)]);
+            assert!(note_flush(Token(8)));
+            take_flush(&mut noted, true);
+            assert_eq!(noted, [Token(7), Token(8)]);
+            new_round();
+            let direct: Vec<bool> = (0..=DIRECT_PER_ROUND)
+                .map(|_| may_write_directly())
+                .collect();
+            assert_eq!(direct.iter().filter(|&&d| d).count(), DIRECT_PER_ROUND);
+            assert!(!direct[DIRECT_PER_ROUND]);
         })
         .join()
         .unwrap();
