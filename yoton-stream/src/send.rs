@@ -28,8 +28,9 @@ const BATCH_BYTES: usize = 1024 * 1024;
 const LARGE_DATA: usize = 32 * 1024;
 
 /// A buffer kept between writes is shrunk back to this after a round that
-/// made it larger, so that one burst does not pin memory.
-const BUFFER_KEEP: usize = 256 * 1024;
+/// made it larger, so that one burst does not pin memory. The reactor's
+/// buffers are the process's, not a connection's: they may hold a round.
+const BUFFER_KEEP: usize = 2 * BATCH_BYTES;
 
 /// The send queue and who writes, under the connection's send lock.
 #[derive(Debug)]
@@ -208,6 +209,9 @@ impl StreamConnection {
                     }
                     if left == 0 {
                         state.written_total += packages;
+                        if resent {
+                            recycle([&mut buffers.wire, &mut buffers.sealed], written.buf);
+                        }
                         Flushed::Done
                     } else {
                         state.pending = written.buf;
@@ -340,6 +344,19 @@ impl StreamConnection {
                 }
                 now
             }
+        }
+    }
+}
+
+/// Takes back a buffer that held what a socket did not take at once into
+/// the first of `kept` that has none, so that the next round need not
+/// allocate one.
+fn recycle(kept: [&mut Vec<u8>; 2], mut buf: Vec<u8>) {
+    buf.clear();
+    for kept in kept {
+        if kept.capacity() == 0 {
+            *kept = buf;
+            return;
         }
     }
 }
