@@ -11,9 +11,10 @@
 //! A transport counts the bytes it holds for sending in a [`Backlog`],
 //! which bounds them and lets senders wait for room.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -93,6 +94,32 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
     fn shutdown(&self);
 }
 
+thread_local! {
+    static NEVER_WAITS: Cell<bool> = const { Cell::new(false) };
+    static FOUND_FULL: RefCell<Vec<FullBacklog>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks the calling thread as one that must never wait for room: an I/O
+/// thread that serves many links, which a full queue of one of them must
+/// not stop. On it, [`Backlog::wait_for_room`] returns at once and notes a
+/// full backlog instead ([`take_found_full`]); the thread then holds back
+/// what fills the queues (it stops reading) until they have room.
+pub fn never_wait_for_room_on_this_thread() {
+    NEVER_WAITS.with(|never| never.set(true));
+}
+
+/// Whether a [`Backlog::wait_for_room`] on this thread found a backlog
+/// full since the last [`take_found_full`] (on a thread marked with
+/// [`never_wait_for_room_on_this_thread`]; elsewhere always false).
+pub fn found_full() -> bool {
+    FOUND_FULL.with(|found| !found.borrow().is_empty())
+}
+
+/// The backlogs found full on this thread since the last call.
+pub fn take_found_full() -> Vec<FullBacklog> {
+    FOUND_FULL.with(|found| std::mem::take(&mut *found.borrow_mut()))
+}
+
 /// The bytes a link holds for sending (queued, or on their way to the
 /// peer and not yet taken), against the link's bound: every transport's
 /// send queue counts with one, so that a bound means the same everywhere,
@@ -122,6 +149,11 @@ pub trait Link: Send + Sync + fmt::Debug + 'static {
 /// ```
 #[derive(Debug)]
 pub struct Backlog {
+    c: Arc<Counts>,
+}
+
+#[derive(Debug)]
+struct Counts {
     bytes: AtomicUsize,
     limit: usize,
     shut: AtomicBool,
@@ -129,58 +161,73 @@ pub struct Backlog {
     room: Condvar,
 }
 
+/// A backlog that a thread which never waits found full
+/// ([`take_found_full`]): it tells when there is room again.
+#[derive(Clone, Debug)]
+pub struct FullBacklog(Arc<Counts>);
+
+impl FullBacklog {
+    /// Whether a sender would go on now: there is room, or the link shut.
+    pub fn has_room(&self) -> bool {
+        self.0.shut.load(Ordering::Acquire) || self.0.bytes.load(Ordering::Acquire) < self.0.limit
+    }
+}
+
 impl Backlog {
     /// An empty backlog that is full from `limit` bytes on (at least 1).
     pub fn new(limit: usize) -> Backlog {
         Backlog {
-            bytes: AtomicUsize::new(0),
-            limit: limit.max(1),
-            shut: AtomicBool::new(false),
-            lock: Mutex::new(()),
-            room: Condvar::new(),
+            c: Arc::new(Counts {
+                bytes: AtomicUsize::new(0),
+                limit: limit.max(1),
+                shut: AtomicBool::new(false),
+                lock: Mutex::new(()),
+                room: Condvar::new(),
+            }),
         }
     }
 
     /// `n` more bytes are held.
     pub fn add(&self, n: usize) {
-        self.bytes.fetch_add(n, Ordering::AcqRel);
+        self.c.bytes.fetch_add(n, Ordering::AcqRel);
     }
 
     /// Takes `n` of the bytes held away (they were written, or the peer
     /// took them); wakes the waiting senders when this makes room.
     pub fn take(&self, n: usize) {
         let before = self
+            .c
             .bytes
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
                 Some(b.saturating_sub(n))
             })
             .unwrap_or_else(|b| b);
-        if before >= self.limit && before.saturating_sub(n) < self.limit {
-            let _guard = lock(&self.lock);
-            self.room.notify_all();
+        if before >= self.c.limit && before.saturating_sub(n) < self.c.limit {
+            let _guard = lock(&self.c.lock);
+            self.c.room.notify_all();
         }
     }
 
     /// The bytes held now.
     pub fn bytes(&self) -> usize {
-        self.bytes.load(Ordering::Acquire)
+        self.c.bytes.load(Ordering::Acquire)
     }
 
     /// The bound.
     pub fn limit(&self) -> usize {
-        self.limit
+        self.c.limit
     }
 
     /// Whether the bytes held reach the bound.
     pub fn is_full(&self) -> bool {
-        self.bytes() >= self.limit
+        self.bytes() >= self.c.limit
     }
 
     /// The link shut down: every wait for room ends, now and later.
     pub fn shut(&self) {
-        self.shut.store(true, Ordering::Release);
-        let _guard = lock(&self.lock);
-        self.room.notify_all();
+        self.c.shut.store(true, Ordering::Release);
+        let _guard = lock(&self.c.lock);
+        self.c.room.notify_all();
     }
 
     /// Blocks while the backlog is full; see [`Link::wait_for_room`].
@@ -195,28 +242,43 @@ impl Backlog {
         deadline: Option<Instant>,
         closed: impl FnOnce() -> Error,
     ) -> Result<()> {
-        let shut_or_room = |_: &mut ()| self.shut.load(Ordering::Acquire) || !self.is_full();
+        if NEVER_WAITS.with(Cell::get) {
+            if self.c.shut.load(Ordering::Acquire) {
+                return Err(closed());
+            }
+            if self.is_full() {
+                let full = FullBacklog(Arc::clone(&self.c));
+                FOUND_FULL.with(|found| {
+                    let mut found = found.borrow_mut();
+                    if !found.iter().any(|known| Arc::ptr_eq(&known.0, &full.0)) {
+                        found.push(full);
+                    }
+                });
+            }
+            return Ok(());
+        }
+        let shut_or_room = |_: &mut ()| self.c.shut.load(Ordering::Acquire) || !self.is_full();
         // Senders with room go on without the lock.
         if shut_or_room(&mut ()) {
-            return if self.shut.load(Ordering::Acquire) {
+            return if self.c.shut.load(Ordering::Acquire) {
                 Err(closed())
             } else {
                 Ok(())
             };
         }
         let start = Instant::now();
-        let guard = lock(&self.lock);
+        let guard = lock(&self.c.lock);
         let room = match deadline {
             None => {
                 let mut guard = guard;
                 while !shut_or_room(&mut guard) {
-                    guard = self.room.wait(guard).unwrap_or_else(|e| e.into_inner());
+                    guard = self.c.room.wait(guard).unwrap_or_else(|e| e.into_inner());
                 }
                 true
             }
-            Some(deadline) => wait_until(&self.room, guard, deadline, shut_or_room).1,
+            Some(deadline) => wait_until(&self.c.room, guard, deadline, shut_or_room).1,
         };
-        if self.shut.load(Ordering::Acquire) {
+        if self.c.shut.load(Ordering::Acquire) {
             Err(closed())
         } else if room {
             Ok(())
@@ -232,6 +294,40 @@ impl Backlog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_that_never_waits_notes_a_full_backlog_instead() {
+        let backlog = std::sync::Arc::new(Backlog::new(10));
+        backlog.add(10);
+        let closed = || Error::NotConnected;
+        assert!(!found_full());
+        let other = std::sync::Arc::clone(&backlog);
+        std::thread::spawn(move || {
+            never_wait_for_room_on_this_thread();
+            assert!(
+                other.wait_for_room(None, closed).is_ok(),
+                "it returns at once"
+            );
+            assert!(other.wait_for_room(None, closed).is_ok(), "noted once");
+            assert!(found_full());
+            let full = take_found_full();
+            assert_eq!(full.len(), 1);
+            assert!(!found_full());
+            assert!(!full[0].has_room());
+            other.take(5);
+            assert!(full[0].has_room(), "the note tells when there is room");
+            assert!(other.wait_for_room(None, closed).is_ok());
+            assert!(take_found_full().is_empty(), "room: nothing noted");
+            other.shut();
+            assert!(matches!(
+                other.wait_for_room(None, closed),
+                Err(Error::NotConnected)
+            ));
+        })
+        .join()
+        .unwrap();
+        assert!(!found_full(), "the note is the thread's own");
+    }
     use std::sync::Arc;
 
     #[test]

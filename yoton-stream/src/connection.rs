@@ -43,8 +43,6 @@ const DIRECT_MAX: usize = 64 * 1024;
 /// It is `Send` and `Sync`: the context, the reactor and the producers
 /// share it. No lock is held while a thread blocks on the socket.
 pub struct StreamConnection {
-    /// Itself, for the reactor's notes of full connections.
-    me: Weak<StreamConnection>,
     /// The connection this link is under; it owns the link, so the link
     /// keeps only a weak reference (the reactor holds a strong one while
     /// the socket is open).
@@ -95,8 +93,7 @@ impl StreamConnection {
             local = tracing::field::Empty,
             peer = tracing::field::Empty,
         );
-        Arc::new_cyclic(|me| StreamConnection {
-            me: Weak::clone(me),
+        Arc::new(StreamConnection {
             core: Arc::downgrade(core),
             context_id: core.context_id(),
             family: Arc::clone(family),
@@ -169,6 +166,9 @@ impl StreamConnection {
         socket.set_nonblocking(true)?;
         self.family.prepare(&socket)?;
         let ends = self.family.ends(&socket)?;
+        // Before anything is announced: without its I/O thread the
+        // connection cannot work.
+        let reactor = Reactor::get()?;
         let socket = Arc::new(socket);
         let opener = secured.map(|secured| {
             let _ = self.sealer.set(Mutex::new(secured.sealer));
@@ -197,6 +197,7 @@ impl StreamConnection {
             .core()
             .is_some_and(|core| core.set_connected(info, hosting));
         if !connected {
+            lock(&self.send).socket = None;
             let _ = socket.shutdown(Shutdown::Both);
             return Ok(false);
         }
@@ -205,11 +206,11 @@ impl StreamConnection {
         tracing::debug!(parent: &self.span, hosting, id2 = %peer.id, pid2 = peer.pid, "connected");
 
         let Some(core) = self.core() else {
+            lock(&self.send).socket = None;
             let _ = socket.shutdown(Shutdown::Both);
             return Ok(false);
         };
         let receiving = Receiving::new(self, rest, opener);
-        let reactor = Reactor::get()?;
         let token = Reactor::token();
         let _ = self.token.set(token);
         reactor.add(Entry::new(token, Arc::clone(self), core, socket, receiving));
@@ -219,11 +220,6 @@ impl StreamConnection {
     /// How many reads brought bytes from the peer so far.
     pub(crate) fn heard(&self) -> u64 {
         self.heard.load(Ordering::Acquire)
-    }
-
-    /// Whether producers would wait for room now (and the link is open).
-    pub(crate) fn is_backed_up(&self) -> bool {
-        self.backlog.is_full() && !self.is_shut()
     }
 
     /// Asks the reactor to write what is queued (or to see the shutdown).
@@ -473,17 +469,9 @@ impl Link for StreamConnection {
     }
 
     fn wait_for_room(&self, deadline: Option<Instant>) -> Result<()> {
-        if reactor::on_reactor_thread() {
-            // The reactor cannot wait for itself: the connection it reads
-            // from pauses instead, until this one has room.
-            if self.is_shut() {
-                return Err(self.closed_error());
-            }
-            if let Some(me) = self.me.upgrade().filter(|_| self.backlog.is_full()) {
-                reactor::note_full(me);
-            }
-            return Ok(());
-        }
+        // On the reactor's thread this never waits: it notes the full
+        // queue, and the connection being read from pauses until it has
+        // room (see `yoton_core::link::never_wait_for_room_on_this_thread`).
         self.backlog.wait_for_room(deadline, || self.closed_error())
     }
 

@@ -60,24 +60,20 @@ pub(crate) fn try_write_two(socket: &Socket, a: &[u8], b: &[u8]) -> io::Result<u
     let flags = SEND_FLAGS | libc::MSG_DONTWAIT;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let flags = SEND_FLAGS;
-    let result = if b.is_empty() {
-        socket.send_with_flags(a, flags)
-    } else if a.is_empty() {
-        socket.send_with_flags(b, flags)
-    } else {
-        socket.send_vectored_with_flags(&[IoSlice::new(a), IoSlice::new(b)], flags)
-    };
-    match result {
-        Ok(n) => Ok(n),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-            ) =>
-        {
-            Ok(0)
+    loop {
+        let result = if b.is_empty() {
+            socket.send_with_flags(a, flags)
+        } else if a.is_empty() {
+            socket.send_with_flags(b, flags)
+        } else {
+            socket.send_vectored_with_flags(&[IoSlice::new(a), IoSlice::new(b)], flags)
+        };
+        match result {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(e) => return Err(e),
         }
-        Err(e) => Err(e),
     }
 }
 

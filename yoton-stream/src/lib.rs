@@ -39,6 +39,11 @@
 //! Unix only: the I/O thread waits on raw file descriptors.
 #![forbid(unsafe_code)]
 
+#[cfg(not(unix))]
+compile_error!(
+    "yoton-stream runs on Unix: its I/O thread waits on file descriptors (mio: epoll, kqueue)"
+);
+
 mod busy_poll;
 mod client;
 mod connection;

@@ -28,11 +28,12 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use socket2::Socket;
 use yoton_core::ConnectionCore;
+use yoton_core::link::{FullBacklog, take_found_full};
 
 use crate::busy_poll::Empty;
 use crate::connection::{StreamConnection, lock};
 use crate::io::LINGER;
-use crate::receive::{ReadBuffers, Received, Receiving, discard};
+use crate::receive::{Discarded, ReadBuffers, Received, Receiving, discard};
 use crate::send::{Flushed, WriteBuffers};
 
 /// The waker's token; connections count from 1.
@@ -47,14 +48,19 @@ static NEXT_TOKEN: AtomicUsize = AtomicUsize::new(1);
 /// second.
 pub(crate) const TIMER_SPACING: Duration = Duration::from_millis(10);
 
+/// How often a connection whose delivery found a queue full looks
+/// whether it has room, at the longest.
+const RETRY_FULL: Duration = Duration::from_millis(1);
+
+/// The longest between two looks at a connection's timeout.
+const CHECK_EVERY: Duration = Duration::from_millis(250);
+
 /// The name of the reactor's thread.
 pub(crate) const THREAD_NAME: &str = "yoton-stream-io";
 
 /// What the reactor's thread notes while it delivers.
 #[derive(Default)]
 struct Notes {
-    /// The connections a delivery found full.
-    full: Vec<Arc<StreamConnection>>,
     /// The connections a delivery queued packages on: they are written
     /// at the end of the reactor's round, or before the next connection
     /// is read once [`WRITE_EARLY`] bytes were queued, so that what a
@@ -89,26 +95,6 @@ fn with_notes<R>(f: impl FnOnce(&mut Notes) -> R) -> Option<R> {
 /// Whether this is the reactor's thread, which must never wait for it.
 pub(crate) fn on_reactor_thread() -> bool {
     NOTES.with(|notes| notes.borrow().is_some())
-}
-
-/// On the reactor's thread: `link` is full; the connection being read
-/// from pauses until it has room.
-pub(crate) fn note_full(link: Arc<StreamConnection>) {
-    with_notes(|notes| {
-        if !notes.full.iter().any(|known| Arc::ptr_eq(known, &link)) {
-            notes.full.push(link);
-        }
-    });
-}
-
-/// On the reactor's thread: whether a delivery found a connection full
-/// (the connection being read from stops reading at once).
-pub(crate) fn found_full() -> bool {
-    with_notes(|notes| !notes.full.is_empty()).unwrap_or(false)
-}
-
-fn take_full() -> Vec<Arc<StreamConnection>> {
-    with_notes(|notes| std::mem::take(&mut notes.full)).unwrap_or_default()
 }
 
 /// Asks for a write of the connection at `token`: noted on the reactor's
@@ -232,6 +218,7 @@ impl Reactor {
             drop(inbox);
             if let Err(e) = self.waker.wake() {
                 tracing::error!(error = %e, "the stream reactor cannot be woken");
+                lock(&self.inbox).signalled = false;
             }
         }
     }
@@ -263,8 +250,9 @@ pub(crate) struct Entry {
     writable: bool,
     /// A producer asked for a write.
     flush: bool,
-    /// The full connections this one's delivery waits for.
-    paused_on: Vec<Arc<StreamConnection>>,
+    /// The full queues this one's delivery waits for: it reads again once
+    /// they all have room.
+    paused_on: Vec<FullBacklog>,
     /// After the close package (or a failure): until when it takes in and
     /// drops what the peer still sends.
     lingering: Option<Instant>,
@@ -328,10 +316,11 @@ impl Entry {
         }
         if let Some(until) = self.lingering {
             self.readable = false;
-            return if discard(&self.socket, reads) || now >= until {
-                After::Closed
-            } else {
-                After::Wait
+            return match discard(&self.socket, reads) {
+                Discarded::Ended => After::Closed,
+                _ if now >= until => After::Closed,
+                Discarded::More => After::Again,
+                Discarded::Drained => After::Wait,
             };
         }
         let received = if self.started {
@@ -341,6 +330,8 @@ impl Entry {
             if !self.paused_on.is_empty() {
                 return After::Paused;
             }
+            // What was noted outside a read is not this connection's.
+            drop(take_found_full());
             let drained_by_short_read = !self.hung_up;
             self.receiving.read(
                 &link,
@@ -358,7 +349,7 @@ impl Entry {
                 Received::Stopped
             }
         };
-        let full = take_full();
+        let full = take_found_full();
         match received {
             Received::Drained => self.readable = false,
             Received::More => {}
@@ -391,15 +382,17 @@ impl Entry {
             return Some(now);
         }
         if now >= self.next_check {
-            self.next_check = self.core.check_timeout(now);
+            // At least every CHECK_EVERY, so that a timeout made shorter
+            // takes effect soon.
+            self.next_check = self.core.check_timeout(now).min(now + CHECK_EVERY);
         }
         let beat = self.link.heartbeat_if_due(&self.socket, now);
         Some(self.next_check.min(beat))
     }
 
-    /// Whether the full connections it waits for have room now.
+    /// Whether the full queues it waits for have room now.
     fn may_go_on(&self) -> bool {
-        self.paused_on.iter().all(|full| !full.is_backed_up())
+        self.paused_on.iter().all(FullBacklog::has_room)
     }
 
     fn close(self, poll: &Poll) {
@@ -414,6 +407,7 @@ impl Entry {
 /// The reactor's thread.
 fn run(mut poll: Poll, reactor: &Reactor) {
     NOTES.with(|notes| *notes.borrow_mut() = Some(Notes::default()));
+    yoton_core::link::never_wait_for_room_on_this_thread();
     let mut entries: HashMap<Token, Entry> = HashMap::new();
     let mut events = Events::with_capacity(1024);
     let mut reads = ReadBuffers::default();
@@ -427,7 +421,16 @@ fn run(mut poll: Poll, reactor: &Reactor) {
     let mut scan: Option<Instant> = None;
     loop {
         let busy = !turn.is_empty() || !polling.is_empty();
-        let timeout = poll_timeout(Instant::now(), scan, busy);
+        // Queues of other links (in-process) drain on threads of their own,
+        // which do not wake the reactor: while a connection waits for one,
+        // it looks every RETRY_FULL.
+        let now = Instant::now();
+        let wake_at = match (scan, paused.is_empty()) {
+            (scan, true) => scan,
+            (Some(at), false) => Some(at.min(now + RETRY_FULL)),
+            (None, false) => Some(now + RETRY_FULL),
+        };
+        let timeout = poll_timeout(now, wake_at, busy);
         if let Err(e) = poll.poll(&mut events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 tracing::error!(error = %e, "the stream reactor cannot poll");
@@ -489,15 +492,7 @@ fn run(mut poll: Poll, reactor: &Reactor) {
                 thread::yield_now();
             }
         }
-        paused.retain(|token| match entries.get_mut(token) {
-            Some(entry) if entry.may_go_on() => {
-                entry.paused_on.clear();
-                turn.push(*token);
-                false
-            }
-            Some(_) => true,
-            None => false,
-        });
+        resume(&mut entries, &mut paused, &mut turn);
         turn.sort_unstable();
         turn.dedup();
         // Each connection is first as often as the others: with several
@@ -534,6 +529,8 @@ fn run(mut poll: Poll, reactor: &Reactor) {
         std::mem::swap(&mut turn, &mut again);
         paused.sort_unstable();
         paused.dedup();
+        // The writes of this round may have made the room they wait for.
+        resume(&mut entries, &mut paused, &mut turn);
         if scan.is_some_and(|at| now >= at) {
             let mut earliest: Option<Instant> = None;
             entries.retain(|_, entry| match entry.on_timers(now) {
@@ -562,6 +559,19 @@ fn run(mut poll: Poll, reactor: &Reactor) {
             }
         }
     }
+}
+
+/// Moves the paused connections that may go on to `turn`.
+fn resume(entries: &mut HashMap<Token, Entry>, paused: &mut Vec<Token>, turn: &mut Vec<Token>) {
+    paused.retain(|token| match entries.get_mut(token) {
+        Some(entry) if entry.may_go_on() => {
+            entry.paused_on.clear();
+            turn.push(*token);
+            false
+        }
+        Some(_) => true,
+        None => false,
+    });
 }
 
 /// Writes the connections deliveries queued packages on; those that
@@ -620,7 +630,6 @@ mod tests {
     #[test]
     fn only_the_reactor_thread_notes_full_connections() {
         assert!(!on_reactor_thread());
-        assert!(take_full().is_empty());
         assert!(!note_flush(Token(7)));
         assert!((0..2 * DIRECT_PER_ROUND).all(|_| may_write_directly()));
         thread::spawn(|| {

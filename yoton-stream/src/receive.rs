@@ -139,7 +139,7 @@ impl Receiving {
                         link.family.on_partial_package(socket);
                     }
                     self.poll.on_received(now);
-                    if crate::reactor::found_full() {
+                    if yoton_core::link::found_full() {
                         // Backpressure: nothing more is read until the full
                         // connections have room.
                         return Received::More;
@@ -224,16 +224,28 @@ impl Receiving {
     }
 }
 
-/// After our close package: takes in and drops what the peer still sends.
-/// True once the peer closed its end or the socket failed.
-pub(crate) fn discard(socket: &Socket, buffers: &mut ReadBuffers) -> bool {
-    loop {
+/// What a turn of lingering found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Discarded {
+    /// The socket holds nothing more now.
+    Drained,
+    /// The turn ended with more to drop.
+    More,
+    /// The peer closed its end, or the socket failed.
+    Ended,
+}
+
+/// After our close package: takes in and drops what the peer still sends,
+/// at most a turn's worth.
+pub(crate) fn discard(socket: &Socket, buffers: &mut ReadBuffers) -> Discarded {
+    for _ in 0..READS_PER_TURN {
         match (&*socket).read(&mut buffers.raw) {
-            Ok(0) => return true,
+            Ok(0) => return Discarded::Ended,
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-            Err(_) => return true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Discarded::Drained,
+            Err(_) => return Discarded::Ended,
         }
     }
+    Discarded::More
 }
