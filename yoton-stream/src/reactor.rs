@@ -533,22 +533,23 @@ fn run(mut poll: Poll, reactor: &Reactor) {
         resume(&mut entries, &mut paused, &mut turn);
         if scan.is_some_and(|at| now >= at) {
             let mut earliest: Option<Instant> = None;
-            entries.retain(|_, entry| match entry.on_timers(now) {
-                Some(at) => {
-                    if at <= now {
-                        turn.push(entry.token);
+            let mut done = Vec::new();
+            for (token, entry) in &mut entries {
+                match entry.on_timers(now) {
+                    Some(at) => {
+                        if at <= now {
+                            turn.push(*token);
+                        }
+                        earliest = Some(earliest.map_or(at, |e| e.min(at)));
                     }
-                    earliest = Some(earliest.map_or(at, |e| e.min(at)));
-                    true
+                    None => done.push(*token),
                 }
-                None => {
-                    let fd = entry.socket.as_raw_fd();
-                    let _ = poll.registry().deregister(&mut SourceFd(&fd));
-                    let _ = entry.socket.shutdown(Shutdown::Both);
-                    entry.link.receiving_ended();
-                    false
+            }
+            for token in done {
+                if let Some(entry) = entries.remove(&token) {
+                    entry.close(&poll);
                 }
-            });
+            }
             scan = scan_at(now, earliest);
             take_flush(&mut flush, true);
             for token in flush.drain(..) {
