@@ -268,12 +268,9 @@ impl StreamConnection {
         // rest are written at the end of the round: a hub that passes one
         // package on to many connections then makes one write per
         // connection per round, not one per package.
-        if !reactor::may_write_directly() {
-            return Some(state);
-        }
         let now = Instant::now();
         let heard = self.heard.load(Ordering::Acquire);
-        if !state.direct.allows(now, heard) {
+        if !state.direct.allows(now, heard) || !reactor::may_write_directly() {
             return Some(state);
         }
         state.writing = true;
